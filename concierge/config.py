@@ -1,0 +1,296 @@
+"""Typed workspace configuration: departments, routing, IVR, feature switches, brain, audio.
+
+Loaded from YAML (:func:`load_workspace`), with ``DIALPHONE_*`` environment overrides
+(``DIALPHONE_BRAIN__BACKEND=anthropic`` sets ``brain.backend``; ``__`` separates levels).
+Every validation error names the YAML line and the dotted field at fault (:class:`ConfigError`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from datetime import datetime, time
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+ENV_PREFIX = "DIALPHONE_"
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_RANGE = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+
+
+class Transport(StrEnum):
+    SIP = "sip"
+    WS = "ws"
+    WEBRTC = "webrtc"
+    INPROC = "inproc"
+
+
+class BrainBackend(StrEnum):
+    EMBEDDED = "embedded"
+    ANTHROPIC = "anthropic"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class BusinessHours(_Model):
+    """Opening hours in a time zone; ``always`` ignores the weekly table."""
+
+    timezone: str = "UTC"
+    always: bool = False
+    weekly: dict[str, list[str]] = Field(default_factory=dict)
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {v!r}") from exc
+        return v
+
+    @field_validator("weekly")
+    @classmethod
+    def _weekly(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        for day, ranges in v.items():
+            if day not in _DAYS:
+                raise ValueError(f"day must be one of {', '.join(_DAYS)}, not {day!r}")
+            for r in ranges:
+                m = _RANGE.match(r)
+                if not m or int(m[1]) > 24 or int(m[3]) > 24 or int(m[2]) > 59 or int(m[4]) > 59:
+                    raise ValueError(f"time range must look like 08:00-17:30, not {r!r}")
+        return v
+
+    def is_open(self, when: datetime) -> bool:
+        if self.always:
+            return True
+        local = when.astimezone(ZoneInfo(self.timezone))
+        now = local.time()
+        for r in self.weekly.get(_DAYS[local.weekday()], []):
+            m = _RANGE.match(r)
+            assert m is not None
+            start = time(int(m[1]) % 24, int(m[2]))
+            end_h = int(m[3])
+            end = time(23, 59, 59, 999999) if end_h == 24 else time(end_h, int(m[4]))
+            if start <= now < end:
+                return True
+        return False
+
+
+class Department(_Model):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
+    description: str
+    examples: list[str] = Field(default_factory=list)
+    keywords: list[str] = Field(default_factory=list)
+    enabled: bool = True
+    targets: dict[Transport, str] = Field(default_factory=dict)
+    hours: BusinessHours = Field(default_factory=lambda: BusinessHours(always=True))
+    requires_approval: bool = False
+
+
+class IvrOption(_Model):
+    digit: str = Field(pattern=r"^[0-9*#]$")
+    department: str
+    prompt: str
+
+
+class IvrMenu(_Model):
+    greeting: str = "Thank you for calling."
+    options: list[IvrOption] = Field(default_factory=list)
+    timeout_s: float = Field(default=5.0, gt=0, le=60)
+    repeats: int = Field(default=2, ge=0, le=10)
+    invalid_prompt: str = "Sorry, that is not a valid choice."
+    goodbye_prompt: str = "Goodbye."
+    prompts_dir: str | None = None
+
+
+class Features(_Model):
+    ai_enabled: bool = True
+    concierge: bool = True
+    transcription: bool = True
+    recording: bool = False
+
+
+class Brain(_Model):
+    backend: BrainBackend = BrainBackend.EMBEDDED
+    model: str = "claude-sonnet-4-5"
+    base_url: str | None = None
+    api_key_env: str = "ANTHROPIC_API_KEY"
+    timeout_s: float = Field(default=8.0, gt=0)
+    max_retries: int = Field(default=2, ge=0, le=10)
+    max_failures: int = Field(default=2, ge=1, le=10)
+    faq: list[dict[str, str]] = Field(default_factory=list)
+
+
+class Vad(_Model):
+    aggressiveness: int = Field(default=2, ge=0, le=3)
+    frame_ms: int = 20
+    start_ms: int = Field(default=60, ge=0, le=2000)
+    stop_ms: int = Field(default=200, ge=20, le=5000)
+
+    @field_validator("frame_ms")
+    @classmethod
+    def _frame(cls, v: int) -> int:
+        if v not in (10, 20, 30):
+            raise ValueError("webrtcvad frames are 10, 20 or 30 ms")
+        return v
+
+
+class Asr(_Model):
+    model_path: str | None = None
+    device: str = "auto"
+    compute_type: str = "auto"
+
+
+class Tts(_Model):
+    engine: str = "hibari"
+    voice: str = "heart"
+    speed: float = Field(default=1.05, gt=0.4, lt=2.5)
+
+
+class Audio(_Model):
+    sample_rate: int = 16000
+    vad: Vad = Field(default_factory=Vad)
+    asr: Asr = Field(default_factory=Asr)
+    tts: Tts = Field(default_factory=Tts)
+
+    @field_validator("sample_rate")
+    @classmethod
+    def _rate(cls, v: int) -> int:
+        if v not in (8000, 16000):
+            raise ValueError("sample_rate must be 8000 or 16000")
+        return v
+
+
+class TransferPolicy(_Model):
+    max_per_call: int = Field(default=2, ge=1, le=10)
+    approval_timeout_s: float = Field(default=20.0, gt=0, le=600)
+
+
+class Sip(_Model):
+    trunk_allowlist: list[str] = Field(default_factory=lambda: ["127.0.0.0/8", "::1/128"])
+    max_calls: int = Field(default=32, ge=1)
+    invite_rate_per_s: float = Field(default=20.0, gt=0)
+    public_host: str | None = None
+
+
+class Security(_Model):
+    """Key material. Prefer environment overrides; values here suit the embedded demo only."""
+
+    vault_key_b64: str | None = None
+    audit_signing_key_b64: str | None = None
+    media_stream_secret: str | None = None
+    api_tokens: list[dict[str, str]] = Field(default_factory=list)
+
+
+class Workspace(_Model):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")
+    name: str
+    timezone: str = "UTC"
+    retention_days: int = Field(default=365, ge=1)
+    greeting: str = "Hello, you've reached the virtual concierge. How can I help you today?"
+    departments: list[Department]
+    ivr: IvrMenu = Field(default_factory=IvrMenu)
+    features: Features = Field(default_factory=Features)
+    brain: Brain = Field(default_factory=Brain)
+    audio: Audio = Field(default_factory=Audio)
+    transfer: TransferPolicy = Field(default_factory=TransferPolicy)
+    sip: Sip = Field(default_factory=Sip)
+    security: Security = Field(default_factory=Security)
+    optout_numbers: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _references(self) -> Workspace:
+        names = [d.name for d in self.departments]
+        dup = {n for n in names if names.count(n) > 1}
+        if dup:
+            raise ValueError(f"duplicate department names: {', '.join(sorted(dup))}")
+        for opt in self.ivr.options:
+            if opt.department not in names:
+                raise ValueError(f"ivr option {opt.digit} names unknown department {opt.department!r}")
+        return self
+
+    def department(self, name: str) -> Department | None:
+        return next((d for d in self.departments if d.name == name), None)
+
+
+class ConfigError(Exception):
+    """A configuration file that cannot be used; ``problems`` lists (line, field, message)."""
+
+    def __init__(self, source: str, problems: list[tuple[int | None, str, str]]) -> None:
+        self.source = source
+        self.problems = problems
+        lines = [f"{source}:{line if line else '?'}: {field}: {msg}" for line, field, msg in problems]
+        super().__init__("invalid configuration\n" + "\n".join(lines))
+
+
+def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
+    """The 1-based line of the deepest YAML node along ``loc``."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            nxt = next((v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == str(part)), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            nxt = node.value[part]
+        else:
+            nxt = None
+        if nxt is None:
+            break
+        node = nxt
+        line = node.start_mark.line + 1
+    return line
+
+
+def _apply_env(data: dict[str, Any], env: Mapping[str, str]) -> None:
+    for key, value in env.items():
+        if not key.startswith(ENV_PREFIX) or key.startswith(ENV_PREFIX + "_"):
+            continue
+        path = key[len(ENV_PREFIX) :].lower().split("__")
+        if path[0] in {"config", "shared", "host", "sip_port", "http_port", "data_dir", "log_level"}:
+            continue  # server options, not workspace fields
+        target = data
+        for part in path[:-1]:
+            target = target.setdefault(part, {})
+            if not isinstance(target, dict):
+                break
+        else:
+            target[path[-1]] = yaml.safe_load(value) if value else value
+
+
+def parse_workspace(text: str, *, source: str = "<string>", env: Mapping[str, str] | None = None) -> Workspace:
+    """Validate YAML text; raise :class:`ConfigError` naming line and field of every problem."""
+    try:
+        node = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise ConfigError(source, [(line, "<document>", f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
+    if not isinstance(data, dict):
+        raise ConfigError(source, [(1, "<document>", "the top level must be a mapping")])
+    _apply_env(data, os.environ if env is None else env)
+    try:
+        return Workspace.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            field = ".".join(str(p) for p in loc) or "<workspace>"
+            problems.append((_line_of(node, loc), field, err["msg"]))
+        raise ConfigError(source, problems) from None
+
+
+def load_workspace(path: str | Path, *, env: Mapping[str, str] | None = None) -> Workspace:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(str(p), [(None, "<file>", f"cannot read: {exc.strerror}")]) from None
+    return parse_workspace(text, source=str(p), env=env)
