@@ -1,0 +1,1 @@
+"""Transports that carry call audio in and out of a pipeline."""

@@ -1,0 +1,98 @@
+"""An in-process transport: a replay harness or a test plays caller audio in and records the reply.
+
+The input side takes 16-bit PCM frames from :meth:`InprocTransport.feed`; the output side plays the
+bot's audio at real-time pace (like a phone line would) and records each frame with its monotonic
+arrival time, so latency is measured where a caller would hear it. Transfers are recorded too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from pipecat.frames.frames import InputAudioRawFrame, InputDTMFFrame, OutputAudioRawFrame
+from pipecat.audio.dtmf.types import KeypadEntry
+from pipecat.processors.frame_processor import FrameProcessor
+from pipecat.transports.base_input import BaseInputTransport
+from pipecat.transports.base_output import BaseOutputTransport
+from pipecat.transports.base_transport import BaseTransport, TransportParams
+
+
+@dataclass
+class HeardFrame:
+    t: float
+    pcm: bytes
+
+
+@dataclass
+class Recording:
+    """What the caller's side received."""
+
+    sample_rate: int
+    frames: list[HeardFrame] = field(default_factory=list)
+    transfers: list[tuple[str, str]] = field(default_factory=list)
+    hangups: list[str] = field(default_factory=list)
+
+
+class _Input(BaseInputTransport):
+    def __init__(self, params: TransportParams, **kwargs: Any) -> None:
+        super().__init__(params, **kwargs)
+
+    async def start(self, frame: Any) -> None:
+        await super().start(frame)
+        await self.set_transport_ready(frame)
+
+
+class _Output(BaseOutputTransport):
+    def __init__(self, params: TransportParams, recording: Recording, **kwargs: Any) -> None:
+        super().__init__(params, **kwargs)
+        self._recording = recording
+        self._next_send = 0.0
+
+    async def start(self, frame: Any) -> None:
+        await super().start(frame)
+        await self.set_transport_ready(frame)
+
+    async def write_audio_frame(self, frame: OutputAudioRawFrame) -> bool:
+        now = time.monotonic()
+        self._recording.frames.append(HeardFrame(now, frame.audio))
+        interval = len(frame.audio) / 2 / frame.sample_rate
+        delay = max(0.0, self._next_send - now)
+        await asyncio.sleep(delay)
+        self._next_send = (time.monotonic() if delay == 0 else self._next_send) + interval
+        return True
+
+
+class InprocTransport(BaseTransport):
+    """Caller audio in through :meth:`feed`; bot audio out into :attr:`recording`."""
+
+    def __init__(self, *, sample_rate: int = 16000, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.sample_rate = sample_rate
+        self.recording = Recording(sample_rate=sample_rate)
+        params = TransportParams(
+            audio_in_enabled=True,
+            audio_in_sample_rate=sample_rate,
+            audio_out_enabled=True,
+            audio_out_sample_rate=sample_rate,
+            audio_out_10ms_chunks=2,
+            audio_out_end_silence_secs=0,
+        )
+        self._input = _Input(params, name="inproc-in")
+        self._output = _Output(params, self.recording, name="inproc-out")
+
+    def input(self) -> FrameProcessor:
+        return self._input
+
+    def output(self) -> FrameProcessor:
+        return self._output
+
+    async def feed(self, pcm: bytes) -> None:
+        await self._input.push_audio_frame(
+            InputAudioRawFrame(audio=pcm, sample_rate=self.sample_rate, num_channels=1)
+        )
+
+    async def press(self, digit: str) -> None:
+        await self._input.push_frame(InputDTMFFrame(button=KeypadEntry(digit)))

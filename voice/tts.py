@@ -1,0 +1,135 @@
+"""Hibari text-to-speech as a pipecat TTS service, resampled to the transport rate.
+
+Hibari (``hibari-tts``, Apache-2.0) synthesizes 24 kHz float audio at ~100x real time on one core.
+Synthesis runs on one dedicated thread (one executor per model); each sentence is resampled with
+soxr to the transport's rate (8 kHz for telephony) and pushed as soon as it is ready. Fixed prompts
+(greetings, IVR menus, fillers) are rendered once by :class:`PromptCache`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncGenerator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+from pipecat.frames.frames import ErrorFrame, Frame, TTSAudioRawFrame
+from pipecat.services.settings import TTSSettings
+from pipecat.services.tts_service import TextAggregationMode, TTSService
+
+from voice.audio import resample, to_int16_bytes
+
+HIBARI_RATE = 24000
+
+
+class HibariEngine:
+    """The loaded model; thread-safe through one lock (onnxruntime sessions are not re-entrant here)."""
+
+    def __init__(self, *, voice: str = "heart", speed: float = 1.05, threads: int = 1) -> None:
+        from voice.models import load_hibari  # verifies every model file's SHA-256 first
+
+        self._tts: Any = load_hibari(voice=voice, threads=threads)
+        self.speed = speed
+        self.voice = voice
+        self._lock = threading.Lock()
+        self.invocations = 0
+
+    def sentences(self, text: str) -> list[str]:
+        return [s for s in self._tts.split_sentences(text) if s.strip()]
+
+    def synthesize(self, text: str, rate: int, *, seed: int | None = 0) -> np.ndarray:
+        """Text (one sentence or more) to float32 audio at ``rate``, leading silence trimmed."""
+        with self._lock:
+            self.invocations += 1
+            audio = np.asarray(self._tts(text, speed=self.speed, seed=seed), dtype=np.float32)
+        return resample(trim_leading_silence(audio, HIBARI_RATE), HIBARI_RATE, rate)
+
+    def warm_up(self) -> None:
+        """Load the lazily built G2P and run the model once, so the first call is not slow."""
+        self.synthesize("Hello there.", HIBARI_RATE)
+        self.invocations = 0
+
+
+def trim_leading_silence(audio: np.ndarray, rate: int, *, keep_ms: int = 10, threshold: float = 0.01) -> np.ndarray:
+    """Hibari starts every sentence with ~300 ms of silence; a caller would hear it as latency."""
+    loud = np.flatnonzero(np.abs(audio) > threshold)
+    if len(loud) == 0:
+        return audio
+    start = max(0, int(loud[0]) - rate * keep_ms // 1000)
+    return audio[start:]
+
+
+class PromptCache:
+    """Fixed prompts rendered once per (text, rate): greeting, IVR menu, fillers."""
+
+    def __init__(self, engine: HibariEngine) -> None:
+        self._engine = engine
+        self._cache: dict[tuple[str, int], bytes] = {}
+        self._lock = threading.Lock()
+
+    def get(self, text: str, rate: int) -> bytes:
+        key = (text, rate)
+        with self._lock:
+            hit = self._cache.get(key)
+        if hit is None:
+            hit = to_int16_bytes(self._engine.synthesize(text, rate))
+            with self._lock:
+                self._cache[key] = hit
+        return hit
+
+    def preload(self, texts: list[str], rate: int) -> None:
+        for t in texts:
+            self.get(t, rate)
+
+    def __contains__(self, key: tuple[str, int]) -> bool:
+        return key in self._cache
+
+
+class HibariTTSService(TTSService):
+    """Streams one audio frame per sentence; cached prompts come back without synthesis."""
+
+    def __init__(
+        self,
+        *,
+        engine: HibariEngine,
+        cache: PromptCache | None = None,
+        executor: ThreadPoolExecutor | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            push_start_frame=True,
+            push_stop_frames=True,
+            stop_frame_timeout_s=2.0,
+            text_aggregation_mode=TextAggregationMode.SENTENCE,
+            settings=TTSSettings(model="hibari-tts-0.2.1", voice=engine.voice, language="en"),
+            **kwargs,
+        )
+        self._engine = engine
+        self._cache = cache
+        self._executor = executor or ThreadPoolExecutor(max_workers=1, thread_name_prefix="tts")
+
+    def can_generate_metrics(self) -> bool:
+        return True
+
+    async def run_tts(self, text: str, context_id: str) -> AsyncGenerator[Frame | None, None]:
+        rate = self.sample_rate
+        loop = asyncio.get_running_loop()
+        try:
+            await self.start_ttfb_metrics()
+            if self._cache is not None and (text, rate) in self._cache:
+                pcm = self._cache.get(text, rate)
+                await self.stop_ttfb_metrics()
+                yield TTSAudioRawFrame(audio=pcm, sample_rate=rate, num_channels=1, context_id=context_id)
+                return
+            for sentence in self._engine.sentences(text):
+                audio = await loop.run_in_executor(self._executor, self._engine.synthesize, sentence, rate)
+                await self.stop_ttfb_metrics()
+                yield TTSAudioRawFrame(
+                    audio=to_int16_bytes(audio), sample_rate=rate, num_channels=1, context_id=context_id
+                )
+        except Exception as exc:  # a synthesis failure must not end the call
+            yield ErrorFrame(error=f"speech synthesis failed: {type(exc).__name__}")
+        finally:
+            await self.stop_ttfb_metrics()

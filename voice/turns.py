@@ -1,0 +1,192 @@
+"""End-of-turn detection and speech recognition in one processor, tuned for latency.
+
+Audio frames in; out come ``UserStartedSpeakingFrame`` (with an interruption, for barge-in), one
+final ``TranscriptionFrame`` per caller turn, then ``UserStoppedSpeakingFrame``. Interim text never
+leaves this processor. Decoding starts speculatively at the first pause (``spec_ms`` of silence);
+when the pause reaches ``stop_ms`` and no speech came back, that result is used, so ASR time overlaps
+the endpointing wait. Recognition runs on one dedicated thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Protocol
+
+import numpy as np
+from pipecat.frames.frames import (
+    BotStartedSpeakingFrame,
+    BotStoppedSpeakingFrame,
+    Frame,
+    InputAudioRawFrame,
+    TranscriptionFrame,
+    UserStartedSpeakingFrame,
+    UserStoppedSpeakingFrame,
+)
+from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
+
+from voice.audio import from_int16_bytes, resample
+from voice.vad import WebRtcVADAnalyzer
+
+ASR_RATE = 16000
+
+
+class Recognizer(Protocol):
+    def transcribe(self, pcm16k: np.ndarray) -> Any: ...
+
+
+class _State(Enum):
+    QUIET = "quiet"
+    SPEAKING = "speaking"
+
+
+@dataclass
+class TurnTiming:
+    """Per-turn figures for the latency breakdown (milliseconds)."""
+
+    speech_ms: float = 0.0
+    endpoint_wait_ms: float = 0.0
+    asr_ms: float = 0.0
+    asr_wait_ms: float = 0.0
+    speculative_hit: bool = False
+    ended_at: float = 0.0
+
+
+class TurnProcessor(FrameProcessor):
+    """VAD endpointing plus (speculative) ASR; emits one final transcript per caller turn."""
+
+    def __init__(
+        self,
+        *,
+        vad: WebRtcVADAnalyzer,
+        recognizer: Recognizer,
+        sample_rate: int,
+        start_ms: int = 60,
+        stop_ms: int = 200,
+        spec_ms: int = 100,
+        preroll_ms: int = 300,
+        max_turn_s: float = 15.0,
+        executor: ThreadPoolExecutor | None = None,
+        on_turn: Callable[[TurnTiming], None] | None = None,
+        user_id: str = "caller",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self._vad = vad
+        self._vad.set_sample_rate(sample_rate)
+        self._rec = recognizer
+        self._rate = sample_rate
+        self._frame_bytes = int(sample_rate * vad.frame_ms / 1000) * 2
+        self._start_frames = max(1, start_ms // vad.frame_ms)
+        self._stop_frames = max(1, stop_ms // vad.frame_ms)
+        self._spec_frames = max(1, min(spec_ms, stop_ms) // vad.frame_ms)
+        self._max_frames = int(max_turn_s * 1000 / vad.frame_ms)
+        self._preroll: deque[bytes] = deque(maxlen=max(1, preroll_ms // vad.frame_ms))
+        self._executor = executor or ThreadPoolExecutor(max_workers=1, thread_name_prefix="asr")
+        self._on_turn = on_turn
+        self._user_id = user_id
+        self._buf = b""
+        self._state = _State.QUIET
+        self._voiced = 0
+        self._silent = 0
+        self._turn: list[bytes] = []
+        self._turn_frames_at_spec = 0
+        self._spec: asyncio.Future[tuple[str, float]] | None = None
+        self._bot_speaking = False
+        self._speech_started_at = 0.0
+        self.asr_invocations = 0
+
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
+        await super().process_frame(frame, direction)
+        if isinstance(frame, InputAudioRawFrame):
+            await self._on_audio(frame.audio)
+            return
+        if isinstance(frame, BotStartedSpeakingFrame):
+            self._bot_speaking = True
+        elif isinstance(frame, BotStoppedSpeakingFrame):
+            self._bot_speaking = False
+        await self.push_frame(frame, direction)
+
+    async def _on_audio(self, data: bytes) -> None:
+        self._buf += data
+        while len(self._buf) >= self._frame_bytes:
+            chunk, self._buf = self._buf[: self._frame_bytes], self._buf[self._frame_bytes :]
+            await self._on_vad_frame(chunk, self._vad.is_speech(chunk))
+
+    async def _on_vad_frame(self, chunk: bytes, speech: bool) -> None:
+        if self._state is _State.QUIET:
+            self._preroll.append(chunk)
+            self._voiced = self._voiced + 1 if speech else 0
+            if self._voiced >= self._start_frames:
+                self._state = _State.SPEAKING
+                self._turn = list(self._preroll)
+                self._preroll.clear()
+                self._silent = 0
+                self._speech_started_at = time.monotonic()
+                if self._bot_speaking:
+                    await self.broadcast_interruption()
+                await self.push_frame(UserStartedSpeakingFrame())
+            return
+        self._turn.append(chunk)
+        if speech:
+            self._silent = 0
+            self._spec = None  # speech resumed: a speculative result no longer covers the turn
+            return
+        self._silent += 1
+        if self._silent == self._spec_frames and self._spec is None:
+            self._turn_frames_at_spec = len(self._turn)
+            self._spec = self._start_asr(self._turn_audio())
+        if self._silent >= self._stop_frames or len(self._turn) >= self._max_frames:
+            await self._end_turn()
+
+    def _turn_audio(self) -> np.ndarray:
+        # Drop the trailing silence after the last voiced frame: it only costs encoder time.
+        keep = len(self._turn) - max(0, self._silent - 3)
+        pcm = from_int16_bytes(b"".join(self._turn[:keep]))
+        return resample(pcm, self._rate, ASR_RATE)
+
+    def _start_asr(self, pcm16k: np.ndarray) -> asyncio.Future[tuple[str, float]]:
+        loop = asyncio.get_running_loop()
+        self.asr_invocations += 1
+        return loop.run_in_executor(self._executor, self._transcribe, pcm16k)
+
+    def _transcribe(self, pcm16k: np.ndarray) -> tuple[str, float]:
+        t0 = time.perf_counter()
+        result = self._rec.transcribe(pcm16k)
+        text = result if isinstance(result, str) else str(getattr(result, "text", ""))
+        return text.strip(), (time.perf_counter() - t0) * 1000
+
+    async def _end_turn(self) -> None:
+        ended = time.monotonic()
+        timing = TurnTiming(
+            speech_ms=len(self._turn) * self._vad.frame_ms,
+            endpoint_wait_ms=self._silent * self._vad.frame_ms,
+            ended_at=ended,
+        )
+        spec = self._spec
+        if spec is not None and self._turn_frames_at_spec >= len(self._turn) - self._silent:
+            timing.speculative_hit = True
+            fut = spec
+        else:
+            fut = self._start_asr(self._turn_audio())
+        self._state = _State.QUIET
+        self._turn, self._spec, self._voiced, self._silent = [], None, 0, 0
+        text, asr_ms = await fut
+        timing.asr_ms = asr_ms
+        timing.asr_wait_ms = (time.monotonic() - ended) * 1000
+        if text:
+            await self.push_frame(
+                TranscriptionFrame(text=text, user_id=self._user_id, timestamp=_iso_now(), finalized=True)
+            )
+        await self.push_frame(UserStoppedSpeakingFrame())
+        if self._on_turn is not None:
+            self._on_turn(timing)
+
+
+def _iso_now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
