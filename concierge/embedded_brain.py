@@ -1,0 +1,200 @@
+"""The embedded (offline) concierge brain: a pipecat ``LLMService`` that routes by similarity.
+
+It answers the latest user message in the ``LLMContext`` with the frames a real LLM service
+emits: ``LLMFullResponseStartFrame``, ``LLMTextFrame``..., function calls through
+``run_function_calls`` (``FunctionCallFromLLM``), ``LLMFullResponseEndFrame``. A tool result
+that asks for another inference (a denial, an FAQ answer) is answered with the result's ``say``
+line. The Claude brain can replace it without touching the pipeline.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from pipecat.frames.frames import (
+    Frame,
+    FunctionCallFromLLM,
+    LLMContextFrame,
+    LLMFullResponseEndFrame,
+    LLMFullResponseStartFrame,
+    LLMTextFrame,
+)
+from pipecat.processors.aggregators.llm_context import LLMContext, standard_message_text
+from pipecat.processors.frame_processor import FrameDirection
+from pipecat.services.llm_service import LLMService
+from pipecat.services.settings import LLMSettings
+
+from concierge.guard import TurnGuard
+from concierge.router import Intent, IntentKind, IntentRouter
+from concierge.session import ConciergeCall
+from concierge.tools import (
+    ANSWER_FROM_KB,
+    CALLER_REQUESTS_HUMAN,
+    END_CALL,
+    HUMAN_MESSAGE,
+    PROPOSE_TRANSFER,
+    ConciergeTools,
+)
+
+EMBEDDED_MODEL_ID = "embedded-router"
+EMBEDDED_VERSION = "2026.11.1"
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+
+
+def display_name(department: str) -> str:
+    return department.replace("_", " ")
+
+
+class EmbeddedBrainService(LLMService):
+    """Offline brain for one call. ``call`` carries the workspace, audit sink and call control."""
+
+    def __init__(
+        self,
+        *,
+        call: ConciergeCall,
+        router: IntentRouter | None = None,
+        tools: ConciergeTools | None = None,
+        filler_after_s: float = 1.2,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault(
+            "settings",
+            LLMSettings(
+                model=f"{EMBEDDED_MODEL_ID}/{EMBEDDED_VERSION}",
+                system_instruction=None,
+                temperature=None,
+                max_tokens=None,
+                top_p=None,
+                top_k=None,
+                frequency_penalty=None,
+                presence_penalty=None,
+                seed=None,
+                filter_incomplete_user_turns=False,
+                user_turn_completion_config=None,
+            ),
+        )
+        super().__init__(**kwargs)
+        self.call = call
+        self.router = router or IntentRouter(call.workspace)
+        self.guard = TurnGuard(
+            call,
+            model_id=EMBEDDED_MODEL_ID,
+            prompt_version=EMBEDDED_VERSION,
+            push=self.push_frame,
+            filler_after_s=filler_after_s,
+        )
+        self.tools = tools or ConciergeTools(call, kb=self.router.kb, on_failure=self.guard.failure)
+        self.tools.register(self)
+        self._clarify_context: str | None = None
+        self._clarify_count = 0
+        self.last_intent: Intent | None = None
+
+    @property
+    def model_id(self) -> str:
+        return f"{EMBEDDED_MODEL_ID}/{EMBEDDED_VERSION}"
+
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
+        await super().process_frame(frame, direction)
+        if isinstance(frame, LLMContextFrame):
+            await self._process_context(frame.context)
+        else:
+            await self.push_frame(frame, direction)
+
+    async def push_frame(self, frame: Frame, direction: FrameDirection = FrameDirection.DOWNSTREAM) -> None:
+        if isinstance(frame, LLMTextFrame):
+            self.guard.add_text(frame.text)
+        await super().push_frame(frame, direction)
+
+    async def cleanup(self) -> None:
+        await self.guard.aclose()
+        await super().cleanup()  # type: ignore[no-untyped-call]
+
+    # -- one inference ------------------------------------------------------
+    async def _process_context(self, context: LLMContext) -> None:
+        if self.call.handed_off:
+            return
+        messages = context.get_messages()
+        if not messages:
+            return
+        last = messages[-1]
+        role = last.get("role") if isinstance(last, dict) else None
+        calls: list[tuple[str, Mapping[str, Any]]] = []
+        if role == "tool":
+            text = self._after_tools(messages)
+            user_text = ""
+        elif role == "user":
+            user_text = standard_message_text(last)
+            text, calls = self.respond(user_text)
+        else:
+            return
+        self.guard.begin(user_text)
+        await self.push_frame(LLMFullResponseStartFrame())
+        await self.start_processing_metrics()
+        try:
+            for sentence in _SENTENCE.split(text) if text else []:
+                await self._push_llm_text(sentence + " ")
+            self.guard.add_calls(calls)
+            await self.run_function_calls(
+                [
+                    FunctionCallFromLLM(
+                        function_name=name,
+                        tool_call_id=f"toolu_emb_{uuid.uuid4().hex[:16]}",
+                        arguments=args,
+                        context=context,
+                    )
+                    for name, args in calls
+                ]
+            )
+        finally:
+            await self.stop_processing_metrics()
+            await self.push_frame(LLMFullResponseEndFrame())
+            await self.guard.end()
+
+    def respond(self, user_text: str) -> tuple[str, list[tuple[str, Mapping[str, Any]]]]:
+        """The reply text and tool calls for one tokenized utterance (pure apart from clarify state)."""
+        intent = self.router.classify(user_text, context=self._clarify_context)
+        self.last_intent = intent
+        if intent.kind is not IntentKind.UNCLEAR:
+            self._clarify_context, self._clarify_count = None, 0
+        if intent.kind is IntentKind.DEPARTMENT and intent.department:
+            name = display_name(intent.department)
+            return f"Sure, I'll connect you with {name}.", [
+                (PROPOSE_TRANSFER, {"department": intent.department, "reason": f"caller intent matches {name}"})
+            ]
+        if intent.kind is IntentKind.HUMAN:
+            return HUMAN_MESSAGE, [(CALLER_REQUESTS_HUMAN, {})]
+        if intent.kind is IntentKind.FAQ:
+            return "", [(ANSWER_FROM_KB, {"question": user_text})]
+        if intent.kind is IntentKind.END:
+            return "Thank you for calling. Goodbye.", [(END_CALL, {"reason": "caller finished"})]
+        self._clarify_context = f"{self._clarify_context} {user_text}" if self._clarify_context else user_text
+        self._clarify_count += 1
+        if self._clarify_count == 1 and len(intent.candidates) == 2:
+            a, b = (display_name(c) for c in intent.candidates)
+            return f"I can help with that. Is it about {a}, or {b}?", []
+        if self._clarify_count == 1:
+            return "I can help with that. Could you tell me a little more about what you need?", []
+        names = [display_name(d.name) for d in self.call.workspace.departments if d.enabled]
+        listed = ", ".join(names[:-1]) + f", or {names[-1]}" if len(names) > 1 else "".join(names)
+        return f"I can connect you with {listed}. Which one do you need?", []
+
+    @staticmethod
+    def _after_tools(messages: list[Any]) -> str:
+        """The caller-facing lines of the tool results since the last assistant turn."""
+        lines: list[str] = []
+        for m in reversed(messages):
+            if not isinstance(m, dict) or m.get("role") != "tool":
+                break
+            try:
+                result = json.loads(m.get("content") or "{}")
+            except (TypeError, ValueError):
+                continue
+            if isinstance(result, dict) and isinstance(result.get("say"), str):
+                lines.append(result["say"])
+            elif isinstance(result, dict) and "error" in result:
+                lines.append("Sorry, something went wrong on my side. Could you say that again?")
+        return " ".join(reversed(lines))

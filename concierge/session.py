@@ -1,0 +1,57 @@
+"""Per-call concierge state shared by the brain, its tools and the transfer coordinator."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from concierge.approvals import ApprovalQueue, InMemoryApprovalQueue
+from concierge.audit_sink import AuditSink
+from concierge.call_control import CallControl
+from concierge.config import Transport, Workspace
+from concierge.gate import CallState, utcnow
+
+
+@dataclass(kw_only=True)
+class ConciergeCall:
+    """One call as the concierge sees it. Build one per call and hand it to the brain factory.
+
+    ``handed_off`` turns true once the call left the AI loop (IVR fallback, opt-out, hang-up);
+    the brains then stay silent.
+    """
+
+    call_id: str
+    workspace: Workspace
+    audit: AuditSink
+    control: CallControl
+    approvals: ApprovalQueue = field(default_factory=InMemoryApprovalQueue)
+    transport: Transport = Transport.INPROC
+    clock: Callable[[], datetime] = utcnow
+    state: CallState = field(default_factory=CallState)
+    failures: int = 0
+    handed_off: bool = False
+    _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    async def emit(self, event_type: str, payload: dict[str, object], *, actor: str, durable: bool = False) -> None:
+        await self.audit.emit(event_type, payload, call_id=self.call_id, actor=actor, durable=durable)
+
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        """Run a background step of this call (an approval wait) and keep a reference to it."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def wait_background(self) -> None:
+        """Await every background step (tests, orderly shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def close(self) -> None:
+        """Cancel background steps (the call ended)."""
+        for t in list(self._tasks):
+            t.cancel()
+        await asyncio.gather(*list(self._tasks), return_exceptions=True)

@@ -1,0 +1,186 @@
+"""The concierge tools: schemas for pipecat and handlers registered with ``llm.register_function``.
+
+Every handler validates its arguments (a malformed call is a brain failure, audited, and the
+model is told what was wrong), acts through the :class:`~concierge.transfers.TransferCoordinator`
+or the call control, and returns a result with a ``say`` line the brain may speak.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from pipecat.adapters.llm.schemas.function_schema import FunctionSchema
+from pipecat.adapters.llm.schemas.tools_schema import ToolsSchema
+from pipecat.frames.frames import FunctionCallResultProperties
+from pipecat.processors.aggregators.llm_context import LLMContext, standard_message_text
+from pipecat.services.llm_service import FunctionCallParams, LLMService
+
+from concierge.audit_sink import EventType
+from concierge.config import Workspace
+from concierge.exceptions import ToolInputError
+from concierge.gate import Decision, RuleId, TransferProposal
+from concierge.knowledge import KnowledgeBase
+from concierge.session import ConciergeCall
+from concierge.transfers import TRANSFER_FAILED_MESSAGE, TransferCoordinator
+
+PROPOSE_TRANSFER = "propose_transfer"
+ANSWER_FROM_KB = "answer_from_knowledge_base"
+END_CALL = "end_call"
+CALLER_REQUESTS_HUMAN = "caller_requests_human"
+TOOL_NAMES = (PROPOSE_TRANSFER, ANSWER_FROM_KB, END_CALL, CALLER_REQUESTS_HUMAN)
+
+HUMAN_MESSAGE = "Of course. I'm taking you to our menu now, where you can reach the right team."
+
+FailureHook = Callable[[str], Awaitable[None]]
+
+
+def tools_schema(workspace: Workspace) -> ToolsSchema:
+    names = [d.name for d in workspace.departments if d.enabled]
+    return ToolsSchema(
+        standard_tools=[
+            FunctionSchema(
+                name=PROPOSE_TRANSFER,
+                description="Propose transferring the caller to a department. A policy gate decides; "
+                "you never transfer directly.",
+                properties={
+                    "department": {"type": "string", "enum": names, "description": "Department name."},
+                    "reason": {"type": "string", "description": "Short reason, tokens only, no personal data."},
+                },
+                required=["department", "reason"],
+            ),
+            FunctionSchema(
+                name=ANSWER_FROM_KB,
+                description="Look up the caller's question in the workspace FAQ. Quote the answer; "
+                "if nothing is found, say you do not know.",
+                properties={"question": {"type": "string", "description": "The caller's question."}},
+                required=["question"],
+            ),
+            FunctionSchema(
+                name=END_CALL,
+                description="End the call politely when the caller is done.",
+                properties={"reason": {"type": "string"}},
+                required=["reason"],
+            ),
+            FunctionSchema(
+                name=CALLER_REQUESTS_HUMAN,
+                description="The caller asked for a person, an agent, an operator, or no AI.",
+                properties={},
+                required=[],
+            ),
+        ]
+    )
+
+
+def _text_arg(args: Mapping[str, Any], name: str, *, max_len: int = 500) -> str:
+    value = args.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise ToolInputError(f"argument {name!r} must be a non-empty string")
+    if len(value) > max_len:
+        raise ToolInputError(f"argument {name!r} is longer than {max_len} characters")
+    return value.strip()
+
+
+def context_snapshot(context: LLMContext, *, last: int = 6) -> list[dict[str, str]]:
+    """The last turns the brain had (already tokenized), as plain role/text pairs."""
+    out: list[dict[str, str]] = []
+    for m in context.get_messages()[-last:]:
+        role = m.get("role") if isinstance(m, dict) else None
+        text = standard_message_text(m)
+        if isinstance(role, str) and role in ("user", "assistant") and text:
+            out.append({"role": role, "text": text})
+    return out
+
+
+class ConciergeTools:
+    """Handlers for one call. ``on_failure(kind)`` is told about malformed calls and unknown departments."""
+
+    def __init__(
+        self,
+        call: ConciergeCall,
+        *,
+        coordinator: TransferCoordinator | None = None,
+        kb: KnowledgeBase | None = None,
+        on_failure: FailureHook | None = None,
+    ) -> None:
+        self.call = call
+        self.coordinator = coordinator or TransferCoordinator(call)
+        self.kb = kb or KnowledgeBase(call.workspace.brain.faq)
+        self.on_failure = on_failure
+        self.last_decision_ms: float | None = None
+
+    def register(self, llm: LLMService[Any]) -> None:
+        llm.register_function(PROPOSE_TRANSFER, self.propose_transfer)
+        llm.register_function(ANSWER_FROM_KB, self.answer_from_knowledge_base)
+        llm.register_function(END_CALL, self.end_call)
+        llm.register_function(CALLER_REQUESTS_HUMAN, self.caller_requests_human)
+
+    async def _fail(self, kind: str) -> None:
+        if self.on_failure is not None:
+            await self.on_failure(kind)
+
+    async def _reply(self, params: FunctionCallParams, result: dict[str, Any], *, run_llm: bool) -> None:
+        await params.result_callback(result, properties=FunctionCallResultProperties(run_llm=run_llm))
+
+    async def propose_transfer(self, params: FunctionCallParams) -> None:
+        try:
+            department = _text_arg(params.arguments, "department", max_len=40)
+            reason = _text_arg(params.arguments, "reason")
+        except ToolInputError as exc:
+            await self._fail("malformed_tool_input")
+            await self._reply(params, {"error": str(exc)}, run_llm=True)
+            return
+        outcome = await self.coordinator.propose(
+            TransferProposal(department, reason), context=context_snapshot(params.context)
+        )
+        self.last_decision_ms = outcome.decision_ms
+        d = outcome.decision
+        result: dict[str, Any] = {
+            "decision": str(d.decision),
+            "rule_id": str(d.rule_id),
+            "reason": d.reason,
+            "department": d.department,
+        }
+        if d.decision is Decision.ALLOW:
+            if outcome.executed:
+                await self._reply(params, result | {"status": "transferred"}, run_llm=False)
+            else:
+                await self._reply(params, result | {"status": "failed", "say": TRANSFER_FAILED_MESSAGE}, run_llm=True)
+            return
+        if d.decision is Decision.NEEDS_APPROVAL:
+            await self._reply(params, result | {"status": "waiting_for_supervisor"}, run_llm=False)
+            return
+        if d.rule_id is RuleId.DEPARTMENT_UNKNOWN:
+            await self._fail("unknown_department")
+        result["say"] = f"I'm sorry, I can't transfer you: {d.reason}. Is there anything else I can help with?"
+        await self._reply(params, result, run_llm=True)
+
+    async def answer_from_knowledge_base(self, params: FunctionCallParams) -> None:
+        try:
+            question = _text_arg(params.arguments, "question")
+        except ToolInputError as exc:
+            await self._fail("malformed_tool_input")
+            await self._reply(params, {"error": str(exc)}, run_llm=True)
+            return
+        ans = self.kb.lookup(question)
+        result: dict[str, Any] = {"found": ans.found, "answer": ans.answer, "say": ans.answer}
+        if ans.question is not None:
+            result["source"] = ans.question
+        await self._reply(params, result, run_llm=True)
+
+    async def end_call(self, params: FunctionCallParams) -> None:
+        reason = params.arguments.get("reason")
+        reason = reason if isinstance(reason, str) and reason else "caller_done"
+        self.call.handed_off = True
+        await self.call.emit(EventType.CALL_ENDED, {"reason": reason[:200]}, actor="brain")
+        await self.call.control.hangup(reason[:200])
+        await self._reply(params, {"status": "ending"}, run_llm=False)
+
+    async def caller_requests_human(self, params: FunctionCallParams) -> None:
+        call = self.call
+        call.state.opted_out = True
+        call.handed_off = True
+        await call.emit(EventType.OPTOUT_APPLIED, {"source": "caller_request"}, actor="brain", durable=True)
+        await call.emit(EventType.CALL_TO_IVR, {"reason": "caller_requested_human"}, actor="brain")
+        await call.control.to_ivr("caller_requested_human")
+        await self._reply(params, {"status": "to_ivr", "say": HUMAN_MESSAGE}, run_llm=False)
