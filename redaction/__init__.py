@@ -1,1 +1,43 @@
-"""redaction package."""
+"""PII/PHI/PCI redaction of caller speech before any model sees it.
+
+Public API:
+
+- :func:`redact` / :class:`CallRedactor` tokenize final ASR transcripts (``[CREDIT_CARD_1]``).
+- :class:`Vault` keeps raw values encrypted per call; :func:`speakable` renders tokens for TTS.
+- :class:`DtmfGatherer` tokenizes typed digits; :func:`redact_audio` mutes PII in recordings.
+"""
+
+from __future__ import annotations
+
+from redaction.audio import AudioMode, redact_audio, words_text
+from redaction.dtmf import DtmfGatherer
+from redaction.entities import EntityRecord, EntityType, Redacted
+from redaction.exceptions import (
+    InputTooLargeError,
+    RedactionError,
+    UnknownTokenError,
+    VaultError,
+    VaultShreddedError,
+)
+from redaction.redactor import CallRedactor, redact
+from redaction.speakable import speakable
+from redaction.vault import Vault
+
+__all__ = [
+    "AudioMode",
+    "CallRedactor",
+    "DtmfGatherer",
+    "EntityRecord",
+    "EntityType",
+    "InputTooLargeError",
+    "Redacted",
+    "RedactionError",
+    "UnknownTokenError",
+    "Vault",
+    "VaultError",
+    "VaultShreddedError",
+    "redact",
+    "redact_audio",
+    "speakable",
+    "words_text",
+]

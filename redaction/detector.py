@@ -1,0 +1,190 @@
+"""Find PII/PHI/PCI in one utterance of ASR text: numbers by cue and shape, dates, e-mails,
+addresses, names; Presidio (spaCy NER, e-mail) only when cheap cues say it can help."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from redaction.cues import nearest_cue
+from redaction.entities import EntityType as T
+from redaction.names import NON_NAMES, find_names
+from redaction.nlp import get_engine
+from redaction.numeric import classify_bare, classify_with_cue, is_harmless_after
+from redaction.spoken import FILLERS, NumberRun, Word, number_runs, tokenize
+from redaction.textual import WordSpan, find_addresses, find_dates, find_spoken_emails
+
+CUE_WINDOW = 6
+# Words that may open an utterance continuing a number ("... and 1256", "then 7299").
+LEADERS = frozenset(FILLERS | {"and", "then", "the", "rest", "is", "it's", "its", "continuing", "next", "yeah",
+                               "yes", "okay", "ok", "so", "more", "after", "that", "followed", "by", "last",
+                               "part", "digits", "numbers", "are", "oh", "sorry", "um,", "right"})
+MAX_DIGITS = {
+    T.CREDIT_CARD: 19, T.CVV: 4, T.EXPIRY: 6, T.SSN: 9, T.PHONE: 15, T.ROUTING_NUMBER: 9,
+    T.DOB: 8, T.BANK_ACCOUNT: 17, T.MEDICAL_ID: 20, T.ID_NUMBER: 24, T.ADDRESS: 9,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """An entity in the original text ``[start, end)``; ``value`` is its canonical form."""
+
+    type: T
+    start: int
+    end: int
+    value: str
+    first_word: int
+    last_word: int
+    run: NumberRun | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """Detections of one utterance plus what streaming needs across utterances."""
+
+    detections: tuple[Detection, ...]
+    words: tuple[Word, ...]
+    leading_run: NumberRun | None
+    trailing_cue: T | None
+    ends_with_run: bool
+
+
+def _first_content(words: list[Word]) -> int:
+    i = 0
+    while i < len(words) and words[i].text in LEADERS:
+        i += 1
+    return i
+
+
+def _last_content(words: list[Word]) -> int:
+    i = len(words) - 1
+    while i >= 0 and words[i].text in FILLERS:
+        i -= 1
+    return i
+
+
+def _plausible_ner_name(text: str, span: list[Word]) -> bool:
+    if not all(w.raw[:1].isupper() and w.text not in NON_NAMES for w in span):
+        return False
+    if len(span) == 1:
+        before = text[:span[0].start].rstrip()
+        if not before or before[-1] in ".!?":
+            return False  # a lone capitalized word opening a sentence
+    return True
+
+
+def _email_value(words: list[Word], span: WordSpan) -> str:
+    out: list[str] = []
+    for w in words[span.first:span.last + 1]:
+        t = w.text
+        out.append({"dot": ".", "period": ".", "point": ".", "at": "@", "underscore": "_", "dash": "-",
+                    "hyphen": "-"}.get(t, t))
+    return "".join(out)
+
+
+class _Taken:
+    """Word indexes already claimed by a detection."""
+
+    def __init__(self) -> None:
+        self._taken: set[int] = set()
+
+    def free(self, first: int, last: int) -> bool:
+        return not any(i in self._taken for i in range(first, last + 1))
+
+    def take(self, first: int, last: int) -> None:
+        self._taken.update(range(first, last + 1))
+
+
+def analyze(text: str, *, carried_cue: T | None = None, use_ner: bool = True) -> Analysis:
+    """Detect entities in one final utterance. ``carried_cue``: a cue the previous utterance
+    ended with ("my card number is" ... "4111 ..."), applied to a number that opens this one."""
+    words = tokenize(text)
+    runs = number_runs(text, words)
+    taken = _Taken()
+    dets: list[Detection] = []
+    n = len(words)
+    first_content = _first_content(words)
+    last_content = _last_content(words)
+
+    def add(typ: T, first: int, last: int, value: str, run: NumberRun | None = None) -> None:
+        taken.take(first, last)
+        dets.append(Detection(typ, words[first].start, words[last].end, value, first, last, run))
+
+    for span in find_spoken_emails(words):
+        if taken.free(span.first, span.last):
+            add(T.EMAIL, span.first, span.last, _email_value(words, span))
+
+    for span in find_dates(words, runs):
+        if not taken.free(span.first, span.last):
+            continue
+        cue = nearest_cue(words, max(0, span.first - CUE_WINDOW), span.first)
+        date_cue = cue[0] if cue is not None else carried_cue if span.first <= first_content else None
+        value = text[words[span.first].start:words[span.last].end].lower()
+        if date_cue is T.DOB:
+            add(T.DOB, span.first, span.last, value)
+        elif date_cue is T.EXPIRY and not span.has_day:
+            add(T.EXPIRY, span.first, span.last, value)
+        else:
+            taken.take(span.first, span.last)  # an appointment date: harmless, keep the runs out
+
+    for span in find_addresses(words, runs):
+        if taken.free(span.first, span.last):
+            add(T.ADDRESS, span.first, span.last, text[words[span.first].start:words[span.last].end].lower())
+
+    for span in find_names(words):
+        if taken.free(span.first, span.last):
+            add(T.PERSON, span.first, span.last, text[words[span.first].start:words[span.last].end])
+
+    leading_run: NumberRun | None = None
+    prev_end = -1
+    for run in runs:
+        if run.first <= first_content and leading_run is None:
+            leading_run = run
+        if not taken.free(run.first, run.last):
+            prev_end = run.last
+            continue
+        lo = max(prev_end + 1, run.first - CUE_WINDOW)
+        cue = nearest_cue(words, lo, run.first)
+        prev_end = run.last
+        nxt = words[run.last + 1] if run.last + 1 < n else None
+        prev = words[run.first - 1] if run.first > 0 else None
+        at_end = run.last >= last_content
+        cue_type = cue[0] if cue is not None else (carried_cue if run is leading_run else None)
+        typ: T | None = None
+        if cue_type is not None and not (run.n_digits <= 5 and is_harmless_after(nxt)):
+            typ = classify_with_cue(run, cue_type)
+        if typ is None:
+            typ = classify_bare(run, at_end=at_end, prev=prev, nxt=nxt)
+        if typ is None:
+            continue
+        first = run.first
+        if typ in (T.MEDICAL_ID, T.ID_NUMBER):
+            stop = cue[1] + 1 if cue is not None else 0
+            while first - 1 >= stop and len(words[first - 1].text) == 1 and words[first - 1].text.isalpha():
+                first -= 1
+            if first < run.first and run.first - first == 1 and words[first].text in ("a", "i"):
+                first += 1
+        value = "".join(w.text for w in words[first:run.first]) + run.digits
+        add(typ, first, run.last, value, run)
+
+    if use_ner and n:
+        cased = any(ch.isupper() for ch in text[1:])
+        has_at = "@" in text
+        if cased or has_at:
+            for cs in get_engine().analyze(text, persons=cased, emails=has_at):
+                idx = [i for i, w in enumerate(words) if w.start < cs.end and w.end > cs.start]
+                if not idx or not taken.free(idx[0], idx[-1]):
+                    continue
+                if cs.type is T.PERSON and not _plausible_ner_name(text, [words[i] for i in idx]):
+                    continue
+                add(cs.type, idx[0], idx[-1], text[words[idx[0]].start:words[idx[-1]].end])
+
+    dets.sort(key=lambda d: d.start)
+    trailing_cue: T | None = None
+    last_det_word = max((d.last_word for d in dets), default=-1)
+    last_run_word = max((r.last for r in runs), default=-1)
+    if n:
+        found = nearest_cue(words, max(0, n - CUE_WINDOW, last_run_word + 1, last_det_word + 1), n)
+        if found is not None:
+            trailing_cue = found[0]
+    ends_with_run = bool(runs) and runs[-1].last >= last_content
+    return Analysis(tuple(dets), tuple(words), leading_run, trailing_cue, ends_with_run)

@@ -1,0 +1,68 @@
+"""Gather DTMF keys typed during an AI conversation and tokenize them like spoken digits.
+
+Keys arrive one by one (RFC 4733 events or in-band detection, decoded elsewhere). A sequence ends
+at ``#``, at ``*`` (cancel), or when the inter-digit gap exceeds ``timeout_s``; the finished
+sequence goes through :meth:`CallRedactor.redact_dtmf`, so a card typed on the keypad becomes
+``[CREDIT_CARD_1]`` and a single menu key stays as it is.
+"""
+
+from __future__ import annotations
+
+from redaction.entities import EntityType, Redacted
+from redaction.exceptions import RedactionError
+from redaction.redactor import CallRedactor
+
+VALID_KEYS = frozenset("0123456789*#ABCD")
+MAX_KEYS = 64
+
+
+class DtmfGatherer:
+    """Collects keys for one call; :meth:`push` returns a redacted result when a sequence ends."""
+
+    def __init__(self, redactor: CallRedactor, *, timeout_s: float = 3.0) -> None:
+        self._redactor = redactor
+        self.timeout_s = timeout_s
+        self._keys: list[str] = []
+        self._last_t: float | None = None
+        self.expect: EntityType | None = None
+
+    def __repr__(self) -> str:
+        return f"DtmfGatherer(pending_keys={len(self._keys)})"
+
+    @property
+    def pending(self) -> int:
+        return len(self._keys)
+
+    def push(self, key: str, t: float) -> Redacted | None:
+        """Add one key pressed at time ``t`` (seconds). Returns the redacted sequence when it ends."""
+        key = key.upper()
+        if key not in VALID_KEYS:
+            raise RedactionError("not a DTMF key")
+        done: Redacted | None = None
+        if self._last_t is not None and t - self._last_t > self.timeout_s and self._keys:
+            done = self.flush()
+        self._last_t = t
+        if key == "#":
+            return self.flush() or done
+        if key == "*":
+            self._keys.clear()
+            return done
+        if key.isdigit():
+            self._keys.append(key)
+            if len(self._keys) >= MAX_KEYS:
+                return self.flush()
+        return done
+
+    def poll(self, t: float) -> Redacted | None:
+        """Call periodically: ends the sequence if no key came for ``timeout_s``."""
+        if self._keys and self._last_t is not None and t - self._last_t > self.timeout_s:
+            return self.flush()
+        return None
+
+    def flush(self) -> Redacted | None:
+        """End the current sequence now."""
+        if not self._keys:
+            return None
+        keys = "".join(self._keys)
+        self._keys.clear()
+        return self._redactor.redact_dtmf(keys, expect=self.expect)
