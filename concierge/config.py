@@ -40,6 +40,14 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=False)
 
 
+def _check_tz(v: str) -> str:
+    try:
+        ZoneInfo(v)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {v!r}") from exc
+    return v
+
+
 class BusinessHours(_Model):
     """Opening hours in a time zone; ``always`` ignores the weekly table."""
 
@@ -47,14 +55,7 @@ class BusinessHours(_Model):
     always: bool = False
     weekly: dict[str, list[str]] = Field(default_factory=dict)
 
-    @field_validator("timezone")
-    @classmethod
-    def _tz(cls, v: str) -> str:
-        try:
-            ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {v!r}") from exc
-        return v
+    _tz = field_validator("timezone")(classmethod(lambda cls, v: _check_tz(v)))
 
     @field_validator("weekly")
     @classmethod
@@ -205,6 +206,8 @@ class Workspace(_Model):
     sip: Sip = Field(default_factory=Sip)
     security: Security = Field(default_factory=Security)
     optout_numbers: list[str] = Field(default_factory=list)
+
+    _tz = field_validator("timezone")(classmethod(lambda cls, v: _check_tz(v)))
 
     @model_validator(mode="after")
     def _references(self) -> Workspace:

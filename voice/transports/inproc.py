@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipecat.frames.frames import InputAudioRawFrame, InputDTMFFrame, OutputAudioRawFrame
 from pipecat.audio.dtmf.types import KeypadEntry
+from pipecat.frames.frames import InputAudioRawFrame, InputDTMFFrame, OutputAudioRawFrame
 from pipecat.processors.frame_processor import FrameProcessor
 from pipecat.transports.base_input import BaseInputTransport
 from pipecat.transports.base_output import BaseOutputTransport
@@ -34,6 +35,7 @@ class Recording:
     frames: list[HeardFrame] = field(default_factory=list)
     transfers: list[tuple[str, str]] = field(default_factory=list)
     hangups: list[str] = field(default_factory=list)
+    listener: Callable[[bytes, float], None] | None = None
 
 
 class _Input(BaseInputTransport):
@@ -58,6 +60,8 @@ class _Output(BaseOutputTransport):
     async def write_audio_frame(self, frame: OutputAudioRawFrame) -> bool:
         now = time.monotonic()
         self._recording.frames.append(HeardFrame(now, frame.audio))
+        if self._recording.listener is not None:
+            self._recording.listener(frame.audio, now)
         interval = len(frame.audio) / 2 / frame.sample_rate
         delay = max(0.0, self._next_send - now)
         await asyncio.sleep(delay)

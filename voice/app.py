@@ -1,0 +1,63 @@
+"""The HTTP application (FastAPI): health, and the routers other parts mount (admin, media, signalling)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+from concierge.config import Workspace
+
+log = logging.getLogger("dialphone.app")
+
+
+class ServerState:
+    """Everything one server process shares between calls: configuration, models, listeners."""
+
+    def __init__(self, *, workspace: Workspace, data_dir: Path) -> None:
+        self.workspace = workspace
+        self.data_dir = data_dir
+        self.engines: Any = None
+        self.ready = False
+        self.calls: dict[str, Any] = {}
+        self._listeners: list[Any] = []
+
+    async def start(self, *, host: str, sip_port: int) -> None:
+        from voice.engines import Engines
+
+        loop = asyncio.get_running_loop()
+        self.engines = await loop.run_in_executor(None, lambda: Engines.load(self.workspace, self.data_dir))
+        await self.engines.start()
+        try:
+            from voice.sip_server import SipServer
+        except ImportError:
+            log.warning("SIP listener not available in this build")
+        else:
+            sip = SipServer(state=self, host=host, port=sip_port)
+            await sip.start()
+            self._listeners.append(sip)
+        self.ready = True
+
+    async def shutdown(self, *, deadline_s: float) -> None:
+        self.ready = False
+        for listener in self._listeners:
+            await listener.stop(deadline_s=deadline_s)
+        if self.engines is not None:
+            await self.engines.close()
+
+
+def create_app(state: ServerState) -> FastAPI:
+    app = FastAPI(title="DialPhone Smart Virtual Concierge", version="0.1.0")
+    app.state.dialphone = state
+
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> JSONResponse:
+        if not state.ready:
+            return JSONResponse({"status": "starting"}, status_code=503)
+        return JSONResponse({"status": "ready", "workspace": state.workspace.id, "calls": len(state.calls)})
+
+    return app

@@ -1,0 +1,123 @@
+"""What one server process loads once and shares between calls: models, executors, audit log.
+
+Loading shows progress on stderr (each step with its time). CPU-bound work runs off the event loop,
+one executor per model: ASR, TTS and NER each get their own thread, so a slow synthesis never
+delays a transcription.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from concierge.config import Workspace
+
+log = logging.getLogger("dialphone.engines")
+
+
+def _step(name: str) -> Any:
+    class _Timer:
+        def __enter__(self) -> None:
+            self.t0 = time.perf_counter()
+            print(f"  loading {name} …", file=sys.stderr, flush=True)
+
+        def __exit__(self, *exc: object) -> None:
+            if exc[0] is None:
+                print(f"  loaded {name} in {time.perf_counter() - self.t0:.2f}s", file=sys.stderr, flush=True)
+
+    return _Timer()
+
+
+class Engines:
+    """Shared engines. Build with :meth:`load` (blocking, call it off the event loop at start-up)."""
+
+    def __init__(
+        self,
+        *,
+        workspace: Workspace,
+        asr: Any,
+        asr_model_id: str,
+        tts: Any,
+        prompts: Any,
+        redaction: Any,
+        audit: Any,
+        audit_log: Any = None,
+    ) -> None:
+        self.workspace = workspace
+        self.asr = asr
+        self.asr_model_id = asr_model_id
+        self.tts = tts
+        self.prompts = prompts
+        self.redaction = redaction
+        self.audit = audit
+        self.audit_log = audit_log
+        self.asr_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="asr")
+        self.tts_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tts")
+
+    @classmethod
+    def load(cls, workspace: Workspace, data_dir: Path, *, audit_db: Path | None = None) -> Engines:
+        from voice.asr import AsrEngine
+        from voice.tts import HibariEngine, PromptCache
+
+        print("dialphone: loading models", file=sys.stderr, flush=True)
+        with _step("speech recognition (faster-whisper tiny.en, verified)"):
+            cfg = workspace.audio.asr
+            asr = AsrEngine.load(model_path=cfg.model_path, device=cfg.device, compute_type=cfg.compute_type)
+        with _step("speech synthesis (hibari, verified)"):
+            tts = HibariEngine(voice=workspace.audio.tts.voice, speed=workspace.audio.tts.speed)
+            tts.warm_up()
+            prompts = PromptCache(tts)
+        with _step("redaction (presidio + spaCy en_core_web_sm, offline)"):
+            from voice.redaction_setup import load_redaction
+
+            redaction = load_redaction(workspace)
+        with _step("audit log"):
+            from voice.audit_setup import open_audit
+
+            audit_log, audit = open_audit(workspace, audit_db or data_dir / "audit.db")
+        return cls(
+            workspace=workspace,
+            asr=asr,
+            asr_model_id=getattr(asr, "model_id", "faster-whisper-tiny.en"),
+            tts=tts,
+            prompts=prompts,
+            redaction=redaction,
+            audit=audit,
+            audit_log=audit_log,
+        )
+
+    async def start(self) -> None:
+        if self.audit_log is not None and hasattr(self.audit_log, "start"):
+            await self.audit_log.start()
+        rate_set = {8000, 16000}
+        for rate in rate_set:
+            self.prompts.preload(self.fixed_prompts(), rate)
+
+    def fixed_prompts(self) -> list[str]:
+        ws = self.workspace
+        texts = [ws.greeting, ws.ivr.greeting, ws.ivr.invalid_prompt, ws.ivr.goodbye_prompt]
+        texts += [o.prompt for o in ws.ivr.options]
+        return texts
+
+    def new_redactor(self, call_id: str) -> Any:
+        return self.redaction.new_call(call_id)
+
+    def new_brain(self, *, session: Any, control: Any) -> Any:
+        from voice.brain_setup import make_brain
+
+        return make_brain(self, session=session, control=control)
+
+    async def close(self) -> None:
+        if self.audit_log is not None and hasattr(self.audit_log, "close"):
+            await self.audit_log.close()
+        self.asr_executor.shutdown(wait=False)
+        self.tts_executor.shutdown(wait=False)
+
+
+def cpu_threads() -> int:
+    return max(1, min(4, os.cpu_count() or 1))

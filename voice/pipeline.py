@@ -1,0 +1,199 @@
+"""Per-call pipeline assembly from the workspace configuration.
+
+    transport in -> turn (VAD + ASR) -> redaction -> user context -> brain (+ tools, transfer gate)
+                 -> TTS -> transport out -> assistant context
+
+Everything shared between calls (models, executors, audit log) lives in :class:`voice.engines.Engines`;
+a :class:`CallSession` holds only per-call state (VAD, redactor and vault, context, turn records).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from pipecat.frames.frames import EndFrame, Frame, TTSSpeakFrame
+from pipecat.observers.base_observer import BaseObserver
+from pipecat.pipeline.pipeline import Pipeline
+from pipecat.pipeline.worker import PipelineParams, PipelineWorker
+from pipecat.processors.aggregators.llm_context import LLMContext
+from pipecat.processors.aggregators.llm_response_universal import (
+    LLMContextAggregatorPair,
+    LLMUserAggregatorParams,
+)
+from pipecat.transports.base_transport import BaseTransport
+from pipecat.turns.user_turn_strategies import ExternalUserTurnStrategies
+from pipecat.workers.runner import WorkerRunner
+
+from concierge.audit_sink import AuditSink
+from concierge.config import Transport
+from voice.observers import TurnObserver
+from voice.processors.redaction_stage import RedactionStage
+from voice.tts import HibariTTSService
+from voice.turns import TurnProcessor, TurnTiming
+from voice.vad import WebRtcVADAnalyzer
+
+if TYPE_CHECKING:
+    from voice.engines import Engines
+
+log = logging.getLogger("dialphone.pipeline")
+
+
+@dataclass
+class TurnRecord:
+    """One caller turn as a tester sees it: tokenized text, reply, tool calls, decision, timings."""
+
+    caller_text: str = ""
+    reply: str = ""
+    tool_calls: list[str] = field(default_factory=list)
+    decision: str = ""
+    timing: TurnTiming | None = None
+    brain_ms: float = 0.0
+    tts_first_ms: float = 0.0
+
+
+@dataclass
+class CallLog:
+    call_id: str
+    turns: list[TurnRecord] = field(default_factory=list)
+    transfers: list[tuple[str, str]] = field(default_factory=list)
+    events: list[str] = field(default_factory=list)
+    decisions: list[dict[str, object]] = field(default_factory=list)
+
+    def current(self) -> TurnRecord:
+        if not self.turns:
+            self.turns.append(TurnRecord())
+        return self.turns[-1]
+
+
+class CallAudit:
+    """The call's view of the audit log: forwards every event and keeps what the replay table shows."""
+
+    def __init__(self, sink: AuditSink | None, log: CallLog) -> None:
+        self._sink = sink
+        self._log = log
+
+    async def emit(
+        self, event_type: str, payload: dict[str, object], *, call_id: str, actor: str, durable: bool = False
+    ) -> None:
+        self._log.events.append(str(event_type))
+        if event_type == "transfer.decided":
+            self._log.decisions.append(dict(payload))
+            if self._log.turns:
+                self._log.current().decision = f"{payload.get('decision')} ({payload.get('rule_id')})"
+        elif event_type == "transfer.executed":
+            self._log.transfers.append((str(payload.get("department")), str(payload.get("target"))))
+        if self._sink is not None:
+            await self._sink.emit(event_type, payload, call_id=call_id, actor=actor, durable=durable)
+
+
+class CallSession:
+    """One call's pipeline, run until the caller hangs up or the call is transferred."""
+
+    def __init__(
+        self,
+        *,
+        engines: Engines,
+        transport: BaseTransport,
+        kind: Transport,
+        sample_rate: int,
+        caller: str | None = None,
+        call_id: str | None = None,
+        control: Any = None,
+        observers: list[BaseObserver] | None = None,
+        on_tokenized: Callable[[str], None] | None = None,
+    ) -> None:
+        self.engines = engines
+        self.transport = transport
+        self.kind = kind
+        self.sample_rate = sample_rate
+        self.caller = caller
+        self.call_id = call_id or uuid.uuid4().hex[:16]
+        self.log = CallLog(self.call_id)
+        self.started_at = time.monotonic()
+        self.audit = CallAudit(engines.audit, self.log)
+        ws = engines.workspace
+        vad_cfg = ws.audio.vad
+        self.turns = TurnProcessor(
+            vad=WebRtcVADAnalyzer(aggressiveness=vad_cfg.aggressiveness, frame_ms=vad_cfg.frame_ms),
+            recognizer=engines.asr,
+            sample_rate=sample_rate,
+            start_ms=vad_cfg.start_ms,
+            stop_ms=vad_cfg.stop_ms,
+            executor=engines.asr_executor,
+            on_turn=self._on_turn_timing,
+        )
+        self.redactor = engines.new_redactor(self.call_id)
+        self.redaction = RedactionStage(
+            redactor=self.redactor,
+            audit=self.audit,
+            call_id=self.call_id,
+            asr_model=engines.asr_model_id,
+            on_tokenized=self._on_tokenized(on_tokenized),
+        )
+        self.context = LLMContext()
+        self.aggregators = LLMContextAggregatorPair(
+            self.context,
+            user_params=LLMUserAggregatorParams(user_turn_strategies=ExternalUserTurnStrategies()),
+        )
+        self.brain = engines.new_brain(session=self, control=control)
+        self.tts = HibariTTSService(
+            engine=engines.tts, cache=engines.prompts, executor=engines.tts_executor, sample_rate=sample_rate
+        )
+        self.pipeline = Pipeline(
+            [
+                transport.input(),
+                self.turns,
+                self.redaction,
+                self.aggregators.user(),
+                self.brain,
+                self.tts,
+                transport.output(),
+                self.aggregators.assistant(),
+            ]
+        )
+        self.worker = PipelineWorker(
+            self.pipeline,
+            params=PipelineParams(
+                audio_in_sample_rate=sample_rate,
+                audio_out_sample_rate=sample_rate,
+                enable_metrics=False,
+            ),
+            observers=[TurnObserver(self.log), *(observers or [])],
+            enable_rtvi=False,
+            idle_timeout_secs=None,
+            check_dangling_tasks=False,
+        )
+        self._runner: WorkerRunner | None = None
+
+    def _on_turn_timing(self, timing: TurnTiming) -> None:
+        rec = TurnRecord(timing=timing)
+        self.log.turns.append(rec)
+
+    def _on_tokenized(self, extra: Callable[[str], None] | None) -> Callable[[str], None]:
+        def record(text: str) -> None:
+            self.log.current().caller_text = text
+            if extra is not None:
+                extra(text)
+
+        return record
+
+    async def run(self) -> None:
+        """Run the call to its end (EndFrame or cancel). Greets the caller first."""
+        self._runner = WorkerRunner(handle_sigint=False, check_dangling_tasks=False)
+        await self._runner.add_workers(self.worker)
+        await self.worker.queue_frame(TTSSpeakFrame(self.engines.workspace.greeting, append_to_context=True))
+        await self._runner.run()
+
+    async def queue(self, frame: Frame) -> None:
+        await self.worker.queue_frame(frame)
+
+    async def end(self) -> None:
+        await self.worker.queue_frame(EndFrame())
+
+    async def cancel(self) -> None:
+        await self.worker.cancel()

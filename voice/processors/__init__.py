@@ -1,0 +1,1 @@
+"""Our pipecat processors: small, one concern each."""

@@ -1,0 +1,81 @@
+"""The privacy boundary in the pipeline: raw final transcripts in, tokenized transcripts out.
+
+Raw text exists only between the turn processor and this stage. Interim transcripts are dropped
+here (they never reach the brain). Each turn emits ``asr.transcribed`` (tokenized text) and
+``redaction.applied`` (entity counts by type, never values). DTMF digits typed during the AI
+conversation are gathered and tokenized like spoken digits.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from pipecat.frames.frames import (
+    Frame,
+    InputDTMFFrame,
+    InterimTranscriptionFrame,
+    TranscriptionFrame,
+)
+from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
+
+from concierge.audit_sink import AuditSink
+
+log = logging.getLogger("dialphone.redaction")
+
+
+class RedactionStage(FrameProcessor):
+    def __init__(
+        self,
+        *,
+        redactor: Any,
+        audit: AuditSink | None,
+        call_id: str,
+        asr_model: str,
+        on_tokenized: Callable[[str], None] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self._redactor = redactor
+        self._audit = audit
+        self._call_id = call_id
+        self._asr_model = asr_model
+        self._on_tokenized = on_tokenized
+        self.invocations = 0
+
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
+        await super().process_frame(frame, direction)
+        if isinstance(frame, InterimTranscriptionFrame):
+            return  # never past the boundary
+        if isinstance(frame, TranscriptionFrame):
+            await self._on_final(frame)
+            return
+        if isinstance(frame, InputDTMFFrame) and hasattr(self._redactor, "add_dtmf"):
+            self._redactor.add_dtmf(frame.button.value)
+        await self.push_frame(frame, direction)
+
+    async def _on_final(self, frame: TranscriptionFrame) -> None:
+        self.invocations += 1
+        result = self._redactor.redact(frame.text)
+        text: str = result.text
+        counts: dict[str, int] = dict(result.counts())
+        if self._audit is not None:
+            await self._audit.emit(
+                "asr.transcribed",
+                {"model": self._asr_model, "text": text},
+                call_id=self._call_id,
+                actor=self._asr_model,
+            )
+            await self._audit.emit(
+                "redaction.applied",
+                {"entity_counts": counts},
+                call_id=self._call_id,
+                actor="redaction",
+            )
+        log.debug("turn redacted: %d entities", sum(counts.values()))
+        if self._on_tokenized is not None:
+            self._on_tokenized(text)
+        await self.push_frame(
+            TranscriptionFrame(text=text, user_id=frame.user_id, timestamp=frame.timestamp, finalized=True)
+        )

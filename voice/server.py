@@ -1,0 +1,62 @@
+"""The server process: loads the models once, then serves HTTP (health, admin, media) and SIP.
+
+Start-up order: configuration, models (with progress on stderr), audit log, listeners. ``GET /healthz``
+answers 503 until every model is loaded and the listeners are up, then 200. SIGINT/SIGTERM shut down
+in order with a deadline: stop accepting, end each call, wait, cancel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+import time
+from pathlib import Path
+
+import uvicorn
+
+from concierge.config import ConfigError, load_workspace
+from voice.app import ServerState, create_app
+
+log = logging.getLogger("dialphone.server")
+
+
+async def serve(*, config: Path, host: str, sip_port: int, http_port: int, data_dir: Path) -> None:
+    started = time.monotonic()
+    workspace = load_workspace(config)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    state = ServerState(workspace=workspace, data_dir=data_dir)
+    app = create_app(state)
+    uv = uvicorn.Server(
+        uvicorn.Config(app, host=host, port=http_port, log_level="warning", lifespan="off", ws_max_size=65536)
+    )
+    uv.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    http_task = asyncio.create_task(uv.serve(), name="http")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await state.start(host=host, sip_port=sip_port)
+        print(
+            f"dialphone: ready in {time.monotonic() - started:.1f}s — http://{host}:{http_port}/ "
+            f"sip:{host}:{sip_port} (workspace {workspace.id})",
+            file=sys.stderr,
+            flush=True,
+        )
+        await stop.wait()
+    finally:
+        await state.shutdown(deadline_s=5.0)
+        uv.should_exit = True
+        await asyncio.wait_for(http_task, timeout=10)
+
+
+def run_server(*, config: Path, host: str, sip_port: int, http_port: int, data_dir: Path) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        asyncio.run(serve(config=config, host=host, sip_port=sip_port, http_port=http_port, data_dir=data_dir))
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    return 0
