@@ -7,6 +7,7 @@ Tree::
     │                           value that does not match its grammar; ``raw`` carries what could
     │                           be framed (start line, headers) so a UAS can still answer 400
     ├── SdpParseError           text that is not an SDP session description (RFC 4566)
+    ├── SdpNegotiationError     an offer we cannot answer (no audio codec in common): reply 488
     ├── SipTransactionError     a transaction was driven out of order (a bug in the caller)
     └── SipCallError            the application acted on a call that cannot take the action
                                 (unknown call, answer after BYE, REFER before the dialog exists)
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 from voice.sip.fields import RawMessage
 
-__all__ = ["SdpParseError", "SipCallError", "SipError", "SipParseError", "SipTransactionError"]
+__all__ = ["SdpNegotiationError", "SdpParseError", "SipCallError", "SipError", "SipParseError", "SipTransactionError"]
 
 
 class SipError(Exception):
@@ -39,6 +40,10 @@ class SipParseError(SipError):
 
 class SdpParseError(SipError):
     """Input is not a well-formed SDP session description."""
+
+
+class SdpNegotiationError(SipError):
+    """An SDP offer has no audio stream with a codec we support (answer 488 Not Acceptable Here)."""
 
 
 class SipTransactionError(SipError):

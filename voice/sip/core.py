@@ -1,0 +1,562 @@
+"""SipCore: a sans-I/O SIP user agent server for inbound calls (RFC 3261, 3264, 3515).
+
+The shell owns sockets and the clock; the core owns SIP. Feed it datagrams, give it the time,
+and after every call drain what it produced::
+
+    core = SipCore(SipConfig(host="192.0.2.10", port=5060, max_calls=20,
+                             source_policy=ip_allowlist(["203.0.113.0/24"])))
+    core.receive_datagram(data, ("203.0.113.5", 5060), now=loop.time())
+    for dgram in core.datagrams_to_send():   # Datagram(data, addr)
+        transport.sendto(dgram.data, dgram.addr)
+    for event in core.events():              # IncomingCall, CallEstablished, CallEnded, ...
+        ...
+    deadline = core.next_deadline()          # call core.tick(now) then (None: no timer pending)
+
+The application acts on calls by handle (``event.call``): ``ring``, ``answer(call, sdp)``,
+``reject(call, status)``, ``send_bye``, ``send_refer(call, "sip:desk@pbx.example.com")``;
+each takes ``now``. Requests inside a dialog go to the address the call's INVITE came from.
+
+Handled for the application: 100 Trying; retransmissions (timers G, H, I, J, E, F, K);
+CANCEL (200 + 487, CallEnded CANCELLED); BYE; OPTIONS (200 with Allow); re-INVITE answered
+from our last SDP (ReInvite event with ``on_hold``), 488 when it has no codec in common;
+NOTIFY with message/sipfrag for our REFER (ReferResult), INFO DTMF (DtmfInfo).
+Refused: malformed requests 400 (when they can be framed), sources the policy rejects 403,
+new INVITEs at capacity 503 with Retry-After, then the checks of :mod:`voice.sip.validate`
+(505, 400, 416, 420, 405, 501, 415, 406), unknown dialogs 481, out-of-order CSeq 500.
+Malformed responses and responses that match no transaction are dropped.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from voice.sip.address import NameAddr
+from voice.sip.body import find_sdp, sipfrag_status
+from voice.sip.builder import make_response, new_branch, new_tag
+from voice.sip.calls import Call, CallState
+from voice.sip.client_transaction import ClientNonInviteTransaction, ClientState
+from voice.sip.dialog import Dialog, DialogId
+from voice.sip.events import (
+    Addr,
+    CallEnded,
+    CallEstablished,
+    Datagram,
+    DtmfInfo,
+    EndReason,
+    IncomingCall,
+    OptionsReceived,
+    ReferResult,
+    ReInvite,
+    SipEvent,
+)
+from voice.sip.exceptions import SdpNegotiationError, SdpParseError, SipCallError, SipParseError
+from voice.sip.fields import Headers
+from voice.sip.headers import parse_vias
+from voice.sip.message import SipMessage, SipRequest, SipResponse
+from voice.sip.offer_answer import is_hold, reanswer
+from voice.sip.sdp import SessionDescription
+from voice.sip.timers import Timers, TxResult
+from voice.sip.transaction import (
+    ServerInviteState,
+    ServerInviteTransaction,
+    ServerNonInviteState,
+    ServerNonInviteTransaction,
+)
+from voice.sip.uri import SipUri, parse_uri
+from voice.sip.validate import ALLOWED_METHODS, Rejection, check_request
+
+__all__ = ["SipConfig", "SipCore", "ip_allowlist"]
+
+SourcePolicy = Callable[[Addr], bool]
+ServerTx = ServerInviteTransaction | ServerNonInviteTransaction
+_MANDATORY = ("via", "from", "to", "call-id", "cseq")
+_DTMF_DIGITS = frozenset("0123456789*#ABCD")
+
+
+def ip_allowlist(networks: Iterable[str]) -> SourcePolicy:
+    """A source policy admitting only addresses inside ``networks`` (CIDR strings)."""
+    nets = [ipaddress.ip_network(n, strict=False) for n in networks]
+
+    def allowed(addr: Addr) -> bool:
+        try:
+            ip = ipaddress.ip_address(addr[0])
+        except ValueError:
+            return False
+        return any(ip in net for net in nets)
+
+    return allowed
+
+
+@dataclass(frozen=True, kw_only=True)
+class SipConfig:
+    """Where we are reachable (for Via and Contact) and the admission policy."""
+
+    host: str
+    port: int = 5060
+    transport: str = "UDP"
+    user: str = "concierge"
+    max_calls: int = 100
+    retry_after_s: int = 30
+    source_policy: SourcePolicy | None = None
+    timers: Timers = field(default_factory=Timers)
+    supported: frozenset[str] = frozenset()
+
+
+@dataclass
+class _ServerEntry:
+    tx: ServerTx
+    addr: Addr
+    call: str | None = None
+
+
+@dataclass
+class _ClientEntry:
+    tx: ClientNonInviteTransaction
+    addr: Addr
+    call: str
+
+
+class SipCore:
+    """See the module docstring."""
+
+    def __init__(self, config: SipConfig) -> None:
+        self.config = config
+        self.accepting = True
+        self.stats: dict[str, int] = {"malformed": 0, "dropped": 0, "rejected": 0}
+        self._calls: dict[str, Call] = {}
+        self._dialogs: dict[DialogId, str] = {}
+        self._server: dict[tuple[str, ...], _ServerEntry] = {}
+        self._client: dict[str, _ClientEntry] = {}
+        self._events: list[SipEvent] = []
+        self._out: list[Datagram] = []
+        self._counter = 0
+
+    # ------------------------------------------------------------------ shell side
+
+    def events(self) -> list[SipEvent]:
+        """Events produced since the last call (drained)."""
+        out, self._events = self._events, []
+        return out
+
+    def datagrams_to_send(self) -> list[Datagram]:
+        """Messages to transmit since the last call (drained)."""
+        out, self._out = self._out, []
+        return out
+
+    def next_deadline(self) -> float | None:
+        times = [e.tx.deadline for e in self._server.values()] + [e.tx.deadline for e in self._client.values()]
+        present = [t for t in times if t is not None]
+        return min(present) if present else None
+
+    def active_calls(self) -> list[str]:
+        return [ref for ref, call in self._calls.items() if call.active]
+
+    def receive_datagram(self, data: bytes, addr: Addr, now: float, *, reliable: bool = False) -> None:
+        """Process one datagram (or one message framed from a stream when ``reliable``)."""
+        try:
+            msg = SipMessage.parse(data)
+        except SipParseError as exc:
+            self.stats["malformed"] += 1
+            raw = exc.raw
+            if raw is not None and raw.is_request and raw.method != "ACK" and raw.headers.get("via") \
+                    and self._allowed(addr):
+                self._send(make_response(raw, 400, to_tag=new_tag()), addr)
+            return
+        if isinstance(msg, SipResponse):
+            self._on_response(msg, now)
+        else:
+            self._on_request(msg, addr, now, reliable)
+
+    def tick(self, now: float) -> None:
+        """Run every timer due at ``now``."""
+        for key, entry in list(self._server.items()):
+            deadline = entry.tx.deadline
+            if deadline is not None and deadline <= now:
+                res = entry.tx.tick(now)
+                self._send_all(res, entry.addr)
+                if res.timed_out:
+                    self._server_timeout(entry)
+            if entry.tx.state in (ServerInviteState.TERMINATED, ServerNonInviteState.TERMINATED):
+                del self._server[key]
+        for branch, centry in list(self._client.items()):
+            deadline = centry.tx.deadline
+            if deadline is not None and deadline <= now:
+                res = centry.tx.tick(now)
+                self._send_all(res, centry.addr)
+                if res.timed_out and centry.tx.request.method == "REFER":
+                    self._events.append(ReferResult(centry.call, 408, True))
+            if centry.tx.state is ClientState.TERMINATED:
+                del self._client[branch]
+
+    # ------------------------------------------------------------------ application side
+
+    def ring(self, call: str, now: float) -> None:
+        """Send 180 Ringing."""
+        c = self._incoming(call)
+        self._respond_call(c, 180, now)
+
+    def answer(self, call: str, sdp: SessionDescription | bytes, now: float) -> None:
+        """Send 200 OK with our SDP (an answer, or an offer when the INVITE had none)."""
+        c = self._incoming(call)
+        local = SessionDescription.parse(sdp) if isinstance(sdp, bytes) else sdp
+        c.local_sdp = local
+        c.sdp_version = int(local.origin.session_version) if local.origin.session_version.isdigit() else 0
+        self._respond_call(c, 200, now, body=bytes(local))
+        c.state = CallState.ANSWERED
+
+    def reject(self, call: str, status: int, now: float, *, retry_after_s: int | None = None) -> None:
+        """Refuse the call with a final status 300..699 (486 busy, 488 no codec, 603 decline...)."""
+        if not 300 <= status <= 699:
+            raise SipCallError("reject needs a status between 300 and 699")
+        c = self._incoming(call)
+        extra = () if retry_after_s is None else (("Retry-After", str(retry_after_s)),)
+        self._respond_call(c, status, now, headers=extra)
+        self._end(c, EndReason.REJECTED, status)
+
+    def send_bye(self, call: str, now: float) -> None:
+        """Hang up an answered call."""
+        c = self._calls.get(call)
+        if c is None or c.dialog is None or c.state not in (CallState.ANSWERED, CallState.CONFIRMED):
+            raise SipCallError("call is not answered (use reject) or already ended")
+        self._send_in_dialog(c, "BYE", now)
+        self._end(c, EndReason.LOCAL_BYE)
+
+    def send_refer(self, call: str, target_uri: str, now: float) -> None:
+        """Ask the peer to transfer the call to ``target_uri`` (RFC 3515); progress comes as ReferResult."""
+        c = self._calls.get(call)
+        if c is None or c.dialog is None or c.state is not CallState.CONFIRMED:
+            raise SipCallError("REFER needs a confirmed call")
+        target = parse_uri(target_uri)
+        me = self._local_uri()
+        self._send_in_dialog(c, "REFER", now, headers=(("Refer-To", f"<{target}>"), ("Referred-By", f"<{me}>")))
+
+    # ------------------------------------------------------------------ requests
+
+    def _on_request(self, req: SipRequest, addr: Addr, now: float, reliable: bool) -> None:
+        if any(name not in req.headers for name in _MANDATORY) or not req.vias:
+            if req.method != "ACK" and req.headers.get("via") and self._allowed(addr):
+                self._send(make_response(req, 400, to_tag=new_tag()), addr)
+            self.stats["rejected"] += 1
+            return
+        if req.method == "ACK":
+            self._on_ack(req, now)
+            return
+        key = _server_key(req, req.method)
+        existing = self._server.get(key)
+        if existing is not None:
+            self._send_all(existing.tx.receive(req, now), existing.addr)
+            return
+        tx: ServerTx
+        if req.method == "INVITE":
+            tx = ServerInviteTransaction(req, now=now, timers=self.config.timers, reliable=reliable)
+        else:
+            tx = ServerNonInviteTransaction(req, now=now, timers=self.config.timers, reliable=reliable)
+        entry = _ServerEntry(tx, addr)
+        self._server[key] = entry
+        rejection: Rejection | None = None if self._allowed(addr) else Rejection(403)
+        if rejection is None:
+            rejection = check_request(req, supported=self.config.supported)
+        if rejection is not None:
+            self.stats["rejected"] += 1
+            self._reply(entry, rejection.status, now, headers=rejection.headers)
+            return
+        handler = {
+            "INVITE": self._on_invite, "CANCEL": self._on_cancel, "BYE": self._on_bye,
+            "OPTIONS": self._on_options, "INFO": self._on_info, "NOTIFY": self._on_notify,
+        }[req.method]
+        handler(req, entry, now)
+
+    def _on_invite(self, req: SipRequest, entry: _ServerEntry, now: float) -> None:
+        if req.to_addr.tag:
+            self._on_reinvite(req, entry, now)
+            return
+        if not self.accepting or len(self.active_calls()) >= self.config.max_calls:
+            self._reply(entry, 503, now, headers=(("Retry-After", str(self.config.retry_after_s)),))
+            return
+        try:
+            offer = _offer(req)
+        except (SipParseError, SdpParseError):
+            self._reply(entry, 400, now)
+            return
+        if req.body and offer is None:
+            self._reply(entry, 415, now, headers=(("Accept", "application/sdp"),))
+            return
+        self._counter += 1
+        ref = f"call-{self._counter}"
+        assert isinstance(entry.tx, ServerInviteTransaction)
+        call = Call(ref=ref, invite=req, source=entry.addr, tx=entry.tx, tx_key=_server_key(req, "INVITE"),
+                    local_tag=new_tag(), reliable=entry.tx.reliable)
+        self._calls[ref] = call
+        entry.call = ref
+        self._reply(entry, 100, now)
+        self._events.append(IncomingCall(call=ref, source=entry.addr, offer=offer, caller=str(req.from_addr.uri),
+                                         callee=str(req.to_addr.uri), request_uri=str(req.uri),
+                                         sip_call_id=req.call_id))
+
+    def _on_reinvite(self, req: SipRequest, entry: _ServerEntry, now: float) -> None:
+        call = self._call_for(req)
+        if call is None or call.dialog is None:
+            self._reply(entry, 481, now)
+            return
+        pending = call.pending_reinvite
+        if call.state is not CallState.CONFIRMED or (
+                pending is not None and pending.state is ServerInviteState.PROCEEDING):
+            self._reply(entry, 491, now)
+            return
+        if not call.dialog.accept_remote_cseq(req.cseq.number):
+            self._reply(entry, 500, now)
+            return
+        try:
+            offer = _offer(req)
+        except (SipParseError, SdpParseError):
+            self._reply(entry, 400, now)
+            return
+        assert isinstance(entry.tx, ServerInviteTransaction) and call.local_sdp is not None
+        entry.call = call.ref
+        call.pending_reinvite = entry.tx
+        if offer is None:  # offerless re-INVITE: offer our current session again
+            call.local_sdp.origin.session_version = str(call.sdp_version + 1)
+            call.sdp_version += 1
+            self._reply(entry, 200, now, body=bytes(call.local_sdp), call=call)
+            return
+        try:
+            result = reanswer(call.local_sdp, offer, version=call.sdp_version + 1)
+        except SdpNegotiationError:
+            self._reply(entry, 488, now)
+            return
+        call.sdp_version += 1
+        call.local_sdp = result.answer
+        self._reply(entry, 200, now, body=bytes(result.answer), call=call)
+        hold = any(is_hold(offer, m) for m in offer.media if m.media == "audio" and m.port != 0)
+        self._events.append(ReInvite(call.ref, offer, result.answer, hold))
+
+    def _on_ack(self, req: SipRequest, now: float) -> None:
+        entry = self._server.get(_server_key(req, "INVITE"))
+        if entry is not None and entry.tx.state is ServerInviteState.COMPLETED:
+            entry.tx.receive(req, now)
+            return
+        call = self._call_for(req)
+        if call is None:
+            self.stats["dropped"] += 1
+            return
+        pending = call.pending_reinvite
+        if pending is not None and pending.state is ServerInviteState.ACCEPTED:
+            pending.receive(req, now)
+            return
+        if call.state is CallState.ANSWERED and call.tx.receive(req, now).acked:
+            call.state = CallState.CONFIRMED
+            answer: SessionDescription | None = None
+            if call.invite.body == b"" and req.body:
+                try:
+                    sdp = find_sdp(req.content_type, req.body)
+                    answer = SessionDescription.parse(sdp) if sdp else None
+                except (SipParseError, SdpParseError):
+                    answer = None
+            self._events.append(CallEstablished(call.ref, answer))
+
+    def _on_cancel(self, req: SipRequest, entry: _ServerEntry, now: float) -> None:
+        invite_entry = self._server.get(_server_key(req, "INVITE"))
+        call = self._calls.get(invite_entry.call) if invite_entry and invite_entry.call else None
+        if invite_entry is None or call is None:
+            self._reply(entry, 481, now)
+            return
+        self._reply(entry, 200, now, to_tag=call.local_tag)
+        if call.state is CallState.INCOMING:
+            self._respond_call(call, 487, now)
+            self._end(call, EndReason.CANCELLED)
+
+    def _on_bye(self, req: SipRequest, entry: _ServerEntry, now: float) -> None:
+        call = self._call_for(req)
+        if call is None:
+            self._reply(entry, 481, now)
+            return
+        self._reply(entry, 200, now)
+        if call.state is CallState.INCOMING:
+            self._respond_call(call, 487, now)
+        self._end(call, EndReason.REMOTE_BYE)
+
+    def _on_options(self, req: SipRequest, entry: _ServerEntry, now: float) -> None:
+        call = self._call_for(req) if req.to_addr.tag else None
+        if req.to_addr.tag and call is None:
+            self._reply(entry, 481, now)
+            return
+        self._reply(entry, 200, now, headers=(("Allow", ", ".join(ALLOWED_METHODS)), ("Accept", "application/sdp")))
+        self._events.append(OptionsReceived(entry.addr, call.ref if call else None))
+
+    def _on_info(self, req: SipRequest, entry: _ServerEntry, now: float) -> None:
+        call = self._call_for(req)
+        if call is None:
+            self._reply(entry, 481, now)
+            return
+        self._reply(entry, 200, now)
+        digit, duration = _dtmf_info(req)
+        if digit is not None:
+            self._events.append(DtmfInfo(call.ref, digit, duration))
+
+    def _on_notify(self, req: SipRequest, entry: _ServerEntry, now: float) -> None:
+        call = self._call_for(req)
+        if call is None:
+            self._reply(entry, 481, now)
+            return
+        event = (req.headers.get("event") or "").split(";")[0].strip().lower()
+        if event != "refer":
+            self._reply(entry, 489, now)
+            return
+        self._reply(entry, 200, now)
+        status = sipfrag_status(req.body)
+        terminated = (req.headers.get("subscription-state") or "").strip().lower().startswith("terminated")
+        if status is not None:
+            self._events.append(ReferResult(call.ref, status, status >= 200 or terminated))
+
+    # ------------------------------------------------------------------ responses
+
+    def _on_response(self, resp: SipResponse, now: float) -> None:
+        vias = resp.vias
+        if len(vias) != 1 or vias[0].branch is None:
+            self.stats["dropped"] += 1
+            return
+        entry = self._client.get(vias[0].branch or "")
+        if entry is None or resp.cseq.method != entry.tx.request.method:
+            self.stats["dropped"] += 1
+            return
+        res = entry.tx.receive(resp, now)
+        self._send_all(res, entry.addr)
+        if res.response is not None and entry.tx.request.method == "REFER" and res.response.status >= 200:
+            status = res.response.status
+            self._events.append(ReferResult(entry.call, status, status >= 300))
+
+    # ------------------------------------------------------------------ helpers
+
+    def _allowed(self, addr: Addr) -> bool:
+        policy = self.config.source_policy
+        return policy is None or policy(addr)
+
+    def _incoming(self, ref: str) -> Call:
+        call = self._calls.get(ref)
+        if call is None or call.state is not CallState.INCOMING:
+            raise SipCallError("call is not waiting for an answer")
+        return call
+
+    def _call_for(self, req: SipRequest) -> Call | None:
+        key = (req.call_id, req.to_addr.tag or "", req.from_addr.tag or "")
+        ref = self._dialogs.get(key)
+        return self._calls.get(ref) if ref else None
+
+    def _local_uri(self) -> SipUri:
+        return SipUri(host=self.config.host, user=self.config.user, port=self.config.port)
+
+    def _contact(self) -> NameAddr:
+        return NameAddr(uri=self._local_uri())
+
+    def _reply(self, entry: _ServerEntry, status: int, now: float, *, headers: Iterable[tuple[str, str]] = (),
+               body: bytes = b"", to_tag: str | None = None, call: Call | None = None) -> None:
+        req = entry.tx.request
+        extra = list(headers)
+        if call is not None:
+            extra = [("Contact", str(self._contact()))] + extra
+        resp = make_response(req, status, to_tag=to_tag or new_tag(), headers=extra, body=body,
+                             content_type="application/sdp" if body else None)
+        _stamp_via(resp.headers, entry.addr)
+        for data in entry.tx.respond(resp, now):
+            self._out.append(Datagram(data, entry.addr))
+
+    def _respond_call(self, call: Call, status: int, now: float, *, headers: Iterable[tuple[str, str]] = (),
+                      body: bytes = b"") -> None:
+        extra = list(headers)
+        if 100 < status < 300:
+            extra = [("Contact", str(self._contact()))] + [
+                ("Record-Route", v) for v in call.invite.headers.get_all("record-route")] + extra
+            if status >= 200:
+                extra.append(("Allow", ", ".join(ALLOWED_METHODS)))
+            if call.dialog is None:
+                call.dialog = Dialog.from_uas(call.invite, local_tag=call.local_tag, local_cseq=1)
+                self._dialogs[call.dialog.id] = call.ref
+        resp = make_response(call.invite, status, to_tag=call.local_tag, headers=extra, body=body,
+                             content_type="application/sdp" if body else None)
+        _stamp_via(resp.headers, call.source)
+        for data in call.tx.respond(resp, now):
+            self._out.append(Datagram(data, call.source))
+
+    def _send_in_dialog(self, call: Call, method: str, now: float, *,
+                        headers: Iterable[tuple[str, str]] = ()) -> None:
+        assert call.dialog is not None
+        branch = new_branch()
+        via = f"SIP/2.0/{self.config.transport} {self.config.host}:{self.config.port};branch={branch};rport"
+        req = call.dialog.create_request(method, via=via, contact=self._contact(), headers=headers)
+        tx = ClientNonInviteTransaction(req, now=now, timers=self.config.timers, reliable=call.reliable)
+        self._client[branch] = _ClientEntry(tx, call.source, call.ref)
+        self._out.append(Datagram(tx.start(), call.source))
+
+    def _server_timeout(self, entry: _ServerEntry) -> None:
+        call = self._calls.get(entry.call) if entry.call else None
+        if call is not None and call.tx is entry.tx and call.state is CallState.ANSWERED:
+            # timer H for our 2xx: the dialog is confirmed but the session is dead (RFC 3261 13.3.1.4)
+            self._send_in_dialog(call, "BYE", entry.tx.created + self.config.timers.b)
+            self._end(call, EndReason.NO_ACK)
+
+    def _end(self, call: Call, reason: EndReason, status: int | None = None) -> None:
+        call.state = CallState.ENDED
+        if call.dialog is not None:
+            self._dialogs.pop(call.dialog.id, None)
+        self._calls.pop(call.ref, None)
+        self._events.append(CallEnded(call.ref, reason, status))
+
+    def _send(self, resp: SipResponse, addr: Addr) -> None:
+        _stamp_via(resp.headers, addr)
+        self._out.append(Datagram(bytes(resp), addr))
+
+    def _send_all(self, res: TxResult, addr: Addr) -> None:
+        for data in res.send:
+            self._out.append(Datagram(data, addr))
+
+
+def _server_key(req: SipRequest, method: str) -> tuple[str, ...]:
+    """RFC 3261 17.2.3 transaction key; RFC 2543 matching when the branch lacks the magic cookie."""
+    top = req.vias[0]
+    if top.is_rfc3261:
+        return ("3261", top.branch or "", top.sent_by, method)
+    return ("2543", req.call_id, req.from_addr.tag or "", str(req.cseq.number), str(top), method)
+
+
+def _stamp_via(headers: Headers, addr: Addr) -> None:
+    """Add received= (and rport's value) to the top Via of a response (RFC 3261 18.2.1, RFC 3581)."""
+    lines = headers.get_all("via")
+    if not lines:
+        return
+    try:
+        vias = parse_vias([lines[0]])
+    except SipParseError:
+        return
+    top = vias[0]
+    if top.host != addr[0]:
+        top.set_param("received", addr[0])
+    if top.param("rport") == "":
+        top.set_param("rport", str(addr[1]))
+    headers.replace_first("via", ", ".join(str(v) for v in vias))
+
+
+def _offer(req: SipRequest) -> SessionDescription | None:
+    sdp = find_sdp(req.content_type, req.body)
+    return SessionDescription.parse(sdp) if sdp is not None else None
+
+
+def _dtmf_info(req: SipRequest) -> tuple[str | None, int | None]:
+    ctype = req.content_type
+    text = req.body.decode("utf-8", "replace").strip()
+    if ctype is None or not text:
+        return None, None
+    if ctype.mime == "application/dtmf":
+        return (text.upper(), None) if text.upper() in _DTMF_DIGITS else (None, None)
+    if ctype.mime != "application/dtmf-relay":
+        return None, None
+    fields: dict[str, str] = {}
+    for line in text.splitlines():
+        name, _, value = line.partition("=")
+        fields[name.strip().lower()] = value.strip()
+    digit = fields.get("signal", "").upper()
+    if digit not in _DTMF_DIGITS or len(digit) != 1:
+        return None, None
+    duration = fields.get("duration", "")
+    return digit, int(duration) if duration.isascii() and duration.isdigit() and len(duration) < 9 else None
