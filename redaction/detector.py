@@ -14,6 +14,7 @@ from redaction.spoken import FILLERS, NumberRun, Word, number_runs, tokenize
 from redaction.textual import WordSpan, find_addresses, find_dates, find_spoken_emails
 
 CUE_WINDOW = 6
+AFTER_WINDOW = 4
 # Words that may open an utterance continuing a number ("... and 1256", "then 7299").
 LEADERS = frozenset(FILLERS | {"and", "then", "the", "rest", "is", "it's", "its", "continuing", "next", "yeah",
                                "yes", "okay", "ok", "so", "more", "after", "that", "followed", "by", "last",
@@ -60,6 +61,22 @@ def _last_content(words: list[Word]) -> int:
     while i >= 0 and words[i].text in FILLERS:
         i -= 1
     return i
+
+
+_NOT_NAME_CAPS = frozenset({"i", "i'm", "i'll", "i've", "i'd", "ok", "okay"})
+
+
+def _ner_worthwhile(text: str, words: list[Word], taken: _Taken) -> bool:
+    """Cheap cue for the NER pass: a capitalized word that does not open a sentence, not yet taken."""
+    for i, w in enumerate(words):
+        if not w.raw[:1].isupper() or w.text in _NOT_NAME_CAPS or w.text in NON_NAMES:
+            continue
+        before = text[:w.start].rstrip()
+        if not before or before[-1] in ".!?":
+            continue
+        if taken.free(i, i):
+            return True
+    return False
 
 
 def _plausible_ner_name(text: str, span: list[Word]) -> bool:
@@ -121,7 +138,7 @@ def analyze(text: str, *, carried_cue: T | None = None, use_ner: bool = True) ->
         value = text[words[span.first].start:words[span.last].end].lower()
         if date_cue is T.DOB:
             add(T.DOB, span.first, span.last, value)
-        elif date_cue is T.EXPIRY and not span.has_day:
+        elif date_cue is T.EXPIRY:
             add(T.EXPIRY, span.first, span.last, value)
         else:
             taken.take(span.first, span.last)  # an appointment date: harmless, keep the runs out
@@ -148,6 +165,11 @@ def analyze(text: str, *, carried_cue: T | None = None, use_ner: bool = True) ->
         nxt = words[run.last + 1] if run.last + 1 < n else None
         prev = words[run.first - 1] if run.first > 0 else None
         at_end = run.last >= last_content
+        if cue is None:
+            # "504813221 that's my social": a cue right after the number
+            after = nearest_cue(words, run.last + 1, min(n, run.last + 1 + AFTER_WINDOW))
+            if after is not None and after[0] is not T.ID_NUMBER:
+                cue = after
         cue_type = cue[0] if cue is not None else (carried_cue if run is leading_run else None)
         typ: T | None = None
         if cue_type is not None and not (run.n_digits <= 5 and is_harmless_after(nxt)):
@@ -158,7 +180,7 @@ def analyze(text: str, *, carried_cue: T | None = None, use_ner: bool = True) ->
             continue
         first = run.first
         if typ in (T.MEDICAL_ID, T.ID_NUMBER):
-            stop = cue[1] + 1 if cue is not None else 0
+            stop = cue[1] + 1 if cue is not None and cue[1] < run.first else 0
             while first - 1 >= stop and len(words[first - 1].text) == 1 and words[first - 1].text.isalpha():
                 first -= 1
             if first < run.first and run.first - first == 1 and words[first].text in ("a", "i"):
@@ -167,7 +189,7 @@ def analyze(text: str, *, carried_cue: T | None = None, use_ner: bool = True) ->
         add(typ, first, run.last, value, run)
 
     if use_ner and n:
-        cased = any(ch.isupper() for ch in text[1:])
+        cased = _ner_worthwhile(text, words, taken)
         has_at = "@" in text
         if cased or has_at:
             for cs in get_engine().analyze(text, persons=cased, emails=has_at):

@@ -19,7 +19,8 @@ NAME_CUES: tuple[tuple[str, ...], ...] = (
     ("behalf", "of"), ("husband",), ("wife",), ("son",), ("daughter",), ("mother",), ("father",),
 )
 _WEAK_CUES = frozenset({("i", "am"), ("i'm",), ("for",), ("called",), ("husband",), ("wife",), ("son",),
-                        ("daughter",), ("mother",), ("father",), ("this", "is"), ("patient", "is")})
+                        ("daughter",), ("mother",), ("father",), ("this", "is"), ("patient", "is"),
+                        ("doctor",), ("dr",), ("mister",), ("mr",), ("mrs",), ("ms",), ("miss",)})
 SPELL_CUES: tuple[tuple[str, ...], ...] = (("spelled",), ("spelt",), ("spelling",), ("spell", "it"),
                                            ("that's", "spelled"), ("spelled", "as"))
 
@@ -44,6 +45,7 @@ not going gonna wondering fine alright absolutely definitely exactly totally sec
 today tomorrow tonight morning afternoon evening week month year time dollars people room
 regards ma'am sir madam guys everybody all unacceptable crazy insane amazing awesome terrible
 reaching reached following followup follow trying tried wanting hoping email mail
+said says told asked gave wants wanted thinks thought put sent called
 hi hello bye goodbye thanks yes no yeah okay sure
 """.split())
 

@@ -43,7 +43,7 @@ def classify_with_cue(run: NumberRun, cue: T) -> T | None:
             return T.CVV
         return T.CREDIT_CARD if n >= 4 else None
     if cue is T.SSN:
-        return T.SSN if n >= 4 else None
+        return T.SSN if n >= 3 else None
     if cue is T.PHONE:
         return T.PHONE if n >= 3 else None
     if cue in (T.ROUTING_NUMBER, T.BANK_ACCOUNT):

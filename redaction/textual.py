@@ -94,6 +94,22 @@ def find_dates(words: list[Word], runs: list[NumberRun]) -> list[WordSpan]:
     for i, w in enumerate(words):
         if w.text not in MONTHS:
             continue
+        # "the fifth of march [1985]"
+        if i >= 2 and words[i - 1].text == "of":
+            start = None
+            for back in (i - 3, i - 2):
+                if back >= 0 and _day_at(words, runs, back) is not None:
+                    start = back
+                    break
+            if start is not None:
+                last = i
+                year_end = _year_at(runs, i + 1)
+                if year_end is not None:
+                    last = year_end
+                if start > 0 and words[start - 1].text == "the":
+                    start -= 1
+                out.append(WordSpan(start, last, True))
+                continue
         j = i + 1
         if j < n and words[j].text == "the":
             j += 1
@@ -113,22 +129,6 @@ def find_dates(words: list[Word], runs: list[NumberRun]) -> list[WordSpan]:
         if year_end is not None and not (w.text in _AMBIGUOUS_MONTHS and words[i + 1].text.isdigit() is False
                                           and _run_starting(runs, i + 1) is None):
             out.append(WordSpan(i, year_end, False))
-            continue
-        # "the fifth of march [1985]"
-        if i >= 2 and words[i - 1].text == "of":
-            start = None
-            for back in (i - 2, i - 3):
-                if back >= 0 and _day_at(words, runs, back) is not None:
-                    start = back
-                    break
-            if start is not None:
-                last = i
-                year_end = _year_at(runs, i + 1)
-                if year_end is not None:
-                    last = year_end
-                if start > 0 and words[start - 1].text == "the":
-                    start -= 1
-                out.append(WordSpan(start, last, True))
     return out
 
 
