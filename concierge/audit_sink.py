@@ -103,7 +103,10 @@ class JsonlAuditSink:
         row = {"ts": time.time(), "type": str(event_type), "call_id": call_id, "actor": actor, "payload": payload}
         line = (json.dumps(row, sort_keys=True, default=str) + "\n").encode()
         async with self._lock:
-            self._write(line, durable)
+            if durable:
+                await asyncio.to_thread(self._write, line, True)
+            else:
+                self._write(line, False)
 
     def close(self) -> None:
         os.close(self._fd)

@@ -26,6 +26,8 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"not working|doesn't work|does not work|won't work|stopped working|isn't working|is not working",
          " broken "),
         (r"no a ?i|no artificial intelligence|not a (?:robot|bot|machine)", " no_ai "),
+        (r"in my name|social security(?: number)?", " identity "),
+        (r"(?:didn't|did not|never) (?:make|authori[sz]e|order|buy)|without (?:my )?permission", " unauthorized "),
         (r"real person|live person|actual person|a person|a human|human being", " human "),
     )
 )

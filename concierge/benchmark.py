@@ -1,0 +1,100 @@
+"""Tool call to logged decision: how long from a ``propose_transfer`` call to a durable audit row.
+
+Each iteration runs the real tool handler on a fresh call against a :class:`JsonlAuditSink`
+that fsyncs durable events, cycling through departments that allow, deny and need approval.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, cast
+
+from pipecat.processors.aggregators.llm_context import LLMContext
+from pipecat.services.llm_service import FunctionCallParams
+
+from concierge.audit_sink import EventType, JsonlAuditSink
+from concierge.call_control import RecordingCallControl
+from concierge.config import Workspace
+from concierge.session import ConciergeCall
+from concierge.tools import PROPOSE_TRANSFER, ConciergeTools
+
+DEPARTMENTS = ("billing", "technical_support", "sales", "clinical", "fraud", "unknown_dept")
+
+
+class _StampingSink:
+    """Wraps a sink and notes when the ``transfer.decided`` row was written."""
+
+    def __init__(self, inner: JsonlAuditSink) -> None:
+        self.inner = inner
+        self.decided_at: float | None = None
+
+    async def emit(
+        self, event_type: str, payload: dict[str, object], *, call_id: str, actor: str, durable: bool = False
+    ) -> None:
+        await self.inner.emit(event_type, payload, call_id=call_id, actor=actor, durable=durable)
+        if event_type == EventType.TRANSFER_DECIDED and self.decided_at is None:
+            self.decided_at = time.perf_counter()
+
+
+async def _one(workspace: Workspace, sink: JsonlAuditSink, department: str, i: int) -> float:
+    stamp = _StampingSink(sink)
+    call = ConciergeCall(call_id=f"bench-{i}", workspace=workspace, audit=stamp, control=RecordingCallControl())
+    tools = ConciergeTools(call)
+
+    async def result_callback(result: Any, *, properties: Any = None) -> None:
+        return None
+
+    params = FunctionCallParams(
+        function_name=PROPOSE_TRANSFER,
+        tool_call_id=f"toolu_bench_{i}",
+        arguments={"department": department, "reason": "caller intent matches [ORG_1]"},
+        llm=cast(Any, None),
+        pipeline_worker=cast(Any, None),
+        context=LLMContext(),
+        result_callback=result_callback,
+    )
+    t0 = time.perf_counter()
+    await tools.propose_transfer(params)
+    assert stamp.decided_at is not None
+    await call.close()
+    return (stamp.decided_at - t0) * 1000.0
+
+
+async def bench_gate(
+    workspace: Workspace,
+    *,
+    iterations: int = 600,
+    directory: Path | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, float | int]:
+    with tempfile.TemporaryDirectory(dir=directory) as tmp:
+        sink = JsonlAuditSink(Path(tmp) / "audit.jsonl")
+        samples: list[float] = []
+        try:
+            for i in range(iterations):
+                samples.append(await _one(workspace, sink, DEPARTMENTS[i % len(DEPARTMENTS)], i))
+                if progress is not None:
+                    progress(1)
+        finally:
+            sink.close()
+    samples.sort()
+
+    def p(q: float) -> float:
+        return samples[min(len(samples) - 1, int(q * len(samples)))]
+
+    return {
+        "iterations": iterations,
+        "p50_ms": round(p(0.50), 3),
+        "p95_ms": round(p(0.95), 3),
+        "max_ms": round(samples[-1], 3),
+        "mean_ms": round(statistics.fmean(samples), 3),
+    }
+
+
+def run_bench_gate(workspace: Workspace, *, iterations: int = 600) -> dict[str, float | int]:
+    return asyncio.run(bench_gate(workspace, iterations=iterations))

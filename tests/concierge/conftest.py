@@ -1,0 +1,42 @@
+"""Fixtures for the concierge tests: the example workspace, a call with in-process seams."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from concierge.audit_sink import MemoryAuditSink
+from concierge.call_control import RecordingCallControl
+from concierge.config import Workspace, load_workspace
+from concierge.messages_api_server import MessagesApiServer
+from concierge.session import ConciergeCall
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def workspace() -> Workspace:
+    return load_workspace(REPO / "examples" / "workspace.yaml", env={})
+
+
+@pytest.fixture
+def audit() -> MemoryAuditSink:
+    return MemoryAuditSink()
+
+
+@pytest.fixture
+def control() -> RecordingCallControl:
+    return RecordingCallControl()
+
+
+@pytest.fixture
+def call(workspace: Workspace, audit: MemoryAuditSink, control: RecordingCallControl) -> ConciergeCall:
+    return ConciergeCall(call_id="call-test-1", workspace=workspace, audit=audit, control=control)
+
+
+@pytest.fixture
+async def api_server() -> AsyncIterator[MessagesApiServer]:
+    async with MessagesApiServer() as server:
+        yield server

@@ -1,0 +1,74 @@
+"""The embedded brain's routing table, FAQ retrieval and clarifying question."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from concierge.config import Workspace
+from concierge.embedded_brain import EmbeddedBrainService
+from concierge.knowledge import DONT_KNOW, KnowledgeBase
+from concierge.router import IntentKind, IntentRouter
+from concierge.session import ConciergeCall
+from concierge.textmatch import content_stems, stem, words
+
+CASES = yaml.safe_load((Path(__file__).parent / "routing_cases.yaml").read_text())
+
+
+def _label(router: IntentRouter, text: str) -> str:
+    intent = router.classify(text)
+    return intent.department or "" if intent.kind is IntentKind.DEPARTMENT else str(intent.kind)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["text"][:40] for c in CASES])
+def test_routing_table(workspace: Workspace, case: dict[str, str]) -> None:
+    assert _label(IntentRouter(workspace), case["text"]) == case["intent"]
+
+
+def test_routing_accuracy_and_speed(workspace: Workspace) -> None:
+    router = IntentRouter(workspace)
+    t0 = time.perf_counter()
+    hits = sum(_label(router, c["text"]) == c["intent"] for c in CASES)
+    per_turn_ms = (time.perf_counter() - t0) * 1000 / len(CASES)
+    assert len(CASES) >= 60
+    assert hits / len(CASES) >= 0.95
+    assert per_turn_ms <= 10.0
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [("charged", "charg"), ("charges", "charg"), ("crashing", "crash"), ("billing", "bill"),
+     ("symptoms", "symptom"), ("identities", "identity"), ("stolen", "stolen"), ("passwords", "password")],
+)
+def test_stemmer(word: str, expected: str) -> None:
+    assert stem(word) == expected
+
+
+def test_normalization_joins_phrases_and_keeps_entity_types() -> None:
+    assert "login" in words("i cannot sign in")
+    assert "credit_card" in words("my card [CREDIT_CARD_1] was declined")
+    assert content_stems("um uh i want to like pay my in voice") == ["pay", "invoic"]
+
+
+def test_kb_quotes_entries_and_says_it_does_not_know(workspace: Workspace) -> None:
+    kb = KnowledgeBase(workspace.brain.faq)
+    hours = kb.lookup("what are your opening hours")
+    assert hours.found and hours.answer == workspace.brain.faq[0]["a"]
+    assert kb.lookup("how do i reset my pass word").answer == workspace.brain.faq[1]["a"]
+    unknown = kb.lookup("do you sell pet insurance in canada")
+    assert not unknown.found and unknown.answer == DONT_KNOW
+
+
+def test_clarifying_question_then_route_on_the_answer(call: ConciergeCall) -> None:
+    brain = EmbeddedBrainService(call=call)
+    text, calls = brain.respond("um hi yes i have a question")
+    assert text.endswith("?") and calls == []
+    text, calls = brain.respond("it's about the charges on it")
+    assert calls and calls[0][0] == "propose_transfer" and calls[0][1]["department"] == "billing"
+    # a second unclear answer lists the departments instead of guessing
+    brain.respond("hello")
+    text, calls = brain.respond("yeah")
+    assert calls == [] and "technical support" in text and "fraud" in text
