@@ -23,7 +23,14 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from audit.canonical import JsonValue, canonical_text, compute_row_hash, is_hash
+from audit.canonical import (
+    JsonValue,
+    canonical_text,
+    compute_row_hash,
+    hash_canonical,
+    is_hash,
+    row_canonical_text,
+)
 from audit.exceptions import MalformedRecordError, SchemaError
 
 SCHEMA_VERSION = 1
@@ -121,19 +128,15 @@ class AuditEvent:
 
     def seal(self, *, seq: int, prev_hash: str, ts: str) -> AuditRecord:
         """Give the event its place in the chain and compute its row hash."""
-        body: dict[str, Any] = {
-            "schema_version": SCHEMA_VERSION,
-            "seq": seq,
-            "ts": ts,
-            "workspace_id": self.workspace_id,
-            "call_id": self.call_id,
-            "type": self.type.value,
-            "actor": self.actor,
-            "payload": dict(self.payload),
-            "prev_hash": prev_hash,
-        }
-        row_hash = compute_row_hash(prev_hash, body)
-        return AuditRecord(
+        return self.seal_with_text(seq=seq, prev_hash=prev_hash, ts=ts)[0]
+
+    def seal_with_text(self, *, seq: int, prev_hash: str, ts: str) -> tuple[AuditRecord, str]:
+        """:meth:`seal`, also returning the payload's canonical text (what the store keeps)."""
+        if len(prev_hash) != 64:
+            raise SchemaError("prev_hash is not a 64-character hash")
+        payload = dict(self.payload)
+        payload_text = canonical_text(payload)
+        text = row_canonical_text(
             schema_version=SCHEMA_VERSION,
             seq=seq,
             ts=ts,
@@ -141,10 +144,22 @@ class AuditEvent:
             call_id=self.call_id,
             type=self.type.value,
             actor=self.actor,
-            payload=body["payload"],
+            payload_text=payload_text,
             prev_hash=prev_hash,
-            row_hash=row_hash,
         )
+        record = AuditRecord(
+            schema_version=SCHEMA_VERSION,
+            seq=seq,
+            ts=ts,
+            workspace_id=self.workspace_id,
+            call_id=self.call_id,
+            type=self.type.value,
+            actor=self.actor,
+            payload=payload,
+            prev_hash=prev_hash,
+            row_hash=hash_canonical(prev_hash, text),
+        )
+        return record, payload_text
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

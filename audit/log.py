@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from audit.checkpointing import Checkpointer
 from audit.events import AuditEvent, AuditRecord
 from audit.exceptions import AuditError, AuditLogClosedError, AuditQueueFullError, AuditStoreError
+from audit.retention import PurgeOutcome, purge
 from audit.signing import CheckpointSigner
 from audit.store import AuditStore
 
@@ -123,6 +124,19 @@ class AuditLog:
             if asyncio.get_running_loop() is loop:
                 raise AuditError("append_sync() called from the log's own event loop; await append()")
         return asyncio.run_coroutine_threadsafe(self.append(event, durable=durable), loop).result(timeout)
+
+    async def purge(self, *, workspace_id: str, retention_days: int, actor: str = "retention") -> PurgeOutcome:
+        """Apply retention on the writer thread (serialized with appends), then checkpoint."""
+        if not self.running or self._loop is None:
+            raise AuditLogClosedError("the audit log is not running")
+
+        def run() -> PurgeOutcome:
+            outcome = purge(self._store, workspace_id=workspace_id, retention_days=retention_days, actor=actor)
+            if outcome.record is not None and self._checkpointer is not None:
+                self._checkpointer.run([workspace_id], force=True)
+            return outcome
+
+        return await self._loop.run_in_executor(self._executor, run)
 
     async def close(self) -> None:
         """Drain, commit, sign final checkpoints, stop the writer."""

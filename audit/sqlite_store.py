@@ -119,6 +119,7 @@ class SqliteAuditStore:
     def _seal_and_insert(self, events: Sequence[AuditEvent]) -> list[AuditRecord]:
         heads: dict[str, ChainHead | None] = {}
         records: list[AuditRecord] = []
+        rows: list[tuple[Any, ...]] = []
         now = now_ts()
         for event in events:
             ws = event.workspace_id
@@ -126,15 +127,13 @@ class SqliteAuditStore:
                 heads[ws] = self._head_locked(ws)
             head = heads[ws]
             seq, prev, ts = (1, GENESIS, now) if head is None else (head.seq + 1, head.row_hash, max(now, head.ts))
-            record = event.seal(seq=seq, prev_hash=prev, ts=ts)
+            record, payload_text = event.seal_with_text(seq=seq, prev_hash=prev, ts=ts)
             records.append(record)
+            r = record
+            rows.append((r.schema_version, r.seq, r.ts, r.workspace_id, r.call_id, r.type, r.actor, payload_text, r.prev_hash, r.row_hash))
             heads[ws] = ChainHead(ws, seq, record.row_hash, ts)
         self._db.executemany(
-            f"INSERT INTO events ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            [
-                (r.schema_version, r.seq, r.ts, r.workspace_id, r.call_id, r.type, r.actor, r.payload_text(), r.prev_hash, r.row_hash)
-                for r in records
-            ],
+            f"INSERT INTO events ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)", rows
         )
         self._db.executemany(
             "INSERT INTO heads (workspace_id, seq, row_hash, ts) VALUES (?,?,?,?) "

@@ -14,7 +14,7 @@ places are compared and the lowest seq is reported.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from audit.canonical import GENESIS_HASH, is_hash
 from audit.events import AuditRecord, EventType
-from audit.exceptions import AuditError
+from audit.exceptions import AuditError, MalformedRecordError
 from audit.merkle import merkle_root
 from audit.signing import Checkpoint
 
@@ -133,16 +133,17 @@ class ChainVerifier:
         self._ws = workspace_id
         self._anchor_prev = start_prev_hash
         self._anchor_seq = start_seq
-        self._cps = {cp.seq: cp for cp in checkpoints}
+        self._cps: dict[int, list[Checkpoint]] = {}
+        for cp in checkpoints:
+            self._cps.setdefault(cp.seq, []).append(cp)
         self._faults: list[Fault] = []
         self._row_fault = False
         self._prev: AuditRecord | None = None
         self._span: list[str] = []
         self._span_first: int | None = None
         self._purge_cut: tuple[int, str] | None = None
-        self._last_cp_seq = 0
         self._first_prev_hash: str | None = None
-        self.result.checkpoints = len(self._cps)
+        self.result.checkpoints = len(checkpoints)
         self._check_signatures(checkpoints, public_keys)
 
     def _check_signatures(self, checkpoints: Sequence[Checkpoint], keys: Mapping[str, Ed25519PublicKey]) -> None:
@@ -183,9 +184,12 @@ class ChainVerifier:
             cut_seq, cut_hash = row.payload.get("cut_seq"), row.payload.get("cut_hash")
             if isinstance(cut_seq, int) and is_hash(cut_hash) and (self._purge_cut is None or cut_seq > self._purge_cut[0]):
                 self._purge_cut = (cut_seq, str(cut_hash))
-        cp = self._cps.get(row.seq)
-        if cp is not None:
-            self._check_checkpoint(cp, row)
+        cps = self._cps.get(row.seq)
+        if cps:
+            for cp in cps:
+                self._check_checkpoint(cp, row)
+            self._span = []
+            self._span_first = row.seq + 1
         return not self._row_fault
 
     def _check_row(self, row: AuditRecord) -> Fault | None:
@@ -220,10 +224,6 @@ class ChainVerifier:
             start = len(self._span) - (row.seq - cp.span_start + 1)
             if start >= 0 and merkle_root(self._span[start:]) != cp.span_root:
                 self.fail(Fault(FaultKind.CHECKPOINT_MISMATCH, cp.span_start, f"signed span root of seq {cp.span_start}..{row.seq} differs"))
-                return
-        self._span = []
-        self._span_first = row.seq + 1
-        self._last_cp_seq = row.seq
 
     def finish(self, *, claimed_head: tuple[int, str] | None = None, tail_checked: bool = False) -> VerifyResult:
         """Final checks; ``claimed_head`` is (seq, hash) the store says is last.
@@ -265,3 +265,32 @@ class ChainVerifier:
             self._faults.append(Fault(FaultKind.SEQ_ORDER, first, "rows present before the purge cut"))
         elif self._first_prev_hash != cut[1]:
             self._faults.append(Fault(FaultKind.BROKEN_LINK, first, f"prev_hash of seq {first} is not the purge cut hash"))
+
+
+HeadClaim = tuple[int, str] | None
+
+
+def verify_chain(
+    workspace_id: str,
+    rows: Iterable[AuditRecord],
+    *,
+    checkpoints: Sequence[Checkpoint],
+    public_keys: Mapping[str, Ed25519PublicKey],
+    key_source: str,
+    claimed_head: HeadClaim | Callable[[], HeadClaim] = None,
+    progress: Callable[[int], None] | None = None,
+) -> VerifyResult:
+    """Verify one stored chain (rows in seq order). ``claimed_head`` is what the store says its
+    last row is; a callable is asked after the rows were read."""
+    verifier = ChainVerifier(workspace_id=workspace_id, checkpoints=checkpoints, public_keys=public_keys, key_source=key_source)
+    try:
+        for i, row in enumerate(rows):
+            if not verifier.feed(row):
+                break
+            if progress is not None and i % 1000 == 999:
+                progress(1000)
+    except MalformedRecordError as exc:
+        seq = exc.seq if exc.seq is not None else (verifier.result.last_seq or 0) + 1
+        verifier.fail(Fault(FaultKind.MALFORMED, seq, str(exc)))
+    head = claimed_head() if callable(claimed_head) else claimed_head
+    return verifier.finish(claimed_head=head)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ from audit.export import FORMAT_NAME
 from audit.merkle import verify_inclusion
 from audit.signing import Checkpoint, key_id, load_public_key
 from audit.sqlite_store import SqliteAuditStore
-from audit.verify import ChainVerifier, Fault, FaultKind, VerifyResult, check_signatures
+from audit.verify import ChainVerifier, Fault, FaultKind, VerifyResult, check_signatures, verify_chain
 
 Progress = Callable[[int], None]
 
@@ -40,26 +40,31 @@ def verify_store(
     *,
     public_key: Ed25519PublicKey | None = None,
     workspace_id: str | None = None,
+    extra_checkpoints: Sequence[Checkpoint] = (),
     progress: Progress | None = None,
 ) -> list[VerifyResult]:
-    """Verify every workspace chain of ``store`` (or one)."""
+    """Verify every workspace chain of ``store`` (or one).
+
+    ``extra_checkpoints`` are checkpoints kept outside the database (an earlier export, a copy
+    sent elsewhere): a forger who truncates the tail *and* deletes the stored checkpoints beyond
+    it is caught by them."""
     keys, source = resolve_keys(public_key, {} if public_key else store.public_keys())
     results = []
     for ws in [workspace_id] if workspace_id else store.workspaces():
-        verifier = ChainVerifier(workspace_id=ws, checkpoints=store.checkpoints(ws), public_keys=keys, key_source=source)
-        if public_key is None and keys:
-            verifier.result.warnings.append("public key not pinned (--public-key): a forger could replace it")
-        try:
-            for i, row in enumerate(store.rows(ws)):
-                if not verifier.feed(row):
-                    break
-                if progress is not None and i % 1000 == 999:
-                    progress(1000)
-        except MalformedRecordError as exc:
-            seq = exc.seq if exc.seq is not None else (verifier.result.last_seq or 0) + 1
-            verifier.fail(Fault(FaultKind.MALFORMED, seq, str(exc)))
+        cps = merge_checkpoints(store.checkpoints(ws), [c for c in extra_checkpoints if c.workspace_id == ws])
         head = store.head(ws)
-        results.append(verifier.finish(claimed_head=(head.seq, head.row_hash) if head else None))
+        result = verify_chain(
+            ws,
+            store.rows(ws),
+            checkpoints=cps,
+            public_keys=keys,
+            key_source=source,
+            claimed_head=(head.seq, head.row_hash) if head else None,
+            progress=progress,
+        )
+        if public_key is None and keys:
+            result.warnings.append("public key not pinned (--public-key): a forger could replace it")
+        results.append(result)
     return results
 
 
@@ -267,3 +272,16 @@ def looks_like_export(path: str | Path) -> bool:
     except ValueError:
         return False
     return isinstance(obj, dict) and obj.get("record") == "header"
+
+
+def merge_checkpoints(stored: Sequence[Checkpoint], extra: Sequence[Checkpoint]) -> list[Checkpoint]:
+    """Stored checkpoints plus outside copies; a copy that differs from the stored one at the same
+    seq is kept too (both are checked, so a rewritten stored checkpoint cannot hide)."""
+    seen = {(c.seq, c.signature) for c in stored}
+    merged = list(stored) + [c for c in extra if (c.seq, c.signature) not in seen]
+    return sorted(merged, key=lambda c: c.seq)
+
+
+def read_checkpoints(path: str | Path) -> list[Checkpoint]:
+    """Checkpoints from a JSONL file: an export, or lines ``{"record": "checkpoint", ...}``."""
+    return [Checkpoint.from_dict(obj.get("checkpoint") or {}) for _, obj in _lines(Path(path)) if obj["record"] == "checkpoint"]
