@@ -1,0 +1,138 @@
+"""CTranslate2 Whisper: trimmed-window encoding with silence fill, batched generation, word alignment."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import ctranslate2
+import numpy as np
+
+from voice.asr.audio import FloatArray
+from voice.asr.config import AsrConfig, Device
+from voice.asr.exceptions import AsrModelError
+from voice.asr.features import FULL_FRAMES, MelFrontEnd
+from voice.asr.tokens import DIGITS_HINT, WhisperTokens
+from voice.models import ResolvedModel
+
+log = logging.getLogger(__name__)
+TOKENS_PER_SECOND = 50  # encoder positions per second of audio
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    """Raw decoder output for one item: token ids (no prompt, no end-of-text) and scores."""
+
+    ids: list[int]
+    avg_logprob: float
+    no_speech_prob: float
+    truncated: bool
+
+
+def pick_device(device: Device) -> str:
+    if device is Device.AUTO:
+        return "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
+    return str(device.value)
+
+
+class WhisperDecoder:
+    """Owns the CTranslate2 model, the tokenizer and the encoded-silence filler."""
+
+    def __init__(self, model: ResolvedModel, config: AsrConfig) -> None:
+        self.config = config
+        self.device = pick_device(config.device)
+        self.compute_type = config.compute_type or ("float16" if self.device == "cuda" else "int8")
+        self.full_window = self.device == "cuda" or config.window.full_window
+        started = time.perf_counter()
+        log.info("loading %s on %s (%s)", model.name, self.device, self.compute_type)
+        try:
+            self.model = ctranslate2.models.Whisper(
+                str(model.path),
+                device=self.device,
+                compute_type=self.compute_type,
+                intra_threads=config.cpu_threads,
+                inter_threads=1,
+            )
+        except (RuntimeError, ValueError) as exc:
+            raise AsrModelError(f"cannot load the Whisper model from {model.path}: {exc}") from exc
+        self.tokens = WhisperTokens(model.path)
+        self.mel = MelFrontEnd(self.model.n_mels)
+        self._silence: np.ndarray | None = None
+        if config.silence_fill and not self.full_window:
+            log.info("encoding 30 s of silence for the encoder fill")
+            self._silence = self._encode_np(self.mel.window(np.zeros(0, np.float32), FULL_FRAMES, 0)[None])
+        log.info("ASR model ready in %.0f ms", (time.perf_counter() - started) * 1000)
+
+    def _encode_np(self, mels: np.ndarray) -> np.ndarray:
+        out = self.model.encode(ctranslate2.StorageView.from_array(np.ascontiguousarray(mels)), to_cpu=True)
+        return np.asarray(out, dtype=np.float32)
+
+    def features(self, items: list[FloatArray], frames: int, lead: int) -> ctranslate2.StorageView:
+        """Encoder output for a batch sharing one window of ``frames`` mel frames."""
+        if self.full_window:
+            frames = FULL_FRAMES
+        mels = np.stack([self.mel.window(x, frames, lead) for x in items])
+        if self._silence is None or frames >= FULL_FRAMES:
+            return self.model.encode(ctranslate2.StorageView.from_array(mels))
+        enc = self._encode_np(mels)
+        tail = self._silence[:, enc.shape[1] :]
+        fill = np.broadcast_to(tail, (len(items), *tail.shape[1:]))
+        return ctranslate2.StorageView.from_array(np.ascontiguousarray(np.concatenate([enc, fill], axis=1)))
+
+    def generate(
+        self, features: ctranslate2.StorageView, hint: str | None, budgets: list[int]
+    ) -> list[Decoded]:
+        prompt = self.tokens.prompt(hint)
+        suppress = [-1, *self.tokens.non_digit_ids] if hint == DIGITS_HINT else [-1]
+        try:
+            results = self.model.generate(
+                features,
+                [prompt] * len(budgets),
+                beam_size=self.config.beam_size,
+                max_length=len(prompt) + max(budgets) + 1,
+                return_scores=True,
+                return_no_speech_prob=True,
+                suppress_blank=True,
+                suppress_tokens=suppress,
+            )
+        except (RuntimeError, ValueError) as exc:
+            raise AsrModelError(f"Whisper decoding failed: {type(exc).__name__}") from exc
+        out: list[Decoded] = []
+        for res, budget in zip(results, budgets, strict=True):
+            ids = [i for i in res.sequences_ids[0] if i < self.tokens.eot]
+            truncated = len(ids) >= budget
+            out.append(Decoded(ids[:budget], float(res.scores[0]), float(res.no_speech_prob), truncated))
+        return out
+
+    def align(
+        self, features: ctranslate2.StorageView, ids: list[list[int]], frames: list[int]
+    ) -> list[list[tuple[int, int]]]:
+        """Per item, (start, end) in encoder positions (20 ms) of each word of ``ids``."""
+        todo = [k for k, t in enumerate(ids) if t]
+        spans: list[list[tuple[int, int]]] = [[] for _ in ids]
+        if not todo:
+            return spans
+        # align() needs the whole batch; empty transcripts are aligned on a dummy token and ignored
+        text = [t if t else [self.tokens.eot] for t in ids]
+        results = self.model.align(
+            features, self.tokens.sot_sequence + [self.tokens.no_timestamps], text, frames
+        )
+        for k in todo:
+            pairs = results[k].alignments
+            text_idx = np.array([p[0] for p in pairs])
+            time_idx = np.array([p[1] for p in pairs])
+            jumps = np.pad(np.diff(text_idx), (1, 0), constant_values=1).astype(bool)
+            jump_times = time_idx[jumps]
+            starts = [j for j, t in enumerate(ids[k]) if j == 0 or self.tokens.starts_word(t)]
+            bounds = [*starts, len(ids[k])]
+            for w in range(len(starts)):
+                s = int(jump_times[min(bounds[w], len(jump_times) - 1)])
+                e = int(jump_times[min(bounds[w + 1], len(jump_times) - 1)])
+                spans[k].append((s, max(e, s + 1)))
+        return spans
+
+    def word_texts(self, ids: list[int]) -> list[str]:
+        starts = [j for j, t in enumerate(ids) if j == 0 or self.tokens.starts_word(t)]
+        bounds = [*starts, len(ids)]
+        return [self.tokens.decode(ids[bounds[w] : bounds[w + 1]]) for w in range(len(starts))]

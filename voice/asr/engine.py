@@ -1,0 +1,174 @@
+"""The ASR engine: synchronous, CPU-bound; run it in an executor (one per model) from asyncio code.
+
+    engine = AsrEngine()                                  # tiny.en, verified, int8 on CPU
+    result = engine.transcribe(pcm16k)                    # float32 or int16, mono, 16 kHz
+    result = engine.transcribe(pcm16k, hint="digits")     # only digits (PINs, card numbers)
+    spec = engine.start(pcm_at_first_pause)               # speculative decode at the first pause
+    result = engine.finish(spec, pcm_at_end_of_turn)      # reused if the audio did not change
+    results = engine.transcribe_batch([pcm_a, pcm_b])     # one encoder/decoder pass for many calls
+
+Decoding: one pass, no temperature fallback, beam search (``beam_size``), a token budget relative
+to the duration, a repetition cut, and Whisper's no-speech rule (returns "").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import time
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from voice.asr.audio import (
+    SAMPLE_RATE,
+    FloatArray,
+    as_float32,
+    audio_key,
+    peak_dbfs,
+    trim_trailing_quiet,
+)
+from voice.asr.cache import ResultCache, Speculation
+from voice.asr.config import AsrConfig
+from voice.asr.decoder import TOKENS_PER_SECOND, Decoded, WhisperDecoder
+from voice.asr.guards import cut_repetition, is_no_speech, token_budget
+from voice.asr.result import AsrResult, Word
+from voice.models import resolve_whisper
+
+log = logging.getLogger(__name__)
+Pcm = npt.NDArray[np.generic]
+
+
+class AsrEngine:
+    """faster-whisper (CTranslate2) speech recognition tuned for short telephone turns."""
+
+    def __init__(self, *, config: AsrConfig | None = None) -> None:
+        self.config = config or AsrConfig()
+        self.model = resolve_whisper(
+            self.config.model_path, manifest=self.config.manifest, record_digests=self.config.record_digests
+        )
+        self._decoder = WhisperDecoder(self.model, self.config)
+        self._cache = ResultCache(self.config.cache_size)
+        self._lock = threading.Lock()  # one decode at a time per engine; batch across calls instead
+
+    @property
+    def device(self) -> str:
+        return self._decoder.device
+
+    @property
+    def compute_type(self) -> str:
+        return self._decoder.compute_type
+
+    # -- public API ------------------------------------------------------------------------------
+    def transcribe(self, pcm16k: Pcm, *, hint: str | None = None) -> AsrResult:
+        """Transcript of one utterance (mono 16 kHz); a cached result of the same audio is reused."""
+        x = self._prepare(pcm16k)
+        result, reused = self._cache.get_or_compute(audio_key(x, hint), lambda: self._run([x], [hint])[0])
+        return dataclasses.replace(result, reused=True, latency_ms=0.0) if reused else result
+
+    def start(self, pcm16k: Pcm, *, hint: str | None = None) -> Speculation:
+        """Decode now (at the first pause); the returned handle lets ``finish`` reuse the result."""
+        x = self._prepare(pcm16k)
+        key = audio_key(x, hint)
+        result, _ = self._cache.get_or_compute(key, lambda: self._run([x], [hint])[0])
+        return Speculation(key, result)
+
+    def finish(self, speculation: Speculation | None, pcm16k: Pcm, *, hint: str | None = None) -> AsrResult:
+        """The speculative result if the audio (up to trailing quiet) is unchanged, else a new decode."""
+        x = self._prepare(pcm16k)
+        if speculation is not None and speculation.key == audio_key(x, hint):
+            return dataclasses.replace(speculation.result, reused=True, latency_ms=0.0)
+        return self.transcribe(pcm16k, hint=hint)
+
+    def transcribe_batch(
+        self, pcms: Sequence[Pcm], *, hints: Sequence[str | None] | None = None
+    ) -> list[AsrResult]:
+        """Transcripts of several utterances in one batched pass per hint (the GPU path)."""
+        hint_list: list[str | None] = list(hints) if hints is not None else [None] * len(pcms)
+        if len(hint_list) != len(pcms):
+            raise ValueError("hints must have one entry per utterance")
+        return self._run([self._prepare(p) for p in pcms], hint_list)
+
+    # -- internals -------------------------------------------------------------------------------
+    def _prepare(self, pcm: Pcm) -> FloatArray:
+        return trim_trailing_quiet(as_float32(pcm), floor_dbfs=self.config.silence_dbfs)
+
+    def _silent(self, n: int, latency_ms: float = 0.0, nsp: float = 1.0, lp: float = 0.0) -> AsrResult:
+        return AsrResult(
+            text="", words=(), no_speech_prob=nsp, avg_logprob=lp, duration_ms=n * 1000 // SAMPLE_RATE,
+            model=self.model.name, version=self.model.version, latency_ms=latency_ms, silent=True,
+        )
+
+    def _run(self, items: list[FloatArray], hints: list[str | None]) -> list[AsrResult]:
+        started = time.perf_counter()
+        out: list[AsrResult | None] = [None] * len(items)
+        pieces: dict[str | None, list[tuple[int, FloatArray, int]]] = {}
+        for k, x in enumerate(items):
+            if len(x) == 0 or peak_dbfs(x) < self.config.silence_dbfs:
+                out[k] = self._silent(len(x))
+                continue
+            step = self.config.window.max_speech_samples
+            for off in range(0, len(x), step):
+                pieces.setdefault(hints[k], []).append((k, x[off : off + step], off))
+        decoded: dict[int, list[tuple[Decoded, list[Word], int]]] = {}
+        with self._lock:
+            for hint, group in pieces.items():
+                for (k, _piece, off), dec, words in zip(group, *self._decode(group, hint), strict=True):
+                    decoded.setdefault(k, []).append((dec, words, off))
+        latency = (time.perf_counter() - started) * 1000
+        for k, parts in decoded.items():
+            out[k] = self._result(len(items[k]), parts, latency)
+        return [r if r is not None else self._silent(0) for r in out]
+
+    def _decode(
+        self, group: list[tuple[int, FloatArray, int]], hint: str | None
+    ) -> tuple[list[Decoded], list[list[Word]]]:
+        window = self.config.window
+        audio = [p for _, p, _ in group]
+        frames = max(window.frames_for(len(p)) for p in audio)
+        features = self._decoder.features(audio, frames, window.lead_samples())
+        budgets = [
+            token_budget(len(p) / SAMPLE_RATE, per_second=self.config.tokens_per_second, base=self.config.token_base)
+            for p in audio
+        ]
+        decoded = []
+        for d in self._decoder.generate(features, hint, budgets):
+            ids, cut = cut_repetition(d.ids, truncated=d.truncated)
+            if cut:
+                log.info("ASR repetition loop cut (%d -> %d tokens)", len(d.ids), len(ids))
+            decoded.append(dataclasses.replace(d, ids=ids, truncated=cut))
+        words: list[list[Word]] = [[] for _ in group]
+        if self.config.word_timestamps:
+            lead = window.lead_samples() / SAMPLE_RATE
+            content = [min(frames, (window.lead_samples() + len(p)) // 160 + 1) for p in audio]
+            spans = self._decoder.align(features, [d.ids for d in decoded], content)
+            for j, (d, (_, _, off)) in enumerate(zip(decoded, group, strict=True)):
+                base_ms = off * 1000 // SAMPLE_RATE - int(lead * 1000)
+                for text, (s, e) in zip(self._decoder.word_texts(d.ids), spans[j], strict=False):
+                    scale = 1000 // TOKENS_PER_SECOND
+                    words[j].append(Word(text, max(0, base_ms + s * scale), max(0, base_ms + e * scale)))
+        return decoded, words
+
+    def _result(self, n: int, parts: list[tuple[Decoded, list[Word], int]], latency: float) -> AsrResult:
+        texts, words, cut = [], [], False
+        nsp = min(d.no_speech_prob for d, _, _ in parts)
+        lp = float(np.mean([d.avg_logprob for d, _, _ in parts]))
+        for d, w, _ in parts:
+            silent = is_no_speech(
+                d.no_speech_prob, d.avg_logprob,
+                threshold=self.config.no_speech_threshold, logprob_threshold=self.config.logprob_threshold,
+            )
+            if silent or not d.ids:
+                continue
+            texts.append(self._decoder.tokens.decode(d.ids))
+            words.extend(w)
+            cut = cut or d.truncated
+        if not texts:
+            return self._silent(n, latency, nsp, lp)
+        return AsrResult(
+            text=" ".join(t for t in texts if t), words=tuple(words), no_speech_prob=nsp, avg_logprob=lp,
+            duration_ms=n * 1000 // SAMPLE_RATE, model=self.model.name, version=self.model.version,
+            latency_ms=latency, repetition_cut=cut,
+        )
