@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,8 @@ from concierge.messages_api_server import MessagesApiServer
 from concierge.session import ConciergeCall
 
 REPO = Path(__file__).resolve().parents[2]
+# Saturday 10:00 in New York: every example department is open (sales: Sat 10:00-16:00).
+OPEN_HOURS = datetime(2026, 11, 28, 15, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -33,7 +36,9 @@ def control() -> RecordingCallControl:
 
 @pytest.fixture
 def call(workspace: Workspace, audit: MemoryAuditSink, control: RecordingCallControl) -> ConciergeCall:
-    return ConciergeCall(call_id="call-test-1", workspace=workspace, audit=audit, control=control)
+    return ConciergeCall(
+        call_id="call-test-1", workspace=workspace, audit=audit, control=control, clock=lambda: OPEN_HOURS
+    )
 
 
 @pytest.fixture

@@ -1,0 +1,185 @@
+"""The Claude brain (pipecat AnthropicLLMService + the real SDK) against the local Messages API server."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from pipecat.frames.frames import (
+    ErrorFrame,
+    LLMContextFrame,
+    LLMFullResponseEndFrame,
+    LLMFullResponseStartFrame,
+    LLMTextFrame,
+    TTSSpeakFrame,
+)
+from pipecat.processors.aggregators.llm_context import LLMContext
+from pipecat.tests.utils import run_test
+
+from concierge.audit_sink import EventType, MemoryAuditSink
+from concierge.call_control import CallAction, RecordingCallControl
+from concierge.claude_brain import ClaudeBrainService
+from concierge.gate import CallState
+from concierge.guard import APOLOGY, FALLBACK, FILLERS
+from concierge.messages_api_server import MessagesApiServer
+from concierge.messages_script import ScriptedResponse as S
+from concierge.prompt import PROMPT_VERSION
+from concierge.session import ConciergeCall
+from concierge.tools import TOOL_NAMES, tools_schema
+
+SAT_OPEN = datetime(2026, 11, 28, 15, 0, tzinfo=UTC)
+SUNDAY = datetime(2026, 11, 29, 15, 0, tzinfo=UTC)
+
+
+def _brain(call: ConciergeCall, server: MessagesApiServer, **kw: object) -> ClaudeBrainService:
+    call.workspace.brain.base_url = server.base_url
+    call.workspace.brain.timeout_s = float(kw.pop("timeout_s", 5.0))  # type: ignore[arg-type]
+    return ClaudeBrainService(call=call, api_key="test-key", **kw)  # type: ignore[arg-type]
+
+
+def _ctx(call: ConciergeCall, text: str) -> LLMContext:
+    return LLMContext(messages=[{"role": "user", "content": text}], tools=tools_schema(call.workspace))
+
+
+async def test_text_reply_streams_llm_frames_and_records_the_turn(
+    call: ConciergeCall, api_server: MessagesApiServer, audit: MemoryAuditSink
+) -> None:
+    api_server.enqueue(S.reply("Happy to help. What do you need today?", chunk_chars=8))
+    brain = _brain(call, api_server)
+    down, _ = await run_test(brain, frames_to_send=[LLMContextFrame(context=_ctx(call, "hello"))])
+    kinds = [type(f) for f in down]
+    assert kinds.index(LLMFullResponseStartFrame) < kinds.index(LLMTextFrame) < kinds.index(LLMFullResponseEndFrame)
+    assert "".join(f.text for f in down if isinstance(f, LLMTextFrame)) == "Happy to help. What do you need today?"
+    body = api_server.requests[0].body
+    assert body["model"] == call.workspace.brain.model and body["stream"] is True
+    assert {t["name"] for t in body["tools"]} == set(TOOL_NAMES)
+    assert "billing" in str(body["system"]) and "[CREDIT_CARD_1]" in str(body["system"])
+    turn = audit.of_type(EventType.BRAIN_TURN)[0].payload
+    assert turn["model"] == call.workspace.brain.model and turn["prompt_version"] == PROMPT_VERSION
+    assert turn["output"] == "Happy to help. What do you need today?" and turn["input"] == "hello"
+
+
+GATE_OUTCOMES = [
+    # department, clock, state, supervisor action, transfers expected, decided rules
+    ("billing", SAT_OPEN, CallState(), None, 1, ["policy_allow"]),
+    ("sales", SAT_OPEN, CallState(), None, 1, ["policy_allow"]),
+    ("sales", SUNDAY, CallState(), None, 0, ["outside_hours"]),
+    ("payroll", SAT_OPEN, CallState(), None, 0, ["department_unknown"]),
+    ("billing", SAT_OPEN, CallState(opted_out=True), None, 0, ["caller_opted_out"]),
+    ("billing", SAT_OPEN, CallState(transfers_executed=2), None, 0, ["max_transfers"]),
+    ("clinical", SAT_OPEN, CallState(), "approve", 1, ["requires_approval", "supervisor_approved"]),
+    ("fraud", SAT_OPEN, CallState(), "reject", 0, ["requires_approval", "supervisor_rejected"]),
+    ("clinical", SAT_OPEN, CallState(), "timeout", 0, ["requires_approval", "approval_timeout"]),
+]
+
+
+@pytest.mark.parametrize(("department", "clock", "state", "action", "transfers", "rules"), GATE_OUTCOMES)
+async def test_tool_use_goes_through_the_gate_and_only_allowed_transfers_execute(
+    call: ConciergeCall,
+    api_server: MessagesApiServer,
+    audit: MemoryAuditSink,
+    control: RecordingCallControl,
+    department: str,
+    clock: datetime,
+    state: CallState,
+    action: str | None,
+    transfers: int,
+    rules: list[str],
+) -> None:
+    call.clock = lambda: clock
+    call.state = state
+    call.workspace.transfer.approval_timeout_s = 0.3
+    api_server.enqueue(S.tool_use("propose_transfer", {"department": department, "reason": "caller asked"},
+                                  text="Let me connect you."))
+    brain = _brain(call, api_server)
+    await run_test(brain, frames_to_send=[LLMContextFrame(context=_ctx(call, "i need help [PERSON_1]"))])
+    if action in ("approve", "reject"):
+        (req,) = await call.approvals.pending()
+        decide = call.approvals.approve if action == "approve" else call.approvals.reject
+        await decide(req.id, supervisor="sup-carol")
+    await call.wait_background()
+    assert len(control.transfers) == transfers
+    decided = audit.of_type(EventType.TRANSFER_DECIDED)
+    assert [d.payload["rule_id"] for d in decided] == rules
+    types = audit.types()
+    if transfers:
+        assert control.transfers[0].department == department
+        assert types.index(EventType.TRANSFER_EXECUTED) > types.index(EventType.TRANSFER_DECIDED)
+    else:
+        assert EventType.TRANSFER_EXECUTED not in types
+    if action in ("approve", "reject"):
+        assert decided[-1].payload["approver"] == "sup-carol"
+    if action in ("reject", "timeout"):
+        assert control.of(CallAction.TO_IVR)
+    if department == "payroll":
+        assert audit.of_type(EventType.BRAIN_FAILED)[0].payload["kind"] == "unknown_department"
+
+
+@pytest.mark.parametrize("status", [429, 500, 529])
+async def test_transient_errors_are_retried_with_backoff(
+    call: ConciergeCall, api_server: MessagesApiServer, audit: MemoryAuditSink, status: int
+) -> None:
+    api_server.enqueue(S.error(status), S.error(status), S.reply("Thanks for waiting."))
+    brain = _brain(call, api_server)
+    down, _ = await run_test(brain, frames_to_send=[LLMContextFrame(context=_ctx(call, "hello"))])
+    assert len(api_server.requests) == 3 == call.workspace.brain.max_retries + 1
+    assert "".join(f.text for f in down if isinstance(f, LLMTextFrame)) == "Thanks for waiting."
+    assert not audit.of_type(EventType.BRAIN_FAILED)
+
+
+async def test_stream_cut_plays_apology_then_falls_back_to_ivr(
+    call: ConciergeCall, api_server: MessagesApiServer, audit: MemoryAuditSink, control: RecordingCallControl
+) -> None:
+    assert call.workspace.brain.max_failures == 2
+    api_server.enqueue(S.cut("I can help you with that right away.", after_events=4), S.cut("Sure", after_events=2))
+    brain = _brain(call, api_server)
+    ctx = _ctx(call, "my bill is wrong")
+    down, up = await run_test(
+        brain, frames_to_send=[LLMContextFrame(context=ctx), LLMContextFrame(context=ctx), LLMContextFrame(context=ctx)]
+    )
+    spoken = [f.text for f in down if isinstance(f, TTSSpeakFrame)]
+    assert spoken == [APOLOGY, FALLBACK]
+    assert [r.payload["kind"] for r in audit.of_type(EventType.BRAIN_FAILED)] == ["stream_cut", "stream_cut"]
+    assert control.of(CallAction.TO_IVR)[0].text == "brain_failed" and call.handed_off
+    assert len(api_server.requests) == 2  # the third turn never reached the model
+    assert any(isinstance(f, ErrorFrame) for f in up)
+    assert all("bill" not in str(f.error) for f in up if isinstance(f, ErrorFrame))
+
+
+async def test_slow_model_gets_a_filler_then_timeout_is_a_failure(
+    call: ConciergeCall, api_server: MessagesApiServer, audit: MemoryAuditSink
+) -> None:
+    call.workspace.brain.max_retries = 0
+    api_server.enqueue(S.reply("too late", delay_s=3.0))
+    brain = _brain(call, api_server, timeout_s=0.9, filler_after_s=0.3)
+    down, _ = await run_test(brain, frames_to_send=[LLMContextFrame(context=_ctx(call, "hello"))])
+    spoken = [f.text for f in down if isinstance(f, TTSSpeakFrame)]
+    assert spoken[0] == FILLERS[0] and spoken[-1] == APOLOGY
+    assert audit.of_type(EventType.BRAIN_FAILED)[0].payload["kind"] == "timeout"
+
+
+async def test_slow_but_successful_reply_is_preceded_by_a_filler(
+    call: ConciergeCall, api_server: MessagesApiServer, audit: MemoryAuditSink
+) -> None:
+    api_server.enqueue(S.reply("Here I am.", delay_s=0.6))
+    brain = _brain(call, api_server, filler_after_s=0.2)
+    down, _ = await run_test(brain, frames_to_send=[LLMContextFrame(context=_ctx(call, "hello"))])
+    kinds = [type(f) for f in down]
+    assert kinds.index(TTSSpeakFrame) < kinds.index(LLMTextFrame)
+    assert audit.of_type(EventType.BRAIN_TURN)[0].payload["fillers"] == 1
+
+
+async def test_malformed_tool_input_is_a_failure_and_nothing_executes(
+    call: ConciergeCall, api_server: MessagesApiServer, audit: MemoryAuditSink, control: RecordingCallControl
+) -> None:
+    api_server.enqueue(
+        S.malformed_tool_use("propose_transfer", '{"department": "billing", "reas'),
+        S.tool_use("propose_transfer", {"department": 7}),
+    )
+    brain = _brain(call, api_server)
+    ctx = _ctx(call, "refund please")
+    await run_test(brain, frames_to_send=[LLMContextFrame(context=ctx), LLMContextFrame(context=ctx)])
+    await call.wait_background()
+    kinds = [r.payload["kind"] for r in audit.of_type(EventType.BRAIN_FAILED)]
+    assert kinds == ["malformed_tool_input", "malformed_tool_input"]
+    assert not control.transfers and not audit.of_type(EventType.TRANSFER_DECIDED)
