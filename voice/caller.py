@@ -97,7 +97,7 @@ class CallerLine:
             self._queue.append((chunk, True))
 
     async def drained(self) -> None:
-        while self._queue:
+        while self._queue:  # noqa: ASYNC110 - the line task drains it at frame pace
             await asyncio.sleep(FRAME_MS / 1000)
 
     async def _run(self) -> None:

@@ -43,6 +43,7 @@ class Engines:
         asr: Any,
         asr_model_id: str,
         tts: Any,
+        asr_model_version: str = "unknown",
         prompts: Any,
         redaction: Any,
         audit: Any,
@@ -51,11 +52,15 @@ class Engines:
         self.workspace = workspace
         self.asr = asr
         self.asr_model_id = asr_model_id
+        self.asr_model_version = asr_model_version
         self.tts = tts
         self.prompts = prompts
         self.redaction = redaction
         self.audit = audit
         self.audit_log = audit_log
+        from concierge.approvals import InMemoryApprovalQueue
+
+        self.approvals = InMemoryApprovalQueue()
         self.asr_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="asr")
         self.tts_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tts")
 

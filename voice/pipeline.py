@@ -25,12 +25,14 @@ from pipecat.processors.aggregators.llm_response_universal import (
     LLMContextAggregatorPair,
     LLMUserAggregatorParams,
 )
+from pipecat.processors.frame_processor import FrameProcessor
 from pipecat.transports.base_transport import BaseTransport
 from pipecat.turns.user_turn_strategies import ExternalUserTurnStrategies
 from pipecat.workers.runner import WorkerRunner
 
 from concierge.audit_sink import AuditSink
 from concierge.config import Transport
+from voice.call_control import PipelineCallControl
 from voice.observers import TurnObserver
 from voice.processors.redaction_stage import RedactionStage
 from voice.tts import HibariTTSService
@@ -106,7 +108,10 @@ class CallSession:
         control: Any = None,
         observers: list[BaseObserver] | None = None,
         on_tokenized: Callable[[str], None] | None = None,
+        front: list[FrameProcessor] | None = None,
     ) -> None:
+        """``front`` processors sit right after the transport input, before any model (the IVR/opt-out
+        switch goes there: once it takes over, no audio reaches ASR, redaction or the brain)."""
         self.engines = engines
         self.transport = transport
         self.kind = kind
@@ -133,6 +138,7 @@ class CallSession:
             audit=self.audit,
             call_id=self.call_id,
             asr_model=engines.asr_model_id,
+            asr_version=engines.asr_model_version,
             on_tokenized=self._on_tokenized(on_tokenized),
         )
         self.context = LLMContext()
@@ -140,13 +146,18 @@ class CallSession:
             self.context,
             user_params=LLMUserAggregatorParams(user_turn_strategies=ExternalUserTurnStrategies()),
         )
-        self.brain = engines.new_brain(session=self, control=control)
+        self.concierge: Any = None
+        self.control = control or PipelineCallControl(transfer=self._record_transfer)
+        if hasattr(self.control, "bind"):
+            self.control.bind(self)
+        self.brain = engines.new_brain(session=self, control=self.control)
         self.tts = HibariTTSService(
             engine=engines.tts, cache=engines.prompts, executor=engines.tts_executor, sample_rate=sample_rate
         )
         self.pipeline = Pipeline(
             [
                 transport.input(),
+                *(front or []),
                 self.turns,
                 self.redaction,
                 self.aggregators.user(),
@@ -181,6 +192,12 @@ class CallSession:
                 extra(text)
 
         return record
+
+    async def _record_transfer(self, department: str, target: str) -> bool:
+        recording = getattr(self.transport, "recording", None)
+        if recording is not None:
+            recording.transfers.append((department, target))
+        return True
 
     async def run(self) -> None:
         """Run the call to its end (EndFrame or cancel). Greets the caller first."""

@@ -107,7 +107,7 @@ async def replay_inproc(engines: Any, scenario: Scenario, *, fast: bool = False,
 
 def _collect(result: CallResult, session: Any, line: CallerLine) -> None:
     log = session.log
-    result.transfers = list(session.transport.recording.transfers) + list(log.transfers)
+    result.transfers = list(session.transport.recording.transfers)
     result.events = list(log.events)
     result.decisions = list(getattr(log, "decisions", []))
     result.asr_invocations = session.turns.asr_invocations

@@ -24,8 +24,8 @@ log = logging.getLogger("dialphone.server")
 
 async def serve(*, config: Path, host: str, sip_port: int, http_port: int, data_dir: Path) -> None:
     started = time.monotonic()
-    workspace = load_workspace(config)
-    data_dir.mkdir(parents=True, exist_ok=True)
+    workspace = load_workspace(config)  # noqa: ASYNC240 - start-up, before any call
+    data_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240
     state = ServerState(workspace=workspace, data_dir=data_dir)
     app = create_app(state)
     uv = uvicorn.Server(

@@ -99,6 +99,8 @@ class TurnProcessor(FrameProcessor):
         self._spec: asyncio.Future[tuple[str, float]] | None = None
         self._bot_speaking = False
         self._speech_started_at = 0.0
+        self._frames_seen = 0
+        self._turn_start_frame = 0
         self.asr_invocations = 0
 
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
@@ -119,12 +121,14 @@ class TurnProcessor(FrameProcessor):
             await self._on_vad_frame(chunk, self._vad.is_speech(chunk))
 
     async def _on_vad_frame(self, chunk: bytes, speech: bool) -> None:
+        self._frames_seen += 1
         if self._state is _State.QUIET:
             self._preroll.append(chunk)
             self._voiced = self._voiced + 1 if speech else 0
             if self._voiced >= self._start_frames:
                 self._state = _State.SPEAKING
                 self._turn = list(self._preroll)
+                self._turn_start_frame = self._frames_seen - len(self._turn)
                 self._preroll.clear()
                 self._silent = 0
                 self._speech_started_at = time.monotonic()
@@ -163,6 +167,10 @@ class TurnProcessor(FrameProcessor):
 
     async def _end_turn(self) -> None:
         ended = time.monotonic()
+        span = {
+            "audio_start_ms": self._turn_start_frame * self._vad.frame_ms,
+            "audio_end_ms": (self._frames_seen - self._silent) * self._vad.frame_ms,
+        }
         timing = TurnTiming(
             speech_ms=len(self._turn) * self._vad.frame_ms,
             endpoint_wait_ms=self._silent * self._vad.frame_ms,
@@ -181,7 +189,9 @@ class TurnProcessor(FrameProcessor):
         timing.asr_wait_ms = (time.monotonic() - ended) * 1000
         if text:
             await self.push_frame(
-                TranscriptionFrame(text=text, user_id=self._user_id, timestamp=_iso_now(), finalized=True)
+                TranscriptionFrame(
+                    text=text, user_id=self._user_id, timestamp=_iso_now(), finalized=True, result=span
+                )
             )
         await self.push_frame(UserStoppedSpeakingFrame())
         if self._on_turn is not None:

@@ -9,6 +9,7 @@ conversation are gathered and tokenized like spoken digits.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +25,8 @@ from concierge.audit_sink import AuditSink
 
 log = logging.getLogger("dialphone.redaction")
 
+REDACTION_ENGINE = "dialphone-redaction-0.1/presidio-2.2.366/en_core_web_sm-3.8.0"
+
 
 class RedactionStage(FrameProcessor):
     def __init__(
@@ -33,6 +36,7 @@ class RedactionStage(FrameProcessor):
         audit: AuditSink | None,
         call_id: str,
         asr_model: str,
+        asr_version: str = "",
         on_tokenized: Callable[[str], None] | None = None,
         **kwargs: Any,
     ) -> None:
@@ -41,6 +45,7 @@ class RedactionStage(FrameProcessor):
         self._audit = audit
         self._call_id = call_id
         self._asr_model = asr_model
+        self._asr_version = asr_version
         self._on_tokenized = on_tokenized
         self.invocations = 0
 
@@ -57,19 +62,29 @@ class RedactionStage(FrameProcessor):
 
     async def _on_final(self, frame: TranscriptionFrame) -> None:
         self.invocations += 1
+        t0 = time.perf_counter()
         result = self._redactor.redact(frame.text)
+        latency_ms = int((time.perf_counter() - t0) * 1000)
         text: str = result.text
         counts: dict[str, int] = dict(result.counts())
+        span = frame.result if isinstance(frame.result, dict) else {}
         if self._audit is not None:
             await self._audit.emit(
                 "asr.transcribed",
-                {"model": self._asr_model, "text": text},
+                {
+                    "model": self._asr_model,
+                    "model_version": self._asr_version,
+                    "audio_start_ms": int(span.get("audio_start_ms", 0)),
+                    "audio_end_ms": int(span.get("audio_end_ms", 0)),
+                    "text": text,
+                    "language": "en",
+                },
                 call_id=self._call_id,
                 actor=self._asr_model,
             )
             await self._audit.emit(
                 "redaction.applied",
-                {"entity_counts": counts},
+                {"entity_counts": counts, "engine_version": REDACTION_ENGINE, "latency_ms": latency_ms},
                 call_id=self._call_id,
                 actor="redaction",
             )

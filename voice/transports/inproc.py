@@ -41,10 +41,12 @@ class Recording:
 class _Input(BaseInputTransport):
     def __init__(self, params: TransportParams, **kwargs: Any) -> None:
         super().__init__(params, **kwargs)
+        self.ready = asyncio.Event()
 
     async def start(self, frame: Any) -> None:
         await super().start(frame)
         await self.set_transport_ready(frame)
+        self.ready.set()
 
 
 class _Output(BaseOutputTransport):
@@ -94,6 +96,9 @@ class InprocTransport(BaseTransport):
         return self._output
 
     async def feed(self, pcm: bytes) -> None:
+        """Caller audio in; waits until the pipeline has started (a line connects before audio flows)."""
+        if not self._input.ready.is_set():
+            await asyncio.wait_for(self._input.ready.wait(), timeout=30)
         await self._input.push_audio_frame(
             InputAudioRawFrame(audio=pcm, sample_rate=self.sample_rate, num_channels=1)
         )
