@@ -28,16 +28,16 @@ Malformed responses and responses that match no transaction are dropped.
 
 from __future__ import annotations
 
-import ipaddress
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from voice.sip.address import NameAddr
 from voice.sip.body import find_sdp, sipfrag_status
 from voice.sip.builder import make_response, new_branch, new_tag
-from voice.sip.calls import Call, CallState
+from voice.sip.calls import Call, CallState, CallTable
 from voice.sip.client_transaction import ClientNonInviteTransaction, ClientState
-from voice.sip.dialog import Dialog, DialogId
+from voice.sip.core_support import SipConfig, dtmf_info, ip_allowlist, offer_of, server_key, stamp_via
+from voice.sip.dialog import Dialog
 from voice.sip.events import (
     Addr,
     CallEnded,
@@ -52,12 +52,10 @@ from voice.sip.events import (
     SipEvent,
 )
 from voice.sip.exceptions import SdpNegotiationError, SdpParseError, SipCallError, SipParseError
-from voice.sip.fields import Headers
-from voice.sip.headers import parse_vias
 from voice.sip.message import SipMessage, SipRequest, SipResponse
 from voice.sip.offer_answer import is_hold, reanswer
 from voice.sip.sdp import SessionDescription
-from voice.sip.timers import Timers, TxResult
+from voice.sip.timers import TxResult
 from voice.sip.transaction import (
     ServerInviteState,
     ServerInviteTransaction,
@@ -69,39 +67,9 @@ from voice.sip.validate import ALLOWED_METHODS, Rejection, check_request
 
 __all__ = ["SipConfig", "SipCore", "ip_allowlist"]
 
-SourcePolicy = Callable[[Addr], bool]
+
 ServerTx = ServerInviteTransaction | ServerNonInviteTransaction
 _MANDATORY = ("via", "from", "to", "call-id", "cseq")
-_DTMF_DIGITS = frozenset("0123456789*#ABCD")
-
-
-def ip_allowlist(networks: Iterable[str]) -> SourcePolicy:
-    """A source policy admitting only addresses inside ``networks`` (CIDR strings)."""
-    nets = [ipaddress.ip_network(n, strict=False) for n in networks]
-
-    def allowed(addr: Addr) -> bool:
-        try:
-            ip = ipaddress.ip_address(addr[0])
-        except ValueError:
-            return False
-        return any(ip in net for net in nets)
-
-    return allowed
-
-
-@dataclass(frozen=True, kw_only=True)
-class SipConfig:
-    """Where we are reachable (for Via and Contact) and the admission policy."""
-
-    host: str
-    port: int = 5060
-    transport: str = "UDP"
-    user: str = "concierge"
-    max_calls: int = 100
-    retry_after_s: int = 30
-    source_policy: SourcePolicy | None = None
-    timers: Timers = field(default_factory=Timers)
-    supported: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -125,13 +93,11 @@ class SipCore:
         self.config = config
         self.accepting = True
         self.stats: dict[str, int] = {"malformed": 0, "dropped": 0, "rejected": 0}
-        self._calls: dict[str, Call] = {}
-        self._dialogs: dict[DialogId, str] = {}
+        self._calls = CallTable()
         self._server: dict[tuple[str, ...], _ServerEntry] = {}
         self._client: dict[str, _ClientEntry] = {}
         self._events: list[SipEvent] = []
         self._out: list[Datagram] = []
-        self._counter = 0
 
     # ------------------------------------------------------------------ shell side
 
@@ -151,7 +117,7 @@ class SipCore:
         return min(present) if present else None
 
     def active_calls(self) -> list[str]:
-        return [ref for ref, call in self._calls.items() if call.active]
+        return self._calls.active()
 
     def receive_datagram(self, data: bytes, addr: Addr, now: float, *, reliable: bool = False) -> None:
         """Process one datagram (or one message framed from a stream when ``reliable``)."""
@@ -194,12 +160,12 @@ class SipCore:
 
     def ring(self, call: str, now: float) -> None:
         """Send 180 Ringing."""
-        c = self._incoming(call)
+        c = self._calls.incoming(call)
         self._respond_call(c, 180, now)
 
     def answer(self, call: str, sdp: SessionDescription | bytes, now: float) -> None:
         """Send 200 OK with our SDP (an answer, or an offer when the INVITE had none)."""
-        c = self._incoming(call)
+        c = self._calls.incoming(call)
         local = SessionDescription.parse(sdp) if isinstance(sdp, bytes) else sdp
         c.local_sdp = local
         c.sdp_version = int(local.origin.session_version) if local.origin.session_version.isdigit() else 0
@@ -210,7 +176,7 @@ class SipCore:
         """Refuse the call with a final status 300..699 (486 busy, 488 no codec, 603 decline...)."""
         if not 300 <= status <= 699:
             raise SipCallError("reject needs a status between 300 and 699")
-        c = self._incoming(call)
+        c = self._calls.incoming(call)
         extra = () if retry_after_s is None else (("Retry-After", str(retry_after_s)),)
         self._respond_call(c, status, now, headers=extra)
         self._end(c, EndReason.REJECTED, status)
@@ -243,7 +209,7 @@ class SipCore:
         if req.method == "ACK":
             self._on_ack(req, now)
             return
-        key = _server_key(req, req.method)
+        key = server_key(req, req.method)
         existing = self._server.get(key)
         if existing is not None:
             self._send_all(existing.tx.receive(req, now), existing.addr)
@@ -276,19 +242,18 @@ class SipCore:
             self._reply(entry, 503, now, headers=(("Retry-After", str(self.config.retry_after_s)),))
             return
         try:
-            offer = _offer(req)
+            offer = offer_of(req)
         except (SipParseError, SdpParseError):
             self._reply(entry, 400, now)
             return
         if req.body and offer is None:
             self._reply(entry, 415, now, headers=(("Accept", "application/sdp"),))
             return
-        self._counter += 1
-        ref = f"call-{self._counter}"
+        ref = self._calls.new_ref()
         assert isinstance(entry.tx, ServerInviteTransaction)
-        call = Call(ref=ref, invite=req, source=entry.addr, tx=entry.tx, tx_key=_server_key(req, "INVITE"),
+        call = Call(ref=ref, invite=req, source=entry.addr, tx=entry.tx, tx_key=server_key(req, "INVITE"),
                     local_tag=new_tag(), reliable=entry.tx.reliable)
-        self._calls[ref] = call
+        self._calls.add(call)
         entry.call = ref
         self._reply(entry, 100, now)
         self._events.append(IncomingCall(call=ref, source=entry.addr, offer=offer, caller=str(req.from_addr.uri),
@@ -296,7 +261,7 @@ class SipCore:
                                          sip_call_id=req.call_id))
 
     def _on_reinvite(self, req: SipRequest, entry: _ServerEntry, now: float) -> None:
-        call = self._call_for(req)
+        call = self._calls.for_request(req)
         if call is None or call.dialog is None:
             self._reply(entry, 481, now)
             return
@@ -309,7 +274,7 @@ class SipCore:
             self._reply(entry, 500, now)
             return
         try:
-            offer = _offer(req)
+            offer = offer_of(req)
         except (SipParseError, SdpParseError):
             self._reply(entry, 400, now)
             return
@@ -333,11 +298,11 @@ class SipCore:
         self._events.append(ReInvite(call.ref, offer, result.answer, hold))
 
     def _on_ack(self, req: SipRequest, now: float) -> None:
-        entry = self._server.get(_server_key(req, "INVITE"))
+        entry = self._server.get(server_key(req, "INVITE"))
         if entry is not None and entry.tx.state is ServerInviteState.COMPLETED:
             entry.tx.receive(req, now)
             return
-        call = self._call_for(req)
+        call = self._calls.for_request(req)
         if call is None:
             self.stats["dropped"] += 1
             return
@@ -357,8 +322,8 @@ class SipCore:
             self._events.append(CallEstablished(call.ref, answer))
 
     def _on_cancel(self, req: SipRequest, entry: _ServerEntry, now: float) -> None:
-        invite_entry = self._server.get(_server_key(req, "INVITE"))
-        call = self._calls.get(invite_entry.call) if invite_entry and invite_entry.call else None
+        invite_entry = self._server.get(server_key(req, "INVITE"))
+        call = self._calls.get(invite_entry.call) if invite_entry else None
         if invite_entry is None or call is None:
             self._reply(entry, 481, now)
             return
@@ -368,7 +333,7 @@ class SipCore:
             self._end(call, EndReason.CANCELLED)
 
     def _on_bye(self, req: SipRequest, entry: _ServerEntry, now: float) -> None:
-        call = self._call_for(req)
+        call = self._calls.for_request(req)
         if call is None:
             self._reply(entry, 481, now)
             return
@@ -378,7 +343,7 @@ class SipCore:
         self._end(call, EndReason.REMOTE_BYE)
 
     def _on_options(self, req: SipRequest, entry: _ServerEntry, now: float) -> None:
-        call = self._call_for(req) if req.to_addr.tag else None
+        call = self._calls.for_request(req) if req.to_addr.tag else None
         if req.to_addr.tag and call is None:
             self._reply(entry, 481, now)
             return
@@ -386,17 +351,17 @@ class SipCore:
         self._events.append(OptionsReceived(entry.addr, call.ref if call else None))
 
     def _on_info(self, req: SipRequest, entry: _ServerEntry, now: float) -> None:
-        call = self._call_for(req)
+        call = self._calls.for_request(req)
         if call is None:
             self._reply(entry, 481, now)
             return
         self._reply(entry, 200, now)
-        digit, duration = _dtmf_info(req)
+        digit, duration = dtmf_info(req)
         if digit is not None:
             self._events.append(DtmfInfo(call.ref, digit, duration))
 
     def _on_notify(self, req: SipRequest, entry: _ServerEntry, now: float) -> None:
-        call = self._call_for(req)
+        call = self._calls.for_request(req)
         if call is None:
             self._reply(entry, 481, now)
             return
@@ -433,17 +398,6 @@ class SipCore:
         policy = self.config.source_policy
         return policy is None or policy(addr)
 
-    def _incoming(self, ref: str) -> Call:
-        call = self._calls.get(ref)
-        if call is None or call.state is not CallState.INCOMING:
-            raise SipCallError("call is not waiting for an answer")
-        return call
-
-    def _call_for(self, req: SipRequest) -> Call | None:
-        key = (req.call_id, req.to_addr.tag or "", req.from_addr.tag or "")
-        ref = self._dialogs.get(key)
-        return self._calls.get(ref) if ref else None
-
     def _local_uri(self) -> SipUri:
         return SipUri(host=self.config.host, user=self.config.user, port=self.config.port)
 
@@ -458,7 +412,7 @@ class SipCore:
             extra = [("Contact", str(self._contact()))] + extra
         resp = make_response(req, status, to_tag=to_tag or new_tag(), headers=extra, body=body,
                              content_type="application/sdp" if body else None)
-        _stamp_via(resp.headers, entry.addr)
+        stamp_via(resp.headers, entry.addr)
         for data in entry.tx.respond(resp, now):
             self._out.append(Datagram(data, entry.addr))
 
@@ -471,11 +425,10 @@ class SipCore:
             if status >= 200:
                 extra.append(("Allow", ", ".join(ALLOWED_METHODS)))
             if call.dialog is None:
-                call.dialog = Dialog.from_uas(call.invite, local_tag=call.local_tag, local_cseq=1)
-                self._dialogs[call.dialog.id] = call.ref
+                self._calls.bind_dialog(call, Dialog.from_uas(call.invite, local_tag=call.local_tag, local_cseq=1))
         resp = make_response(call.invite, status, to_tag=call.local_tag, headers=extra, body=body,
                              content_type="application/sdp" if body else None)
-        _stamp_via(resp.headers, call.source)
+        stamp_via(resp.headers, call.source)
         for data in call.tx.respond(resp, now):
             self._out.append(Datagram(data, call.source))
 
@@ -490,73 +443,20 @@ class SipCore:
         self._out.append(Datagram(tx.start(), call.source))
 
     def _server_timeout(self, entry: _ServerEntry) -> None:
-        call = self._calls.get(entry.call) if entry.call else None
+        call = self._calls.get(entry.call)
         if call is not None and call.tx is entry.tx and call.state is CallState.ANSWERED:
             # timer H for our 2xx: the dialog is confirmed but the session is dead (RFC 3261 13.3.1.4)
             self._send_in_dialog(call, "BYE", entry.tx.created + self.config.timers.b)
             self._end(call, EndReason.NO_ACK)
 
     def _end(self, call: Call, reason: EndReason, status: int | None = None) -> None:
-        call.state = CallState.ENDED
-        if call.dialog is not None:
-            self._dialogs.pop(call.dialog.id, None)
-        self._calls.pop(call.ref, None)
+        self._calls.remove(call)
         self._events.append(CallEnded(call.ref, reason, status))
 
     def _send(self, resp: SipResponse, addr: Addr) -> None:
-        _stamp_via(resp.headers, addr)
+        stamp_via(resp.headers, addr)
         self._out.append(Datagram(bytes(resp), addr))
 
     def _send_all(self, res: TxResult, addr: Addr) -> None:
         for data in res.send:
             self._out.append(Datagram(data, addr))
-
-
-def _server_key(req: SipRequest, method: str) -> tuple[str, ...]:
-    """RFC 3261 17.2.3 transaction key; RFC 2543 matching when the branch lacks the magic cookie."""
-    top = req.vias[0]
-    if top.is_rfc3261:
-        return ("3261", top.branch or "", top.sent_by, method)
-    return ("2543", req.call_id, req.from_addr.tag or "", str(req.cseq.number), str(top), method)
-
-
-def _stamp_via(headers: Headers, addr: Addr) -> None:
-    """Add received= (and rport's value) to the top Via of a response (RFC 3261 18.2.1, RFC 3581)."""
-    lines = headers.get_all("via")
-    if not lines:
-        return
-    try:
-        vias = parse_vias([lines[0]])
-    except SipParseError:
-        return
-    top = vias[0]
-    if top.host != addr[0]:
-        top.set_param("received", addr[0])
-    if top.param("rport") == "":
-        top.set_param("rport", str(addr[1]))
-    headers.replace_first("via", ", ".join(str(v) for v in vias))
-
-
-def _offer(req: SipRequest) -> SessionDescription | None:
-    sdp = find_sdp(req.content_type, req.body)
-    return SessionDescription.parse(sdp) if sdp is not None else None
-
-
-def _dtmf_info(req: SipRequest) -> tuple[str | None, int | None]:
-    ctype = req.content_type
-    text = req.body.decode("utf-8", "replace").strip()
-    if ctype is None or not text:
-        return None, None
-    if ctype.mime == "application/dtmf":
-        return (text.upper(), None) if text.upper() in _DTMF_DIGITS else (None, None)
-    if ctype.mime != "application/dtmf-relay":
-        return None, None
-    fields: dict[str, str] = {}
-    for line in text.splitlines():
-        name, _, value = line.partition("=")
-        fields[name.strip().lower()] = value.strip()
-    digit = fields.get("signal", "").upper()
-    if digit not in _DTMF_DIGITS or len(digit) != 1:
-        return None, None
-    duration = fields.get("duration", "")
-    return digit, int(duration) if duration.isascii() and duration.isdigit() and len(duration) < 9 else None
