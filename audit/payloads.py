@@ -5,7 +5,7 @@ a missing required field or a value of the wrong kind is rejected with :class:`S
 Only fields of kind :attr:`FieldKind.TEXT` may hold free text, and that text must already be
 tokenized by the redaction layer (``"my card is [CREDIT_CARD_1]"``). As a backstop the guard
 rejects TEXT values that still look like raw caller data: a run of 7 or more digits (spoken or
-written, spaces and dashes allowed between them) or an e-mail address. The offending value is
+written, with spaces, commas, dots or dashes between them) or an e-mail address. The offending value is
 never echoed in the error (:class:`RawDataError`).
 """
 
@@ -24,7 +24,7 @@ from audit.exceptions import CanonicalError, RawDataError, SchemaError
 MAX_TEXT = 20_000
 _TOKEN = re.compile(r"\[[A-Z][A-Z0-9_]*_\d+\]\Z")
 _DIGIT = r"(?:\d|zero|oh|one|two|three|four|five|six|seven|eight|nine)"
-_DIGIT_RUN = re.compile(rf"(?<![A-Za-z0-9_]){_DIGIT}(?:[\s\-./]*{_DIGIT}){{6,}}", re.IGNORECASE)
+_DIGIT_RUN = re.compile(rf"(?<![A-Za-z0-9_]){_DIGIT}(?:[\s\-./,]*{_DIGIT}){{6,}}", re.IGNORECASE)
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 
 

@@ -132,7 +132,7 @@ def tamper(snap: Snapshot, kind: TamperKind, rng: random.Random) -> Tampered:
         rows.insert(i, forged)
         if strong:
             return Tampered("insert+rehash", lazy(rows, i), cps, head_fn, None)
-        return Tampered("insert", lazy(rows, None), cps, head_fn, forged.seq + 1)
+        return Tampered("insert", lazy(rows, None), cps, head_fn, forged.seq)
     if kind is TamperKind.SWAP:
         while True:
             i, j = sorted(rng.sample(range(n), 2))
@@ -172,8 +172,7 @@ def _forge(rows: list[AuditRecord], cps: list[Checkpoint], head: tuple[int, str]
         if how == "other-key-same-id":
             forged = dataclasses.replace(forged, key_id=cp.key_id)
     cps = cps[:idx] + [forged] + cps[idx + 1 :]
-    expected = forged.seq if how != "moved-head" else min(forged.seq, cp.seq)
-    return Tampered(f"forge:{how}", lambda: iter(rows), cps, lambda: head, expected)
+    return Tampered(f"forge:{how}", lambda: iter(rows), cps, lambda: head, forged.seq)
 
 
 @dataclass(slots=True)

@@ -204,7 +204,7 @@ class ChainVerifier:
         if row.seq > expected_seq:
             return Fault(FaultKind.SEQ_GAP, expected_seq, f"expected seq {expected_seq}, found {row.seq}")
         if row.seq < expected_seq:
-            return Fault(FaultKind.SEQ_ORDER, expected_seq, f"expected seq {expected_seq}, found {row.seq}")
+            return Fault(FaultKind.SEQ_ORDER, row.seq, f"expected seq {expected_seq}, found {row.seq} again")
         if row.prev_hash != expected_prev:
             return Fault(FaultKind.BROKEN_LINK, row.seq, f"prev_hash of seq {row.seq} is not the hash of the row before")
         try:
@@ -223,7 +223,7 @@ class ChainVerifier:
         if cp.span_start >= first and cp.span_start <= row.seq:
             start = len(self._span) - (row.seq - cp.span_start + 1)
             if start >= 0 and merkle_root(self._span[start:]) != cp.span_root:
-                self.fail(Fault(FaultKind.CHECKPOINT_MISMATCH, cp.span_start, f"signed span root of seq {cp.span_start}..{row.seq} differs"))
+                self.fail(Fault(FaultKind.CHECKPOINT_MISMATCH, row.seq, f"signed span root of seq {cp.span_start}..{row.seq} differs"))
 
     def finish(self, *, claimed_head: tuple[int, str] | None = None, tail_checked: bool = False) -> VerifyResult:
         """Final checks; ``claimed_head`` is (seq, hash) the store says is last.
@@ -245,7 +245,8 @@ class ChainVerifier:
         anchored_to = max([s for s in self._cps if s <= last], default=0)
         if tail_checked:
             anchored_to = last
-        res.unanchored_rows = max(0, last - max(anchored_to, (res.first_seq or 1) - 1)) if res.rows else 0
+        if res.rows and not self._row_fault:
+            res.unanchored_rows = max(0, last - max(anchored_to, (res.first_seq or 1) - 1))
         if res.unanchored_rows:
             res.warnings.append(f"{res.unanchored_rows} rows after the last checkpoint are not covered by a signature")
         if self._faults:

@@ -216,7 +216,7 @@ def _verify_filtered(
         if progress is not None and n % 1000 == 0:
             progress(1000)
     trailer = parsed.trailer
-    if trailer is None or trailer.get("rows") != res.rows or trailer.get("last_seq") != res.last_seq:
+    if not faults and (trailer is None or trailer.get("rows") != res.rows or trailer.get("last_seq") != res.last_seq):
         faults.append(Fault(FaultKind.TRUNCATED, prev_seq + 1, "trailer missing or row count differs"))
     if res.unanchored_rows:
         res.warnings.append(f"{res.unanchored_rows} rows have no inclusion proof (after the last checkpoint)")
