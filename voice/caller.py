@@ -117,7 +117,7 @@ class CallerLine:
                 continue
             await asyncio.sleep(max(0.0, next_at - time.monotonic()))
 
-    async def wait_reply_done(self, *, since: float, quiet_s: float = 0.7, timeout_s: float = 10.0) -> float | None:
+    async def wait_reply_done(self, *, since: float, quiet_s: float = 1.2, timeout_s: float = 10.0) -> float | None:
         """Wait until a reply started after ``since`` and then went quiet; return its onset."""
         deadline = time.monotonic() + timeout_s
         onset: float | None = None

@@ -15,6 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from concierge.config import Workspace
 
 log = logging.getLogger("dialphone.engines")
@@ -66,13 +68,20 @@ class Engines:
 
     @classmethod
     def load(cls, workspace: Workspace, data_dir: Path, *, audit_db: Path | None = None) -> Engines:
-        from voice.asr import AsrEngine
+        from voice.asr import AsrConfig, AsrEngine, Device
         from voice.tts import HibariEngine, PromptCache
 
         print("dialphone: loading models", file=sys.stderr, flush=True)
         with _step("speech recognition (faster-whisper tiny.en, verified)"):
             cfg = workspace.audio.asr
-            asr = AsrEngine.load(model_path=cfg.model_path, device=cfg.device, compute_type=cfg.compute_type)
+            asr = AsrEngine(
+                config=AsrConfig(
+                    model_path=Path(cfg.model_path) if cfg.model_path else None,
+                    device=Device(cfg.device),
+                    compute_type=None if cfg.compute_type == "auto" else cfg.compute_type,
+                )
+            )
+            asr.transcribe(np.zeros(16000, dtype=np.float32))  # first call builds the kernels
         with _step("speech synthesis (hibari, verified)"):
             tts = HibariEngine(voice=workspace.audio.tts.voice, speed=workspace.audio.tts.speed)
             tts.warm_up()
@@ -88,7 +97,8 @@ class Engines:
         return cls(
             workspace=workspace,
             asr=asr,
-            asr_model_id=getattr(asr, "model_id", "faster-whisper-tiny.en"),
+            asr_model_id="faster-whisper/" + asr.model.name.split()[1] if " " in asr.model.name else asr.model.name,
+            asr_model_version=asr.model.source.replace("==", "-"),
             tts=tts,
             prompts=prompts,
             redaction=redaction,

@@ -27,7 +27,9 @@ from pipecat.processors.aggregators.llm_response_universal import (
 )
 from pipecat.processors.frame_processor import FrameProcessor
 from pipecat.transports.base_transport import BaseTransport
-from pipecat.turns.user_turn_strategies import ExternalUserTurnStrategies
+from pipecat.turns.user_start import ExternalUserTurnStartStrategy
+from pipecat.turns.user_stop import ExternalUserTurnStopStrategy
+from pipecat.turns.user_turn_strategies import UserTurnStrategies
 from pipecat.workers.runner import WorkerRunner
 
 from concierge.audit_sink import AuditSink
@@ -144,7 +146,14 @@ class CallSession:
         self.context = LLMContext()
         self.aggregators = LLMContextAggregatorPair(
             self.context,
-            user_params=LLMUserAggregatorParams(user_turn_strategies=ExternalUserTurnStrategies()),
+            # The turn processor decides turn ends; the aggregator adopts them. Pipecat's default
+            # waits 500 ms for late transcripts, but ours arrives with the turn end, so 15 ms will do.
+            user_params=LLMUserAggregatorParams(
+                user_turn_strategies=UserTurnStrategies(
+                    start=[ExternalUserTurnStartStrategy()],
+                    stop=[ExternalUserTurnStopStrategy(timeout=0.015)],
+                )
+            ),
         )
         self.concierge: Any = None
         self.control = control or PipelineCallControl(transfer=self._record_transfer)

@@ -28,9 +28,16 @@ class HibariEngine:
     """The loaded model; thread-safe through one lock (onnxruntime sessions are not re-entrant here)."""
 
     def __init__(self, *, voice: str = "heart", speed: float = 1.05, threads: int = 1) -> None:
-        from voice.models import load_hibari  # verifies every model file's SHA-256 first
+        import hibari
 
-        self._tts: Any = load_hibari(voice=voice, threads=threads)
+        from voice.models import resolve_hibari  # verifies every model file's SHA-256 first
+
+        if voice != "heart":
+            raise ValueError("only hibari's bundled voice 'heart' is available offline")
+        resolved = resolve_hibari()
+        self.model_id = f"hibari-{voice}"
+        self.model_version = resolved.version
+        self._tts: Any = hibari.Hibari(voice=voice, model=str(resolved.path / "hibari.onnx"), threads=threads)
         self.speed = speed
         self.voice = voice
         self._lock = threading.Lock()
