@@ -21,7 +21,7 @@ CANCEL (200 + 487, CallEnded CANCELLED); BYE; OPTIONS (200 with Allow); re-INVIT
 from our last SDP (ReInvite event with ``on_hold``), 488 when it has no codec in common;
 NOTIFY with message/sipfrag for our REFER (ReferResult), INFO DTMF (DtmfInfo).
 Refused: malformed requests 400 (when they can be framed), sources the policy rejects 403,
-new INVITEs at capacity 503 with Retry-After, then the checks of :mod:`voice.sip.validate`
+new INVITEs at capacity or over ``invite_rate`` 503 with Retry-After, then the checks of :mod:`voice.sip.validate`
 (505, 400, 416, 420, 405, 501, 415, 406), unknown dialogs 481, out-of-order CSeq 500.
 Malformed responses and responses that match no transaction are dropped.
 """
@@ -36,7 +36,15 @@ from voice.sip.body import find_sdp, sipfrag_status
 from voice.sip.builder import make_response, new_branch, new_tag
 from voice.sip.calls import Call, CallState, CallTable
 from voice.sip.client_transaction import ClientNonInviteTransaction, ClientState
-from voice.sip.core_support import SipConfig, dtmf_info, ip_allowlist, offer_of, server_key, stamp_via
+from voice.sip.core_support import (
+    SipConfig,
+    TokenBucket,
+    dtmf_info,
+    ip_allowlist,
+    offer_of,
+    server_key,
+    stamp_via,
+)
 from voice.sip.dialog import Dialog
 from voice.sip.events import (
     Addr,
@@ -92,7 +100,9 @@ class SipCore:
     def __init__(self, config: SipConfig) -> None:
         self.config = config
         self.accepting = True
-        self.stats: dict[str, int] = {"malformed": 0, "dropped": 0, "rejected": 0}
+        self.stats: dict[str, int] = {"malformed": 0, "dropped": 0, "rejected": 0, "rate_limited": 0}
+        rate = config.invite_rate
+        self._bucket = TokenBucket(rate, config.invite_burst) if rate is not None else None
         self._calls = CallTable()
         self._server: dict[tuple[str, ...], _ServerEntry] = {}
         self._client: dict[str, _ClientEntry] = {}
@@ -213,6 +223,12 @@ class SipCore:
         existing = self._server.get(key)
         if existing is not None:
             self._send_all(existing.tx.receive(req, now), existing.addr)
+            return
+        if req.method == "INVITE" and self._bucket is not None and not req.to_addr.tag \
+                and not self._bucket.take(now):
+            self.stats["rate_limited"] += 1
+            self._send(make_response(req, 503, to_tag=new_tag(),
+                                     headers=(("Retry-After", str(self.config.retry_after_s)),)), addr)
             return
         tx: ServerTx
         if req.method == "INVITE":

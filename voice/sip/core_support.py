@@ -16,7 +16,7 @@ from voice.sip.message import SipRequest
 from voice.sip.sdp import SessionDescription
 from voice.sip.timers import Timers
 
-__all__ = ["SipConfig", "SourcePolicy", "dtmf_info", "ip_allowlist", "offer_of", "server_key", "stamp_via"]
+__all__ = ["SipConfig", "SourcePolicy", "TokenBucket", "dtmf_info", "ip_allowlist", "offer_of", "server_key", "stamp_via"]
 
 SourcePolicy = Callable[[Addr], bool]
 _DTMF_DIGITS = frozenset("0123456789*#ABCD")
@@ -47,8 +47,31 @@ class SipConfig:
     max_calls: int = 100
     retry_after_s: int = 30
     source_policy: SourcePolicy | None = None
+    #: new (out-of-dialog) INVITEs admitted per second on average; None: no limit. Excess
+    #: INVITEs get a stateless 503 with Retry-After; requests inside calls are never limited.
+    invite_rate: float | None = None
+    invite_burst: int = 20
     timers: Timers = field(default_factory=Timers)
     supported: frozenset[str] = frozenset()
+
+
+class TokenBucket:
+    """``rate`` tokens per second up to ``burst``; ``take(now)`` spends one if there is one."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate = rate
+        self.burst = float(burst)
+        self.tokens = float(burst)
+        self.at: float | None = None
+
+    def take(self, now: float) -> bool:
+        if self.at is not None:
+            self.tokens = min(self.burst, self.tokens + max(0.0, now - self.at) * self.rate)
+        self.at = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return True
+        return False
 
 
 def server_key(req: SipRequest, method: str) -> tuple[str, ...]:
