@@ -3,9 +3,9 @@ addresses, names; Presidio (spaCy NER, e-mail) only when cheap cues say it can h
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from redaction.cues import nearest_cue
+from redaction.cues import cue_at, nearest_cue
 from redaction.entities import EntityType as T
 from redaction.names import NON_NAMES, find_names
 from redaction.nlp import get_engine
@@ -47,6 +47,33 @@ class Analysis:
     leading_run: NumberRun | None
     trailing_cue: T | None
     ends_with_run: bool
+
+
+MAX_BRIDGE = 2
+LEAD_SLACK = 2  # stray ASR words allowed before a number that continues the last utterance
+
+
+def _bridge(words: list[Word], runs: list[NumberRun], carried_cue: T | None) -> list[NumberRun]:
+    """Join runs split by one or two stray words ("4 aunt, 7, 4 ...", "or 3982 by 977") when the
+    utterance is about a number: a cue, a carried cue, or mostly number tokens."""
+    if len(runs) < 2:
+        return runs
+    numeric_words = sum(r.last - r.first + 1 for r in runs)
+    dominant = numeric_words * 2 > len(words)
+    out: list[NumberRun] = [runs[0]]
+    for run in runs[1:]:
+        prev = out[-1]
+        gap = range(prev.last + 1, run.first)
+        if len(gap) <= MAX_BRIDGE and not any(cue_at(words, i) for i in gap):
+            context = dominant or carried_cue is not None or nearest_cue(
+                words, max(0, prev.first - CUE_WINDOW), prev.first) is not None
+            if context:
+                chunks = prev.chunks + tuple(replace(c, group_start=True) if k == 0 else c
+                                             for k, c in enumerate(run.chunks))
+                out[-1] = NumberRun(prev.first, run.last, prev.start, run.end, chunks, prev.plus, True)
+                continue
+        out.append(run)
+    return out
 
 
 def _first_content(words: list[Word]) -> int:
@@ -115,7 +142,7 @@ def analyze(text: str, *, carried_cue: T | None = None, use_ner: bool = True) ->
     """Detect entities in one final utterance. ``carried_cue``: a cue the previous utterance
     ended with ("my card number is" ... "4111 ..."), applied to a number that opens this one."""
     words = tokenize(text)
-    runs = number_runs(text, words)
+    runs = _bridge(words, number_runs(text, words), carried_cue)
     taken = _Taken()
     dets: list[Detection] = []
     n = len(words)
@@ -151,11 +178,15 @@ def analyze(text: str, *, carried_cue: T | None = None, use_ner: bool = True) ->
         if taken.free(span.first, span.last):
             add(T.PERSON, span.first, span.last, text[words[span.first].start:words[span.last].end])
 
-    leading_run: NumberRun | None = None
+    leading_run: NumberRun | None = None  # a number opening the utterance (continues the last one)
+    cued_run: NumberRun | None = None  # the number a carried cue applies to (a few stray words allowed)
     prev_end = -1
     for run in runs:
-        if run.first <= first_content and leading_run is None:
-            leading_run = run
+        if run is runs[0] and run.first <= first_content + LEAD_SLACK:
+            cued_run = run
+            nxt_word = words[run.last + 1] if run.last + 1 < n else None
+            if run.first <= first_content and not is_harmless_after(nxt_word):
+                leading_run = run
         if not taken.free(run.first, run.last):
             prev_end = run.last
             continue
@@ -170,10 +201,12 @@ def analyze(text: str, *, carried_cue: T | None = None, use_ner: bool = True) ->
             after = nearest_cue(words, run.last + 1, min(n, run.last + 1 + AFTER_WINDOW))
             if after is not None and after[0] is not T.ID_NUMBER:
                 cue = after
-        cue_type = cue[0] if cue is not None else (carried_cue if run is leading_run else None)
+        cue_type = cue[0] if cue is not None else (carried_cue if run is cued_run else None)
         typ: T | None = None
         if cue_type is not None and not (run.n_digits <= 5 and is_harmless_after(nxt)):
             typ = classify_with_cue(run, cue_type)
+            if typ is None and cue is None and run is cued_run and cue_type.is_numeric:
+                typ = cue_type  # the number asked for, however short the ASR made it
         if typ is None:
             typ = classify_bare(run, at_end=at_end, prev=prev, nxt=nxt)
         if typ is None:

@@ -138,3 +138,26 @@ def bench(corpus: list[Dialog] | None = None, *, rounds: int = 3, max_words: int
         utterances=len(times),
         max_words=max_words,
     )
+
+
+ZERO_LEAK = ("CREDIT_CARD", "CVV", "SSN")
+TEXT_TYPES = ("PERSON", "ADDRESS", "EMAIL")
+
+
+def target_failures(result: EvalResult, fsdd_share: float | None = None, p95_ms: float | None = None) -> list[str]:
+    """The issue's targets that ``result`` misses (empty when all are met)."""
+    bad: list[str] = []
+    for t in ZERO_LEAK:
+        if result.leak_rate.get(t, 0.0) > 0.0:
+            bad.append(f"leak rate {t}")
+    for t, r in result.recall.items():
+        if r < (0.90 if t in TEXT_TYPES else 0.98):
+            bad.append(f"recall {t}")
+    for t, p in result.precision.items():
+        if p < 0.90:
+            bad.append(f"precision {t}")
+    if fsdd_share is not None and fsdd_share < 0.97:
+        bad.append("fsdd_numbers_tokenized")
+    if p95_ms is not None and p95_ms > 10.0:
+        bad.append("p95_ms")
+    return bad

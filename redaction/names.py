@@ -45,7 +45,7 @@ not going gonna wondering fine alright absolutely definitely exactly totally sec
 today tomorrow tonight morning afternoon evening week month year time dollars people room
 regards ma'am sir madam guys everybody all unacceptable crazy insane amazing awesome terrible
 reaching reached following followup follow trying tried wanting hoping email mail
-said says told asked gave wants wanted thinks thought put sent called
+yesterday earlier again last before recently said says told asked gave wants wanted thinks thought put sent called
 hi hello bye goodbye thanks yes no yeah okay sure
 """.split())
 
@@ -95,7 +95,8 @@ def find_names(words: list[Word]) -> list[WordSpan]:
                 i += 1
                 continue
             j = i
-            while j < n and j - i < 3 and _name_word(words[j]):
+            cased = words[i].raw[:1].isupper()
+            while j < n and j - i < 3 and _name_word(words[j]) and (not cased or words[j].raw[:1].isupper()):
                 j += 1
             out.append(WordSpan(i, j - 1))
             i = j

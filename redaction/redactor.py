@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 import uuid
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from redaction.checksums import luhn_valid, nanp_valid
 from redaction.detector import MAX_DIGITS, Analysis, Detection, analyze
 from redaction.entities import EntityRecord, EntityType, Redacted
 from redaction.exceptions import InputTooLargeError, RedactionError
 from redaction.vault import TokenInfo, Vault
+
+if TYPE_CHECKING:
+    from redaction.dtmf import DtmfGatherer
 
 log = logging.getLogger(__name__)
 T = EntityType
@@ -83,6 +88,7 @@ class CallRedactor:
         self._entities: dict[str, _Entity] = {}
         self._open: str | None = None
         self._carried_cue: EntityType | None = None
+        self._dtmf: DtmfGatherer | None = None
 
     def __repr__(self) -> str:
         return f"CallRedactor(call_id={self.call_id!r}, tokens={len(self._entities)})"
@@ -146,6 +152,19 @@ class CallRedactor:
             return Redacted(keys)
         return self.redact(keys)
 
+    def expect(self, entity_type: EntityType) -> None:
+        """The agent just asked for this ("what is your card number?"): a number opening the next
+        utterance (or DTMF sequence) is taken as this type, however short the ASR made it."""
+        self._carried_cue = entity_type
+
+    def add_dtmf(self, key: str, t: float | None = None) -> Redacted | None:
+        """Feed one keypad key; returns the tokenized sequence when it ends (``#`` or a pause)."""
+        from redaction.dtmf import DtmfGatherer
+
+        if self._dtmf is None:
+            self._dtmf = DtmfGatherer(self)
+        return self._dtmf.push(key, time.monotonic() if t is None else t)
+
     def _plan(self, a: Analysis) -> list[tuple[Detection, str, bool]]:
         dets = list(a.detections)
         planned: list[tuple[Detection, str, bool]] = []
@@ -176,7 +195,7 @@ class CallRedactor:
             ent = self._entities[token]
             if d.run is not None and tail_ok and ent.type.is_numeric and not _complete(ent.type, ent.value):
                 self._open = token
-        self._carried_cue = a.trailing_cue if not a.detections or a.trailing_cue else None
+        self._carried_cue = a.trailing_cue
         return planned
 
     def _render(self, text: str, planned: list[tuple[Detection, str, bool]]) -> Redacted:

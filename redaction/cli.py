@@ -1,0 +1,105 @@
+"""``eval`` and ``bench`` for redaction (wired into ``dialphone eval|bench redaction`` by voice/).
+
+    python -m redaction.cli eval [--json F] [--no-fsdd] [--shared DIR]
+    python -m redaction.cli bench [--json F]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from redaction.evaluate import bench, evaluate, target_failures
+
+
+def default_shared() -> Path:
+    env = os.environ.get("DIALPHONE_SHARED")
+    return Path(env) if env else Path(__file__).resolve().parent.parent.parent / "shared"
+
+
+def _pin_one_core() -> None:
+    if hasattr(os, "sched_setaffinity"):
+        cores = sorted(os.sched_getaffinity(0))
+        os.sched_setaffinity(0, {cores[0]})
+
+
+def _write(path: str | None, data: dict[str, object]) -> None:
+    if path:
+        Path(path).write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def _eval(args: argparse.Namespace, console: Console) -> int:
+    result = evaluate()
+    fsdd_share: float | None = None
+    detail: dict[str, object] = {}
+    if not args.no_fsdd:
+        from redaction.fsdd import run_fsdd_cases
+        from redaction.whisper_asr import WhisperTranscriber
+
+        fr = run_fsdd_cases(WhisperTranscriber(), Path(args.shared))
+        fsdd_share = fr.share
+        detail = {"cases": fr.cases, "by_kind": fr.by_kind, "by_mode": fr.by_mode}
+    table = Table(title=f"Redaction on the corpus ({result.utterances} utterances)")
+    for col in ("entity", "support", "recall", "precision", "leak rate"):
+        table.add_column(col, justify="left" if col == "entity" else "right")
+    for t in result.recall:
+        table.add_row(t, str(result.support[t]), f"{result.recall[t]:.3f}", f"{result.precision[t]:.3f}",
+                      f"{result.leak_rate[t]:.4f}")
+    console.print(table)
+    if fsdd_share is not None:
+        ft = Table(title="FSDD numbers through real ASR: share tokenized (no digit reaches the brain)")
+        ft.add_column("slice")
+        ft.add_column("share", justify="right")
+        ft.add_row("all", f"{fsdd_share:.3f}")
+        for group in ("by_kind", "by_mode"):
+            values = detail[group]
+            assert isinstance(values, dict)
+            for k, v in values.items():
+                ft.add_row(f"{group[3:]} {k}", f"{v:.3f}")
+        console.print(ft)
+    failures = target_failures(result, fsdd_share)
+    console.print("targets: all met" if not failures else "targets missed: " + ", ".join(failures))
+    data: dict[str, object] = dict(result.as_dict())
+    data["fsdd_numbers_tokenized"] = fsdd_share
+    if detail:
+        data["fsdd_detail"] = detail
+    _write(args.json, data)
+    return 0
+
+
+def _bench(args: argparse.Namespace, console: Console) -> int:
+    _pin_one_core()
+    r = bench()
+    table = Table(title=f"Redaction latency per utterance (<= {r.max_words} words, one core, warm)")
+    for col in ("utterances", "p50 ms", "p95 ms"):
+        table.add_column(col, justify="right")
+    table.add_row(str(r.utterances), f"{r.p50_ms:.3f}", f"{r.p95_ms:.3f}")
+    console.print(table)
+    _write(args.json, {"p50_ms": r.p50_ms, "p95_ms": r.p95_ms, "utterances": r.utterances})
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="dialphone-redaction", description=__doc__.splitlines()[0] if __doc__ else None)
+    sub = parser.add_subparsers(dest="command", required=True)
+    ev = sub.add_parser("eval", help="recall, precision and leak rate on the corpus; FSDD numbers via real ASR")
+    ev.add_argument("--json", metavar="F", help="write the figures as JSON to F")
+    ev.add_argument("--no-fsdd", action="store_true", help="skip the FSDD + ASR part")
+    ev.add_argument("--shared", default=str(default_shared()), metavar="DIR", help="the shared data folder")
+    be = sub.add_parser("bench", help="latency per utterance on the corpus")
+    be.add_argument("--json", metavar="F", help="write {p50_ms, p95_ms} as JSON to F")
+    args = parser.parse_args(argv)
+    console = Console(file=sys.stdout)
+    if args.command == "eval":
+        return _eval(args, console)
+    return _bench(args, console)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
