@@ -16,7 +16,7 @@ from enum import StrEnum
 
 from concierge.config import Workspace
 from concierge.knowledge import KnowledgeBase, is_question
-from concierge.textmatch import content_stems, stem, trigram_similarity, words
+from concierge.textmatch import content_stems, phrase_concepts, stem, trigram_similarity, trigrams, words
 
 _HUMAN = frozenset({"agent", "human", "representative", "rep", "operator", "no_ai", "person", "receptionist"})
 _END = frozenset({"bye", "goodbye", "hang"})
@@ -83,7 +83,11 @@ class IntentRouter:
                 df[s] = df.get(s, 0) + 1
         norm = math.log(1 + n)
         self._idf = {s: math.log(1 + n / c) / norm for s, c in df.items()}
-        self._vocab = sorted(df)
+        self._by_trigram: dict[str, set[str]] = {}
+        for v in df:
+            for g in trigrams(v):
+                self._by_trigram.setdefault(g, set()).add(v)
+        self._resolved: dict[str, tuple[str, float] | None] = {}
 
     def _query_terms(self, text: str) -> set[str]:
         stems = content_stems(text)
@@ -96,24 +100,28 @@ class IntentRouter:
         return terms
 
     def _resolve(self, term: str) -> tuple[str, float] | None:
-        """The vocabulary stem a query term stands for, with a match factor."""
+        """The vocabulary stem a query term stands for, with a match factor (memoized)."""
+        if term in self._resolved:
+            return self._resolved[term]
+        found: tuple[str, float] | None = None
         if term in self._idf:
-            return term, 1.0
-        if len(term) < 4:
-            return None
-        best, sim = None, 0.0
-        for v in self._vocab:
-            if abs(len(v) - len(term)) > 3:
-                continue
-            s = trigram_similarity(term, v)
-            if s > sim:
-                best, sim = v, s
-        if best is not None and sim >= 0.6:
-            return best, 0.8 * sim
-        return None
+            found = (term, 1.0)
+        elif len(term) >= 4:
+            candidates = set().union(*(self._by_trigram.get(g, set()) for g in trigrams(term)))
+            best, sim = None, 0.0
+            for v in sorted(candidates):
+                if abs(len(v) - len(term)) <= 3 and (s := trigram_similarity(term, v)) > sim:
+                    best, sim = v, s
+            if best is not None and sim >= 0.6:
+                found = (best, 0.8 * sim)
+        if len(self._resolved) < 50_000:
+            self._resolved[term] = found
+        return found
 
     def department_scores(self, text: str, *, context: str | None = None) -> dict[str, float]:
-        terms = {t: 1.0 for t in self._query_terms(text)}
+        # a concept spelled out in several words ("did not make") is stronger evidence than one word
+        concepts = phrase_concepts(text)
+        terms = {t: 1.5 if t in concepts else 1.0 for t in self._query_terms(text)}
         if context:
             for t in self._query_terms(context):
                 terms.setdefault(t, 0.5)

@@ -89,6 +89,12 @@ def words(text: str) -> list[str]:
     return [w.replace("'", "") if w.endswith("n't") else w for w in _WORD.findall(t)]
 
 
+def phrase_concepts(text: str) -> set[str]:
+    """Stems of the concept words that multi-word phrases in ``text`` stand for ("didn't make")."""
+    t = text.lower().replace("’", "'")
+    return {stem(r.strip()) for pattern, r in _PHRASES if pattern.search(t)}
+
+
 def content_stems(text: str) -> list[str]:
     """Stems of the content words of ``text``, in order, stopwords and fillers removed."""
     return [stem(w) for w in words(text) if w not in STOPWORDS and len(w) > 1]

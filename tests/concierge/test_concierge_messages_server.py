@@ -106,3 +106,31 @@ def test_load_script(tmp_path) -> None:  # type: ignore[no-untyped-def]
     s = load_script(f)
     assert [x.kind for x in s] == ["text", "tool_use", "error", "text"]
     assert s[2].status == 529 and s[3].cut_after_events == 3 and s[3].delay_s == 0.1
+
+
+async def test_module_entry_serves_a_script(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+    import re
+    import socket
+    import sys
+
+    script = tmp_path / "s.yaml"
+    script.write_text("- {text: from the script}\n")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "concierge.messages_api_server", "--port", str(port), "--script", str(script),
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert proc.stderr is not None
+        line = (await asyncio.wait_for(proc.stderr.readline(), 20)).decode()
+        assert re.search(rf"http://127\.0\.0\.1:{port} \(1 scripted responses\)", line)
+        client = AsyncAnthropic(api_key="k", base_url=f"http://127.0.0.1:{port}", max_retries=0)
+        msg = await client.messages.create(model="m", max_tokens=5, messages=[{"role": "user", "content": "x"}])
+        assert msg.content[0].type == "text" and msg.content[0].text == "from the script"
+        await client.close()
+    finally:
+        proc.terminate()
+        await proc.wait()
