@@ -177,12 +177,16 @@ def test_reinvite_hold_and_unhold(core: SipCore, peer) -> None:
     core.receive_datagram(peer.request("ACK", branch="z9hG4bKack2", cseq=314160), peer.addr, 5.1)
     unhold = peer.request("INVITE", branch="z9hG4bKre2", cseq=314161, body=peer.invite().split(b"\r\n\r\n")[1],
                           ctype="application/sdp")
+    unhold = unhold.replace(b"Contact: <sip:caller@203.0.113.5:5062>", b"Contact: <sip:caller@203.0.113.5:5070>")
     core.receive_datagram(unhold, peer.addr, 6.0)
     (ok2,) = responses(core)
     assert SessionDescription.parse(ok2.body).media[0].direction is Direction.SENDRECV
     assert SessionDescription.parse(ok2.body).origin.session_version == "2"
     (ev2,) = core.events()
     assert isinstance(ev2, ReInvite) and not ev2.on_hold
+    core.send_bye(call, 7.0)
+    ((bye, _),) = requests(core)
+    assert str(bye.uri) == "sip:caller@203.0.113.5:5070"  # the re-INVITE refreshed the remote target
 
 
 def test_reinvite_without_common_codec_is_488_and_call_survives(core: SipCore, peer) -> None:

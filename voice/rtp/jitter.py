@@ -15,7 +15,8 @@ The network side calls ``put(packet)`` whenever audio RTP arrives; the playout c
 * Bounded: at most ``capacity`` packets held; when the depth grows past ``max_depth`` (a burst
   after a stall) the oldest frames are skipped so latency stays bounded.
 * A sequence jump of ``capacity`` or more (a new source) resynchronises the buffer.
-Demultiplex telephone-events (another payload type) before ``put``.
+Telephone-events share the sequence space: ``put(packet, audio=False)`` holds their slot as
+silence (FrameKind.EVENT) so the audio around a key press is not taken as lost.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class FrameKind(enum.Enum):
     CONCEALED = "concealed"
     COMFORT_NOISE = "comfort_noise"
     PREFETCH = "prefetch"
+    EVENT = "event"  # the slot carried a telephone-event (same sequence space): silence
 
 
 @dataclass(frozen=True)
@@ -90,8 +92,9 @@ class JitterBuffer:
         delta = ((seq - (self._ref & 0xFFFF) + 0x8000) & 0xFFFF) - 0x8000
         return self._ref + delta
 
-    def put(self, packet: RtpPacket) -> bool:
-        if self.payload_types is not None and packet.payload_type not in self.payload_types:
+    def put(self, packet: RtpPacket, *, audio: bool = True) -> bool:
+        """Queue a packet; ``audio=False`` holds its slot (a telephone-event) as silence."""
+        if self.payload_types is not None and audio and packet.payload_type not in self.payload_types:
             return False
         if self._ssrc is not None and packet.ssrc != self._ssrc:
             self._resync()
@@ -107,7 +110,7 @@ class JitterBuffer:
             self.stats.duplicate += 1
             return False
         self.stats.received += 1
-        self._packets[ext] = packet
+        self._packets[ext] = packet if audio else RtpPacket(payload_type=-1, sequence_number=packet.sequence_number)
         self._ref = ext if self._ref is None else max(self._ref, ext)
         if not self._started:
             self._next = min(self._packets)
@@ -137,6 +140,9 @@ class JitterBuffer:
             self._next += 1
         packet = self._packets.pop(self._next, None)
         seq = self._next
+        if packet is not None and packet.payload_type < 0:
+            self._next += 1
+            return PlayoutFrame(np.zeros(self.frame_samples, dtype=np.int16), FrameKind.EVENT, seq & 0xFFFF)
         if packet is not None:
             self._next += 1
             pcm = decode(self.codec, packet.payload)

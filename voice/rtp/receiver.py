@@ -51,10 +51,12 @@ class RtpReceiver:
             return None
         if self.dtmf is not None and packet.payload_type == self.dtmf.payload_type:
             try:
-                return self.dtmf.receive(packet)
+                digit = self.dtmf.receive(packet)
             except RtpParseError:
                 self.stats["malformed"] += 1
                 return None
+            self.jitter.put(packet, audio=False)
+            return digit
         if packet.payload_type == self.audio_payload_type:
             self.jitter.put(packet)
         else:

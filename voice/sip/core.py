@@ -14,7 +14,9 @@ and after every call drain what it produced::
 
 The application acts on calls by handle (``event.call``): ``ring``, ``answer(call, sdp)``,
 ``reject(call, status)``, ``send_bye``, ``send_refer(call, "sip:desk@pbx.example.com")``;
-each takes ``now``. Requests inside a dialog go to the address the call's INVITE came from.
+each takes ``now``. Requests inside a dialog go to the address the call's INVITE came from
+(no DNS here). For TCP, pass each message cut by :class:`voice.sip.framing.StreamFramer` with
+``reliable=True`` and map ``addr`` back to its connection; timers then skip retransmissions.
 
 Handled for the application: 100 Trying; retransmissions (timers G, H, I, J, E, F, K);
 CANCEL (200 + 487, CallEnded CANCELLED); BYE; OPTIONS (200 with Allow); re-INVITE answered
@@ -289,6 +291,8 @@ class SipCore:
         if not call.dialog.accept_remote_cseq(req.cseq.number):
             self._reply(entry, 500, now)
             return
+        if req.contacts:  # target refresh (RFC 3261 12.2.2)
+            call.dialog.remote_target = req.contacts[0].uri
         try:
             offer = offer_of(req)
         except (SipParseError, SdpParseError):
