@@ -15,7 +15,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from redaction.evaluate import bench, evaluate, target_failures
+from redaction.evaluate import EvalResult, bench, evaluate, target_failures
+from redaction.heldout import build_heldout
 
 
 def default_shared() -> Path:
@@ -34,8 +35,19 @@ def _write(path: str | None, data: dict[str, object]) -> None:
         Path(path).write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
+def _table(title: str, result: EvalResult) -> Table:
+    table = Table(title=title)
+    for col in ("entity", "support", "recall", "precision", "leak rate"):
+        table.add_column(col, justify="left" if col == "entity" else "right")
+    for t in result.recall:
+        table.add_row(t, str(result.support[t]), f"{result.recall[t]:.3f}", f"{result.precision[t]:.3f}",
+                      f"{result.leak_rate[t]:.4f}")
+    return table
+
+
 def _eval(args: argparse.Namespace, console: Console) -> int:
     result = evaluate()
+    heldout = evaluate(build_heldout())
     fsdd_share: float | None = None
     detail: dict[str, object] = {}
     if not args.no_fsdd:
@@ -45,13 +57,8 @@ def _eval(args: argparse.Namespace, console: Console) -> int:
         fr = run_fsdd_cases(WhisperTranscriber(), Path(args.shared))
         fsdd_share = fr.share
         detail = {"cases": fr.cases, "by_kind": fr.by_kind, "by_mode": fr.by_mode}
-    table = Table(title=f"Redaction on the corpus ({result.utterances} utterances)")
-    for col in ("entity", "support", "recall", "precision", "leak rate"):
-        table.add_column(col, justify="left" if col == "entity" else "right")
-    for t in result.recall:
-        table.add_row(t, str(result.support[t]), f"{result.recall[t]:.3f}", f"{result.precision[t]:.3f}",
-                      f"{result.leak_rate[t]:.4f}")
-    console.print(table)
+    console.print(_table(f"Redaction on the corpus ({result.utterances} utterances)", result))
+    console.print(_table(f"Hand-written held-out set ({heldout.utterances} utterances)", heldout))
     if fsdd_share is not None:
         ft = Table(title="FSDD numbers through real ASR: share tokenized (no digit reaches the brain)")
         ft.add_column("slice")
@@ -67,6 +74,7 @@ def _eval(args: argparse.Namespace, console: Console) -> int:
     console.print("targets: all met" if not failures else "targets missed: " + ", ".join(failures))
     data: dict[str, object] = dict(result.as_dict())
     data["fsdd_numbers_tokenized"] = fsdd_share
+    data["heldout"] = heldout.as_dict()
     if detail:
         data["fsdd_detail"] = detail
     _write(args.json, data)

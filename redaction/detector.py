@@ -13,7 +13,7 @@ from redaction.numeric import classify_bare, classify_with_cue, is_harmless_afte
 from redaction.spoken import FILLERS, NumberRun, Word, number_runs, tokenize
 from redaction.textual import WordSpan, find_addresses, find_dates, find_spoken_emails
 
-CUE_WINDOW = 6
+CUE_WINDOW = 8
 AFTER_WINDOW = 4
 # Words that may open an utterance continuing a number ("... and 1256", "then 7299").
 LEADERS = frozenset(FILLERS | {"and", "then", "the", "rest", "is", "it's", "its", "continuing", "next", "yeah",
@@ -74,6 +74,16 @@ def _bridge(words: list[Word], runs: list[NumberRun], carried_cue: T | None) -> 
                 continue
         out.append(run)
     return out
+
+
+def _id_prefix(words: list[Word], i: int) -> bool:
+    """Letters an ID may open with: "a b c", "JQX", "PL", "C dash"."""
+    w = words[i]
+    if w.text in ("dash", "-"):
+        return i > 0 and _id_prefix(words, i - 1)
+    if len(w.text) == 1 and w.text.isalpha():
+        return True
+    return 2 <= len(w.raw) <= 4 and w.raw.isalpha() and w.raw.isupper()
 
 
 def _first_content(words: list[Word]) -> int:
@@ -214,8 +224,10 @@ def analyze(text: str, *, carried_cue: T | None = None, use_ner: bool = True) ->
         first = run.first
         if typ in (T.MEDICAL_ID, T.ID_NUMBER):
             stop = cue[1] + 1 if cue is not None and cue[1] < run.first else 0
-            while first - 1 >= stop and len(words[first - 1].text) == 1 and words[first - 1].text.isalpha():
+            while first - 1 >= stop and _id_prefix(words, first - 1):
                 first -= 1
+            while first < run.first and words[first].text in ("dash", "-"):
+                first += 1
             if first < run.first and run.first - first == 1 and words[first].text in ("a", "i"):
                 first += 1
         value = "".join(w.text for w in words[first:run.first]) + run.digits

@@ -170,6 +170,9 @@ def find_spoken_emails(words: list[Word]) -> list[WordSpan]:
                 first -= 1
                 continue
             break
+        if first - 1 >= 0 and len(words[first - 1].text) == 1 and words[first - 1].text.isalpha() \
+                and words[first - 1].text not in ("a", "i"):
+            first -= 1  # an initial: "m garcia at ..."
         out.append(WordSpan(first, last))
     return out
 
