@@ -66,7 +66,8 @@ class KnowledgeBase:
                     best = max((trigram_similarity(w, t) for t in q_stems), default=0.0)
                     if best >= 0.7:
                         hit += 0.8 * best
-            out.append(hit / (len(q_stems) + 0.5) if q_stems else 0.0)
+            # half how much of the entry's question is covered, half how much of the caller's
+            out.append(0.5 * hit / len(q_stems) + 0.5 * hit / len(query) if q_stems and query else 0.0)
         return out
 
     def lookup(self, question: str) -> KbAnswer:

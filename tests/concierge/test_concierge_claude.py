@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -183,3 +184,58 @@ async def test_malformed_tool_input_is_a_failure_and_nothing_executes(
     kinds = [r.payload["kind"] for r in audit.of_type(EventType.BRAIN_FAILED)]
     assert kinds == ["malformed_tool_input", "malformed_tool_input"]
     assert not control.transfers and not audit.of_type(EventType.TRANSFER_DECIDED)
+
+
+async def _claude_conversation(call: ConciergeCall, server: MessagesApiServer, text: str) -> LLMContext:
+    from pipecat.frames.frames import LLMMessagesAppendFrame
+    from pipecat.pipeline.pipeline import Pipeline
+    from pipecat.processors.aggregators.llm_response_universal import LLMContextAggregatorPair
+    from pipecat.tests.utils import SleepFrame
+
+    ctx = LLMContext(messages=[], tools=tools_schema(call.workspace))
+    pair = LLMContextAggregatorPair(ctx)
+    pipeline = Pipeline([pair.user(), _brain(call, server), pair.assistant()])
+    await run_test(
+        pipeline,
+        frames_to_send=[LLMMessagesAppendFrame(messages=[{"role": "user", "content": text}], run_llm=True),
+                        SleepFrame(0.4)],
+    )
+    await call.wait_background()
+    return ctx
+
+
+async def test_denial_reason_reaches_the_model_in_the_tool_result(
+    call: ConciergeCall, api_server: MessagesApiServer, control: RecordingCallControl
+) -> None:
+    call.clock = lambda: SUNDAY
+    api_server.enqueue(
+        S.tool_use("propose_transfer", {"department": "sales", "reason": "upgrade"}, text="Let me check."),
+        S.reply("Sales is closed right now; they open Monday at 8."),
+    )
+    ctx = await _claude_conversation(call, api_server, "i want to upgrade my plan")
+    assert not control.transfers
+    assert len(api_server.requests) == 2
+    second = api_server.requests[1].body["messages"]
+    results = [b for m in second if isinstance(m["content"], list) for b in m["content"] if b["type"] == "tool_result"]
+    assert len(results) == 1 and "outside_hours" in str(results[0]["content"])
+    last = ctx.get_messages()[-1]
+    assert isinstance(last, dict) and last["content"] == "Sales is closed right now; they open Monday at 8."
+
+
+async def test_kb_answer_is_quoted_to_the_model(call: ConciergeCall, api_server: MessagesApiServer) -> None:
+    api_server.enqueue(
+        S.tool_use("answer_from_knowledge_base", {"question": "where is my bill"}),
+        S.reply("Your bills are in the app under Account, then Statements."),
+    )
+    await _claude_conversation(call, api_server, "where can i see my bill")
+    second = json.dumps(api_server.requests[1].body["messages"])
+    assert call.workspace.brain.faq[2]["a"] in second and '\\"found\\": true' in second
+
+
+async def test_allowed_transfer_does_not_run_the_model_again(
+    call: ConciergeCall, api_server: MessagesApiServer, control: RecordingCallControl
+) -> None:
+    api_server.enqueue(S.tool_use("propose_transfer", {"department": "billing", "reason": "refund"}, text="Sure."))
+    await _claude_conversation(call, api_server, "i need a refund")
+    assert [a.department for a in control.transfers] == ["billing"]
+    assert len(api_server.requests) == 1 and api_server.remaining == 0
