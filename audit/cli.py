@@ -21,6 +21,7 @@ from rich.table import Table
 from tqdm import tqdm
 
 from audit.builders import audit_exported
+from audit.checkpointing import Checkpointer
 from audit.events import EventType, format_ts, parse_ts
 from audit.exceptions import AuditError
 from audit.export import ExportFormat, export
@@ -135,7 +136,7 @@ def _pick_workspace(store: SqliteAuditStore, wanted: str | None) -> str:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    with SqliteAuditStore(args.db, create=False) as store:
+    with SqliteAuditStore(args.db, create=False, read_only=args.no_record) as store:
         ws = _pick_workspace(store, args.workspace)
         query = RowQuery(since=_ts_arg(args.since), until=_ts_arg(args.until), call_id=args.call, types=tuple(args.type) if args.type else None)
         with _progress(store.count(ws, query), "export") as bar, _output(args.output) as out:
@@ -175,7 +176,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
             results = [verify_export(target, public_key=pinned, progress=bar.update)]
     else:
         extra = read_checkpoints(args.checkpoints) if args.checkpoints else []
-        with SqliteAuditStore(target, create=False) as store:
+        with SqliteAuditStore(target, read_only=True) as store:
             total = sum(store.count(ws) for ws in store.workspaces())
             with _progress(total, "verify") as bar:
                 results = verify_store(store, public_key=pinned, workspace_id=args.workspace, extra_checkpoints=extra, progress=bar.update)
@@ -263,8 +264,6 @@ def cmd_purge(args: argparse.Namespace) -> int:
             outcome = purge(store, workspace_id=ws, retention_days=args.days, now=now, actor=args.actor)
             rec = outcome.record
             if rec is not None and signer is not None:
-                from audit.checkpointing import Checkpointer
-
                 Checkpointer(store=store, signer=signer).checkpoint(ws)
             cut = "" if rec is None else str(rec.payload.get("cut_seq"))
             table.add_row(ws, outcome.cutoff, str(outcome.rows_removed), cut, "" if rec is None else str(rec.seq))

@@ -186,12 +186,13 @@ class AuditLog:
         started = time.perf_counter()
         try:
             records, cps = await loop.run_in_executor(self._executor, self._commit_blocking, batch, durable)
-        except AuditError as exc:
+        except Exception as exc:  # the writer must outlive any one batch
             self.stats.failed_batches += 1
             log.error("audit batch of %d events failed: %s", len(batch), type(exc).__name__)
+            error = exc if isinstance(exc, AuditStoreError) else AuditStoreError(f"audit write failed: {type(exc).__name__}")
             for item in batch:
                 if not item.future.done():
-                    item.future.set_exception(exc if isinstance(exc, AuditStoreError) else AuditStoreError(str(exc)))
+                    item.future.set_exception(error)
             return
         elapsed = time.perf_counter() - started
         st = self.stats

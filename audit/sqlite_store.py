@@ -77,16 +77,21 @@ class SqliteAuditStore:
     """One connection, guarded by a lock; usable from any thread (the AuditLog writer thread,
     CLI code). Several processes may open the same file: heads are read inside ``BEGIN IMMEDIATE``."""
 
-    def __init__(self, path: str | Path, *, create: bool = True) -> None:
+    def __init__(self, path: str | Path, *, create: bool = True, read_only: bool = False) -> None:
         self.path = Path(path)
-        if not create and not self.path.exists():
+        if (read_only or not create) and not self.path.exists():
             raise AuditStoreError(f"no audit database at {self.path}")
         self._lock = threading.RLock()
         try:
-            self._db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False, timeout=30.0)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
+            if read_only:  # verification must not change the file it checks
+                uri = f"{self.path.resolve().as_uri()}?mode=ro"
+                self._db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False, timeout=30.0)
+                self._db.execute("SELECT count(*) FROM events").fetchone()
+            else:
+                self._db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False, timeout=30.0)
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+                self._db.executescript(_SCHEMA)
         except sqlite3.Error as exc:
             raise AuditStoreError(f"cannot open audit database: {exc}") from None
         self._closed = False
@@ -102,13 +107,14 @@ class SqliteAuditStore:
             try:
                 if durable:
                     db.execute("PRAGMA synchronous=FULL")
-                db.execute("BEGIN IMMEDIATE")
                 try:
-                    records = self._seal_and_insert(events)
-                    db.execute("COMMIT")
-                except BaseException:
-                    db.execute("ROLLBACK")
-                    raise
+                    db.execute("BEGIN IMMEDIATE")
+                    try:
+                        records = self._seal_and_insert(events)
+                        db.execute("COMMIT")
+                    except BaseException:
+                        self._rollback_quietly()
+                        raise
                 finally:
                     if durable:
                         db.execute("PRAGMA synchronous=NORMAL")
@@ -170,8 +176,8 @@ class SqliteAuditStore:
             db = self._db
             try:
                 db.execute("PRAGMA synchronous=FULL")
-                db.execute("BEGIN IMMEDIATE")
                 try:
+                    db.execute("BEGIN IMMEDIATE")
                     cut = db.execute(
                         "SELECT seq, row_hash FROM events WHERE workspace_id=? AND ts<? ORDER BY seq DESC LIMIT 1",
                         (workspace_id, cutoff_ts),

@@ -10,7 +10,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from audit.canonical import loads_strict
+from audit.canonical import is_hash, loads_strict
 from audit.events import AuditRecord
 from audit.exceptions import AuditError, ExportFormatError, KeyMaterialError, MalformedRecordError
 from audit.export import FORMAT_NAME
@@ -105,6 +105,9 @@ def _first_pass(path: Path) -> _Parsed:
             trailer = obj
     if header is None:
         raise ExportFormatError("empty file")
+    first_seq, prev_hash = header.get("first_seq"), header.get("prev_hash")
+    if not (first_seq is None or (isinstance(first_seq, int) and first_seq >= 1)) or not (prev_hash is None or is_hash(prev_hash)):
+        raise ExportFormatError("the header's first_seq or prev_hash is malformed")
     return _Parsed(header, cps, trailer)
 
 

@@ -10,10 +10,12 @@ import pytest
 from audit_testlib import new_signer
 
 from audit import builders
+from audit.config import AuditConfig
 from audit.events import AuditEvent
 from audit.exceptions import AuditError, AuditLogClosedError, AuditQueueFullError
 from audit.log import AuditLog
 from audit.payloads import Decision
+from audit.signing import generate_private_key_pem
 from audit.sqlite_store import SqliteAuditStore
 from audit.sync import append_sync
 from audit.synthetic import traffic
@@ -133,4 +135,20 @@ async def test_purge_through_the_log_keeps_the_chain_verifiable(tmp_path: Path) 
         await log.append(_decided("after"), durable=True)
     (result,) = verify_store(store, public_key=signer.public_key)
     assert result.ok and result.first_seq == 61 and result.rows == 2
+    store.close()
+
+
+async def test_config_opens_a_signing_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    key = tmp_path / "k.pem"
+    key.write_bytes(generate_private_key_pem())
+    monkeypatch.setenv("DIALPHONE_AUDIT_KEY", str(key))
+    config = AuditConfig(db_path=tmp_path / "a.db", checkpoint_every=5)
+    signer = config.signer()
+    assert signer is not None
+    store, log = config.open()
+    async with log:
+        for event, gating in traffic(WS, 12):
+            await log.append(event, durable=gating)
+    (result,) = verify_store(store, public_key=signer.public_key)
+    assert result.ok and result.signatures_checked >= 2
     store.close()
