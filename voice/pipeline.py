@@ -84,6 +84,8 @@ class CallAudit:
     async def emit(
         self, event_type: str, payload: dict[str, object], *, call_id: str, actor: str, durable: bool = False
     ) -> None:
+        if self._sink is not None:  # written first: the call's record shows only what the log holds
+            await self._sink.emit(event_type, payload, call_id=call_id, actor=actor, durable=durable)
         self._log.events.append(str(event_type))
         if event_type == "transfer.decided":
             self._log.decisions.append(dict(payload))
@@ -91,8 +93,6 @@ class CallAudit:
                 self._log.current().decision = f"{payload.get('decision')} ({payload.get('rule_id')})"
         elif event_type == "transfer.executed":
             self._log.transfers.append((str(payload.get("department")), str(payload.get("target"))))
-        if self._sink is not None:
-            await self._sink.emit(event_type, payload, call_id=call_id, actor=actor, durable=durable)
 
 
 class CallSession:

@@ -1,0 +1,45 @@
+"""The whole in-process voice loop on real recordings: transcript, reply, audit, latency."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from voice.engines import Engines
+from voice.replay import latency_summary, replay_inproc
+from voice.scenarios import ReplayTurn, Scenario, load_scenario
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+
+async def test_real_speech_gets_a_spoken_reply(engines: Engines, shared_dir: Path) -> None:
+    scenario = load_scenario(shared_dir / "audio/speech/spk1_snt1.wav", rate=16000)
+    result = await replay_inproc(engines, scenario)
+    assert len(result.rows) == 1
+    row = result.rows[0]
+    assert "dog" in row.caller.lower()
+    assert row.reply  # the brain answered
+    assert row.latency_ms is not None and 0 < row.latency_ms < 2000
+    assert result.events[:2] == ["asr.transcribed", "redaction.applied"]
+    assert "brain.turn" in result.events
+    heard = np.frombuffer(result.heard_pcm, dtype="<i2")
+    assert np.abs(heard).max() > 3000  # the caller heard a reply, not silence
+
+
+async def test_card_number_never_reaches_the_brain(engines: Engines) -> None:
+    text = "my card number is four one one one one one one one one one one one one one one one"
+    pcm = engines.tts.synthesize(text, 16000)
+    turn = ReplayTurn((np.clip(pcm, -1, 1) * 32767).astype("<i2").tobytes())
+    result = await replay_inproc(engines, Scenario(name="card", rate=16000, turns=[turn]))
+    joined = " ".join(result.brain_inputs)
+    assert "[CREDIT_CARD_1]" in joined
+    assert "1111" not in joined and "one one one" not in joined
+
+
+async def test_silence_produces_no_turn(engines: Engines) -> None:
+    quiet = np.zeros(16000 * 2, dtype="<i2").tobytes()
+    result = await replay_inproc(engines, Scenario(name="silence", rate=16000, turns=[ReplayTurn(quiet)]))
+    assert result.rows == []
+    assert latency_summary([result])["turns"] == 0
