@@ -35,10 +35,49 @@ from voice.sip.offer_answer import MediaConfig, answer_offer
 from voice.sip.sdp import SessionDescription
 
 REPO = Path(__file__).resolve().parent.parent
-TOKENS = [b"\r\n", b" ", b"\t", b";", b",", b'"', b"<", b">", b"%", b":", b"=", b"\\", b"\x00", b"\xff", b"@",
-          b"\r\n ", b"SIP/2.0", b";tag=", b";branch=z9hG4bK", b"Content-Length: 99999\r\n", b"\r\n\r\n"]
-HEADERS = [b"Via", b"v", b"From", b"To", b"t", b"Contact", b"m", b"Call-ID", b"CSeq", b"Max-Forwards", b"l",
-           b"Content-Type", b"Route", b"Record-Route", b"Require", b"Accept", b"Event", b"X-Any"]
+TOKENS = [
+    b"\r\n",
+    b" ",
+    b"\t",
+    b";",
+    b",",
+    b'"',
+    b"<",
+    b">",
+    b"%",
+    b":",
+    b"=",
+    b"\\",
+    b"\x00",
+    b"\xff",
+    b"@",
+    b"\r\n ",
+    b"SIP/2.0",
+    b";tag=",
+    b";branch=z9hG4bK",
+    b"Content-Length: 99999\r\n",
+    b"\r\n\r\n",
+]
+HEADERS = [
+    b"Via",
+    b"v",
+    b"From",
+    b"To",
+    b"t",
+    b"Contact",
+    b"m",
+    b"Call-ID",
+    b"CSeq",
+    b"Max-Forwards",
+    b"l",
+    b"Content-Type",
+    b"Route",
+    b"Record-Route",
+    b"Require",
+    b"Accept",
+    b"Event",
+    b"X-Any",
+]
 MEDIA = MediaConfig(address="192.0.2.10", port=40000)
 
 
@@ -103,12 +142,21 @@ def mutate(rng: random.Random, pool: list[bytes]) -> bytes:
 
 
 def shaped(rng: random.Random) -> bytes:
-    start = rng.choice([b"INVITE sip:a@b.example.com SIP/2.0", b"SIP/2.0 200 OK", b"OPTIONS sip:x SIP/2.0",
-                        b"BYE sip:q@r SIP/2.0", b"NOTIFY sip:y SIP/2.0"])
+    start = rng.choice(
+        [
+            b"INVITE sip:a@b.example.com SIP/2.0",
+            b"SIP/2.0 200 OK",
+            b"OPTIONS sip:x SIP/2.0",
+            b"BYE sip:q@r SIP/2.0",
+            b"NOTIFY sip:y SIP/2.0",
+        ]
+    )
     lines = [start]
     for _ in range(rng.randint(0, 10)):
-        value = b"".join(rng.choice(TOKENS + [b"a", b"sip:", b"x.example.com", b"1", b"z9hG4bK1"])
-                         for _ in range(rng.randint(0, 12)))
+        value = b"".join(
+            rng.choice(TOKENS + [b"a", b"sip:", b"x.example.com", b"1", b"z9hG4bK1"])
+            for _ in range(rng.randint(0, 12))
+        )
         lines.append(rng.choice(HEADERS) + b": " + value)
     return b"\r\n".join(lines) + b"\r\n\r\n" + rng.randbytes(rng.randint(0, 40))
 
@@ -131,6 +179,7 @@ def main() -> int:
             if bytes(SipMessage.parse(once)) != once:
                 raise AssertionError("serialization is not stable")
             return True
+
         return run
 
     def feed_core(data: bytes, t: float) -> Callable[[], bool]:
@@ -140,12 +189,14 @@ def main() -> int:
             core.datagrams_to_send()
             core.events()
             return True
+
         return run
 
     def parse_sdp(body: bytes) -> Callable[[], bool]:
         def run() -> bool:
             answer_offer(SessionDescription.parse(body), MEDIA)
             return True
+
         return run
 
     def parse_rtp(data: bytes) -> Callable[[], bool]:
@@ -154,31 +205,46 @@ def main() -> int:
             if RtpPacket.parse(bytes(pkt)) != pkt:
                 raise AssertionError("RTP round trip differs")
             return True
+
         return run
 
     def parse_event(data: bytes) -> Callable[[], bool]:
         def run() -> bool:
             return bytes(TelephoneEvent.parse(data)) == data
+
         return run
 
     for i in tqdm(range(args.inputs), desc="fuzz", unit="input", file=sys.stderr, mininterval=0.5):
         kind = rng.random()
-        data = mutate(rng, pool) if kind < 0.65 else shaped(rng) if kind < 0.85 else rng.randbytes(rng.randint(0, 400))
+        data = (
+            mutate(rng, pool)
+            if kind < 0.65
+            else shaped(rng)
+            if kind < 0.85
+            else rng.randbytes(rng.randint(0, 400))
+        )
         now += 0.01
         sip.run(parse_sip(data))
         core_t.run(feed_core(data, now))
         sdp.run(parse_sdp(data.partition(b"\r\n\r\n")[2] or data))
         header = bytes([0x80 | rng.randrange(64), rng.randrange(256)]) if i % 2 else b""
-        rtp.run(parse_rtp(header + data[rng.randrange(len(data) + 1):][:rng.randint(0, 200)]))
-        dtmf.run(parse_event(data[:rng.choice([3, 4, 4, 5])]))
+        rtp.run(parse_rtp(header + data[rng.randrange(len(data) + 1) :][: rng.randint(0, 200)]))
+        dtmf.run(parse_event(data[: rng.choice([3, 4, 4, 5])]))
 
     table = Table(title=f"sans-I/O parser fuzzing ({args.inputs:,} inputs, seed {args.seed})")
     for col in ("target", "inputs", "accepted", "rejected", "crashes", "time (s)", "inputs/s"):
         table.add_column(col, justify="left" if col == "target" else "right")
     for t in (sip, core_t, sdp, rtp, dtmf):
         rate = t.inputs / t.seconds if t.seconds else 0.0
-        table.add_row(t.name, f"{t.inputs:,}", f"{t.accepted:,}", f"{t.rejected:,}", str(t.crashes),
-                      f"{t.seconds:.2f}", f"{rate:,.0f}")
+        table.add_row(
+            t.name,
+            f"{t.inputs:,}",
+            f"{t.accepted:,}",
+            f"{t.rejected:,}",
+            str(t.crashes),
+            f"{t.seconds:.2f}",
+            f"{rate:,.0f}",
+        )
     console = Console()
     console.print(table)
     crashes = [s for t in (sip, core_t, sdp, rtp, dtmf) for s in t.samples]

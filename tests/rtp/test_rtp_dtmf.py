@@ -24,17 +24,29 @@ def test_payload_format() -> None:
 
 
 def _event(ts: int, seq: int, event: int, duration: int, end: bool = False, ssrc: int = 7) -> RtpPacket:
-    return RtpPacket(payload_type=101, sequence_number=seq, timestamp=ts, ssrc=ssrc,
-                     payload=bytes(TelephoneEvent(event, end, 10, duration)))
+    return RtpPacket(
+        payload_type=101,
+        sequence_number=seq,
+        timestamp=ts,
+        ssrc=ssrc,
+        payload=bytes(TelephoneEvent(event, end, 10, duration)),
+    )
 
 
 def test_each_digit_detected_once() -> None:
     rx = DtmfReceiver(payload_type=101)
-    stream = [_event(1000, 1, 1, 160), _event(1000, 2, 1, 320), _event(1000, 2, 1, 320),  # duplicate
-              _event(1000, 4, 1, 640, True), _event(1000, 3, 1, 480),  # reordered update after end
-              _event(1000, 5, 1, 640, True), _event(1000, 6, 1, 640, True),  # redundant end packets
-              _event(2000, 7, 1, 160), _event(2000, 8, 1, 400, True),  # same digit pressed again
-              _event(3000, 11, 11, 400, True)]  # only end packets survived the network
+    stream = [
+        _event(1000, 1, 1, 160),
+        _event(1000, 2, 1, 320),
+        _event(1000, 2, 1, 320),  # duplicate
+        _event(1000, 4, 1, 640, True),
+        _event(1000, 3, 1, 480),  # reordered update after end
+        _event(1000, 5, 1, 640, True),
+        _event(1000, 6, 1, 640, True),  # redundant end packets
+        _event(2000, 7, 1, 160),
+        _event(2000, 8, 1, 400, True),  # same digit pressed again
+        _event(3000, 11, 11, 400, True),
+    ]  # only end packets survived the network
     digits = [d for p in stream if (d := rx.receive(p)) is not None]
     assert digits == ["1", "1", "#"]
     assert rx.receive(RtpPacket(payload_type=0, payload=b"\xff" * 160)) is None  # audio is ignored
@@ -59,6 +71,10 @@ def test_sender_packets_and_loopback() -> None:
     assert [p.sequence_number for p in packets] == list(range(100, 107))
     assert pk.timestamp == 8800 and pk.sequence_number == 107  # audio resumes after the event
     rx = DtmfReceiver(payload_type=101)
-    got = [d for p in packets + tx.digit_packets("*") for p in [RtpPacket.parse(bytes(p))]
-           if (d := rx.receive(p)) is not None]
+    got = [
+        d
+        for p in packets + tx.digit_packets("*")
+        for p in [RtpPacket.parse(bytes(p))]
+        if (d := rx.receive(p)) is not None
+    ]
     assert got == ["7", "*"]

@@ -13,8 +13,13 @@ from voice.rtp.receiver import RtpReceiver
 
 def frame(seq: int, level: int = 1000, ssrc: int = 1) -> RtpPacket:
     pcm = np.full(160, level, dtype=np.int16)
-    return RtpPacket(payload_type=0, sequence_number=seq & 0xFFFF, timestamp=(seq * 160) & 0xFFFFFFFF, ssrc=ssrc,
-                     payload=ulaw_encode(pcm))
+    return RtpPacket(
+        payload_type=0,
+        sequence_number=seq & 0xFFFF,
+        timestamp=(seq * 160) & 0xFFFFFFFF,
+        ssrc=ssrc,
+        payload=ulaw_encode(pcm),
+    )
 
 
 def test_reorders_within_window_and_prefetches() -> None:
@@ -93,12 +98,19 @@ def test_new_ssrc_resyncs() -> None:
 
 
 def test_receiver_demuxes_and_survives_garbage() -> None:
-    rx = RtpReceiver(codec="PCMU", audio_payload_type=0, dtmf_payload_type=101, signalled=("203.0.113.5", 4000))
+    rx = RtpReceiver(
+        codec="PCMU", audio_payload_type=0, dtmf_payload_type=101, signalled=("203.0.113.5", 4000)
+    )
     src = ("203.0.113.5", 4000)
     for seq in range(3):
         assert rx.receive_datagram(bytes(frame(seq)), src, seq * 0.02) is None
-    dtmf = RtpPacket(payload_type=101, sequence_number=3, timestamp=480, ssrc=1,
-                     payload=bytes(TelephoneEvent(9, False, 10, 160)))
+    dtmf = RtpPacket(
+        payload_type=101,
+        sequence_number=3,
+        timestamp=480,
+        ssrc=1,
+        payload=bytes(TelephoneEvent(9, False, 10, 160)),
+    )
     assert rx.receive_datagram(bytes(dtmf), src, 0.06) == "9"
     assert rx.receive_datagram(bytes(dtmf), src, 0.07) is None
     assert rx.receive_datagram(b"\x80", src, 0.08) is None

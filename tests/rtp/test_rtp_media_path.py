@@ -16,8 +16,9 @@ from voice.sip.offer_answer import MediaConfig, answer_offer, make_offer
 from voice.sip.sdp import SessionDescription
 
 
-def channel(packets: list[RtpPacket], rng: random.Random, *, loss: float, dup: float,
-            jitter_frames: int) -> list[tuple[float, bytes]]:
+def channel(
+    packets: list[RtpPacket], rng: random.Random, *, loss: float, dup: float, jitter_frames: int
+) -> list[tuple[float, bytes]]:
     """(arrival time, datagram) for packets sent every 20 ms, with loss, duplication and jitter."""
     out = []
     for i, pkt in enumerate(packets):
@@ -38,10 +39,19 @@ def test_audio_and_dtmf_survive_a_bad_network() -> None:
     dtmf = DtmfSender(pk, payload_type=101)
     t = np.arange(8000 * 2)
     tone = (6000 * np.sin(2 * np.pi * 440 * t / 8000)).astype(np.int16)
-    packets = pk.push(tone[:8000]) + dtmf.digit_packets("4", 120) + dtmf.digit_packets("2", 120) + pk.push(tone[8000:])
+    packets = (
+        pk.push(tone[:8000])
+        + dtmf.digit_packets("4", 120)
+        + dtmf.digit_packets("2", 120)
+        + pk.push(tone[8000:])
+    )
     arrivals = channel(packets, random.Random(5), loss=0.03, dup=0.05, jitter_frames=2)
-    rx = RtpReceiver(codec=neg.codec.name, audio_payload_type=neg.codec.payload_type, dtmf_payload_type=101,
-                     signalled=(neg.remote_address, neg.remote_port))
+    rx = RtpReceiver(
+        codec=neg.codec.name,
+        audio_payload_type=neg.codec.payload_type,
+        dtmf_payload_type=101,
+        signalled=(neg.remote_address, neg.remote_port),
+    )
     digits: list[str] = []
     frames = []
     clock = 0.0

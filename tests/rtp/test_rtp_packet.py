@@ -18,14 +18,28 @@ SIMPLE = bytes.fromhex("80801234000003e8deadbeef") + b"\xff\xfe\xfd\xfc"
 def test_parse_and_round_trip() -> None:
     pkt = RtpPacket.parse(SIMPLE)
     assert (pkt.payload_type, pkt.marker, pkt.sequence_number, pkt.timestamp, pkt.ssrc) == (
-        0, True, 0x1234, 1000, 0xDEADBEEF)
+        0,
+        True,
+        0x1234,
+        1000,
+        0xDEADBEEF,
+    )
     assert pkt.payload == b"\xff\xfe\xfd\xfc"
     assert bytes(pkt) == SIMPLE
 
 
 def test_csrc_extension_padding_round_trip() -> None:
-    pkt = RtpPacket(payload_type=8, sequence_number=65535, timestamp=2**32 - 1, ssrc=1, payload=b"abc",
-                    csrc=[7, 8], extension_profile=0xBEDE, extension=b"\x10\x01\x00\x00", padding_size=3)
+    pkt = RtpPacket(
+        payload_type=8,
+        sequence_number=65535,
+        timestamp=2**32 - 1,
+        ssrc=1,
+        payload=b"abc",
+        csrc=[7, 8],
+        extension_profile=0xBEDE,
+        extension=b"\x10\x01\x00\x00",
+        padding_size=3,
+    )
     data = bytes(pkt)
     again = RtpPacket.parse(data)
     assert again == pkt and bytes(again) == data

@@ -27,9 +27,18 @@ class Peer:
     cseq: int = 314159
     sent: list[bytes] = field(default_factory=list)
 
-    def request(self, method: str, *, branch: str, cseq: int | None = None, body: bytes = b"",
-                ctype: str | None = None, extra: tuple[str, ...] = (), to_tag: str | None = None,
-                uri: str = "sip:concierge@192.0.2.10") -> bytes:
+    def request(
+        self,
+        method: str,
+        *,
+        branch: str,
+        cseq: int | None = None,
+        body: bytes = b"",
+        ctype: str | None = None,
+        extra: tuple[str, ...] = (),
+        to_tag: str | None = None,
+        uri: str = "sip:concierge@192.0.2.10",
+    ) -> bytes:
         tag = to_tag if to_tag is not None else self.to_tag
         number = self.cseq if cseq is None else cseq
         lines = [
@@ -50,17 +59,24 @@ class Peer:
         self.sent.append(data)
         return data
 
-    def invite(self, *, branch: str = "z9hG4bK776asdhds", body: bytes = OFFER, extra: tuple[str, ...] = ()) -> bytes:
-        return self.request("INVITE", branch=branch, body=body, ctype="application/sdp" if body else None,
-                            extra=extra)
+    def invite(
+        self, *, branch: str = "z9hG4bK776asdhds", body: bytes = OFFER, extra: tuple[str, ...] = ()
+    ) -> bytes:
+        return self.request(
+            "INVITE", branch=branch, body=body, ctype="application/sdp" if body else None, extra=extra
+        )
 
     def answer(self, request: SipRequest, status: int, reason: str, *, body: bytes = b"") -> bytes:
         """A response to a request the core sent us (To tag is ours: the peer's from_tag)."""
         lines = [f"SIP/2.0 {status} {reason}"]
         lines += [f"Via: {v}" for v in request.headers.get_all("via")]
-        lines += [f"From: {request.headers.get('from')}", f"To: {request.headers.get('to')}",
-                  f"Call-ID: {request.headers.get('call-id')}", f"CSeq: {request.headers.get('cseq')}",
-                  f"Content-Length: {len(body)}"]
+        lines += [
+            f"From: {request.headers.get('from')}",
+            f"To: {request.headers.get('to')}",
+            f"Call-ID: {request.headers.get('call-id')}",
+            f"CSeq: {request.headers.get('cseq')}",
+            f"Content-Length: {len(body)}",
+        ]
         return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 

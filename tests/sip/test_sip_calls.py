@@ -165,7 +165,9 @@ def test_reject_retransmits_until_ack(core: SipCore, peer) -> None:
 def test_reinvite_hold_and_unhold(core: SipCore, peer) -> None:
     call = established(core, peer)
     hold = SessionDescription.parse(peer.invite().split(b"\r\n\r\n", 1)[1])
-    hold.media[0].attributes = [(n, v) for n, v in hold.media[0].attributes if n != "sendrecv"] + [("sendonly", None)]
+    hold.media[0].attributes = [(n, v) for n, v in hold.media[0].attributes if n != "sendrecv"] + [
+        ("sendonly", None)
+    ]
     data = peer.request("INVITE", branch="z9hG4bKre1", cseq=314160, body=bytes(hold), ctype="application/sdp")
     core.receive_datagram(data, peer.addr, 5.0)
     (ok,) = responses(core)
@@ -175,9 +177,16 @@ def test_reinvite_hold_and_unhold(core: SipCore, peer) -> None:
     (ev,) = core.events()
     assert isinstance(ev, ReInvite) and ev.on_hold and ev.call == call
     core.receive_datagram(peer.request("ACK", branch="z9hG4bKack2", cseq=314160), peer.addr, 5.1)
-    unhold = peer.request("INVITE", branch="z9hG4bKre2", cseq=314161, body=peer.invite().split(b"\r\n\r\n")[1],
-                          ctype="application/sdp")
-    unhold = unhold.replace(b"Contact: <sip:caller@203.0.113.5:5062>", b"Contact: <sip:caller@203.0.113.5:5070>")
+    unhold = peer.request(
+        "INVITE",
+        branch="z9hG4bKre2",
+        cseq=314161,
+        body=peer.invite().split(b"\r\n\r\n")[1],
+        ctype="application/sdp",
+    )
+    unhold = unhold.replace(
+        b"Contact: <sip:caller@203.0.113.5:5062>", b"Contact: <sip:caller@203.0.113.5:5070>"
+    )
     core.receive_datagram(unhold, peer.addr, 6.0)
     (ok2,) = responses(core)
     assert SessionDescription.parse(ok2.body).media[0].direction is Direction.SENDRECV
@@ -191,10 +200,15 @@ def test_reinvite_hold_and_unhold(core: SipCore, peer) -> None:
 
 def test_reinvite_without_common_codec_is_488_and_call_survives(core: SipCore, peer) -> None:
     call = established(core, peer)
-    g729 = (b"v=0\r\no=caller 1 2 IN IP4 203.0.113.5\r\ns=-\r\nc=IN IP4 203.0.113.5\r\nt=0 0\r\n"
-            b"m=audio 49170 RTP/AVP 18\r\na=rtpmap:18 G729/8000\r\n")
-    core.receive_datagram(peer.request("INVITE", branch="z9hG4bKre3", cseq=314160, body=g729,
-                                       ctype="application/sdp"), peer.addr, 3.0)
+    g729 = (
+        b"v=0\r\no=caller 1 2 IN IP4 203.0.113.5\r\ns=-\r\nc=IN IP4 203.0.113.5\r\nt=0 0\r\n"
+        b"m=audio 49170 RTP/AVP 18\r\na=rtpmap:18 G729/8000\r\n"
+    )
+    core.receive_datagram(
+        peer.request("INVITE", branch="z9hG4bKre3", cseq=314160, body=g729, ctype="application/sdp"),
+        peer.addr,
+        3.0,
+    )
     assert [r.status for r in responses(core)] == [488]
     assert core.active_calls() == [call]
 
@@ -210,11 +224,20 @@ def test_refer_and_notify_sipfrag(core: SipCore, peer) -> None:
     assert refer.cseq.number == 2
     core.receive_datagram(peer.answer(refer, 202, "Accepted"), peer.addr, 10.05)
     assert core.events() == [ReferResult(call, 202, False)]
-    for n, (frag, state) in enumerate([(b"SIP/2.0 100 Trying\r\n", "active;expires=60"),
-                                       (b"SIP/2.0 200 OK\r\n", "terminated;reason=noresource")]):
-        notify = peer.request("NOTIFY", branch=f"z9hG4bKn{n}", cseq=314160 + n, body=frag,
-                              ctype="message/sipfrag;version=2.0",
-                              extra=("Event: refer", f"Subscription-State: {state}"))
+    for n, (frag, state) in enumerate(
+        [
+            (b"SIP/2.0 100 Trying\r\n", "active;expires=60"),
+            (b"SIP/2.0 200 OK\r\n", "terminated;reason=noresource"),
+        ]
+    ):
+        notify = peer.request(
+            "NOTIFY",
+            branch=f"z9hG4bKn{n}",
+            cseq=314160 + n,
+            body=frag,
+            ctype="message/sipfrag;version=2.0",
+            extra=("Event: refer", f"Subscription-State: {state}"),
+        )
         core.receive_datagram(notify, peer.addr, 11.0 + n)
         assert [r.status for r in responses(core)] == [200]
     assert core.events() == [ReferResult(call, 100, False), ReferResult(call, 200, True)]
@@ -259,8 +282,13 @@ def test_options_and_in_dialog_info(core: SipCore, peer) -> None:
     assert ok.status == 200 and "INVITE" in (ok.headers.get("Allow") or "")
     assert core.events() == [OptionsReceived(peer.addr)]
     call = established(core, peer)
-    info = peer.request("INFO", branch="z9hG4bKinfo", cseq=314160, body=b"Signal=5\r\nDuration=160\r\n",
-                        ctype="application/dtmf-relay")
+    info = peer.request(
+        "INFO",
+        branch="z9hG4bKinfo",
+        cseq=314160,
+        body=b"Signal=5\r\nDuration=160\r\n",
+        ctype="application/dtmf-relay",
+    )
     core.receive_datagram(info, peer.addr, 1.0)
     assert [r.status for r in responses(core)] == [200]
     assert core.events() == [DtmfInfo(call, "5", 160)]
@@ -270,8 +298,13 @@ def test_unknown_dialog_and_old_cseq(core: SipCore, peer) -> None:
     core.receive_datagram(peer.request("BYE", branch="z9hG4bKb", to_tag="nope"), peer.addr, 0.0)
     assert [r.status for r in responses(core)] == [481]
     established(core, peer)
-    old = peer.request("INVITE", branch="z9hG4bKold", cseq=1, body=peer.invite().split(b"\r\n\r\n")[1],
-                       ctype="application/sdp")
+    old = peer.request(
+        "INVITE",
+        branch="z9hG4bKold",
+        cseq=1,
+        body=peer.invite().split(b"\r\n\r\n")[1],
+        ctype="application/sdp",
+    )
     core.receive_datagram(old, peer.addr, 1.0)
     assert [r.status for r in responses(core)] == [500]
 
@@ -305,9 +338,11 @@ def test_capacity_503_with_retry_after(core: SipCore, peer) -> None:
 
 def test_source_policy_403() -> None:
     core = SipCore(SipConfig(host="192.0.2.10", source_policy=ip_allowlist(["198.51.100.0/24"])))
-    data = (b"OPTIONS sip:concierge@192.0.2.10 SIP/2.0\r\nVia: SIP/2.0/UDP 203.0.113.5;branch=z9hG4bKx\r\n"
-            b"To: <sip:concierge@192.0.2.10>\r\nFrom: <sip:a@203.0.113.5>;tag=1\r\nCall-ID: c1\r\n"
-            b"CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n")
+    data = (
+        b"OPTIONS sip:concierge@192.0.2.10 SIP/2.0\r\nVia: SIP/2.0/UDP 203.0.113.5;branch=z9hG4bKx\r\n"
+        b"To: <sip:concierge@192.0.2.10>\r\nFrom: <sip:a@203.0.113.5>;tag=1\r\nCall-ID: c1\r\n"
+        b"CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+    )
     core.receive_datagram(data, ("203.0.113.5", 5060), 0.0)
     assert [r.status for r in responses(core)] == [403]
     core.receive_datagram(data.replace(b"z9hG4bKx", b"z9hG4bKy"), ("198.51.100.7", 5060), 0.0)
@@ -317,8 +352,10 @@ def test_source_policy_403() -> None:
 
 
 def test_no_codec_in_common_answer_488(core: SipCore, peer) -> None:
-    g729 = (b"v=0\r\no=caller 1 2 IN IP4 203.0.113.5\r\ns=-\r\nc=IN IP4 203.0.113.5\r\nt=0 0\r\n"
-            b"m=audio 49170 RTP/AVP 18\r\na=rtpmap:18 G729/8000\r\n")
+    g729 = (
+        b"v=0\r\no=caller 1 2 IN IP4 203.0.113.5\r\ns=-\r\nc=IN IP4 203.0.113.5\r\nt=0 0\r\n"
+        b"m=audio 49170 RTP/AVP 18\r\na=rtpmap:18 G729/8000\r\n"
+    )
     core.receive_datagram(peer.invite(body=g729), peer.addr, 0.0)
     (ev,) = core.events()
     assert isinstance(ev, IncomingCall) and ev.offer is not None

@@ -62,8 +62,9 @@ def test_delayed_offer_answer_in_ack(core: SipCore, peer) -> None:
     core.answer(ev.call, make_offer(MEDIA), 0.0)
     peer.to_tag = last_response(core).to_addr.tag
     answer = bytes(answer_offer(make_offer(MEDIA), MediaConfig(address="203.0.113.5", port=49170)).answer)
-    core.receive_datagram(peer.request("ACK", branch="z9hG4bKa", body=answer, ctype="application/sdp"),
-                          peer.addr, 0.1)
+    core.receive_datagram(
+        peer.request("ACK", branch="z9hG4bKa", body=answer, ctype="application/sdp"), peer.addr, 0.1
+    )
     (est,) = core.events()
     assert isinstance(est, CallEstablished) and est.answer is not None and est.answer.media[0].port == 49170
 
@@ -71,19 +72,37 @@ def test_delayed_offer_answer_in_ack(core: SipCore, peer) -> None:
 def test_bad_bodies(core: SipCore, peer) -> None:
     core.receive_datagram(peer.invite(body=b"v=1\r\n"), peer.addr, 0.0)
     assert statuses(core) == [400]
-    mixed = (b"--b1\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b1\r\nContent-Type: application/sdp\r\n\r\n"
-             + peer.invite().split(b"\r\n\r\n", 1)[1] + b"\r\n--b1--\r\n")
-    core.receive_datagram(peer.request("INVITE", branch="z9hG4bKm1", body=mixed,
-                                       ctype="multipart/mixed;boundary=b1"), peer.addr, 0.0)
+    mixed = (
+        b"--b1\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b1\r\nContent-Type: application/sdp\r\n\r\n"
+        + peer.invite().split(b"\r\n\r\n", 1)[1]
+        + b"\r\n--b1--\r\n"
+    )
+    core.receive_datagram(
+        peer.request("INVITE", branch="z9hG4bKm1", body=mixed, ctype="multipart/mixed;boundary=b1"),
+        peer.addr,
+        0.0,
+    )
     assert statuses(core) == [100]
     (ev,) = core.events()
     assert isinstance(ev, IncomingCall) and ev.offer is not None and ev.offer.media[0].port == 49170
     no_sdp = b"--b1\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b1--\r\n"
-    core.receive_datagram(peer.request("INVITE", branch="z9hG4bKm2", body=no_sdp, ctype="multipart/mixed;boundary=b1"),
-                          peer.addr, 0.0)
+    core.receive_datagram(
+        peer.request("INVITE", branch="z9hG4bKm2", body=no_sdp, ctype="multipart/mixed;boundary=b1"),
+        peer.addr,
+        0.0,
+    )
     assert statuses(core) == [415]
-    core.receive_datagram(peer.request("INVITE", branch="z9hG4bKm3", body=b"x", extra=("Content-Encoding: gzip",),
-                                       ctype="application/sdp"), peer.addr, 0.0)
+    core.receive_datagram(
+        peer.request(
+            "INVITE",
+            branch="z9hG4bKm3",
+            body=b"x",
+            extra=("Content-Encoding: gzip",),
+            ctype="application/sdp",
+        ),
+        peer.addr,
+        0.0,
+    )
     assert statuses(core) == [415]
 
 
@@ -103,8 +122,9 @@ def test_glare_offerless_reinvite_and_dialog_errors(core: SipCore, peer) -> None
     for method in ("NOTIFY", "INFO", "OPTIONS"):
         core.receive_datagram(peer.request(method, branch=f"z9hG4bK{method}", to_tag="other"), peer.addr, 2.0)
         assert statuses(core) == [481]
-    core.receive_datagram(peer.request("NOTIFY", branch="z9hG4bKev", cseq=314170, extra=("Event: dialog",)),
-                          peer.addr, 2.0)
+    core.receive_datagram(
+        peer.request("NOTIFY", branch="z9hG4bKev", cseq=314170, extra=("Event: dialog",)), peer.addr, 2.0
+    )
     assert statuses(core) == [489]
     core.receive_datagram(peer.request("ACK", branch="z9hG4bKx", to_tag="unknown"), peer.addr, 2.0)
     assert core.datagrams_to_send() == [] and core.stats["dropped"] == 1
@@ -121,9 +141,11 @@ def test_bye_before_answer_ends_invite_with_487(core: SipCore, peer) -> None:
 
 
 def test_rfc2543_peer_without_branch(core: SipCore) -> None:
-    invite = (b"INVITE sip:concierge@192.0.2.10 SIP/2.0\r\nVia: SIP/2.0/UDP gw.example.com\r\n"
-              b"From: <sip:+13035551111@gw.example.com>\r\nTo: <sip:concierge@192.0.2.10>\r\n"
-              b"Call-ID: 2543@gw\r\nCSeq: 56 INVITE\r\nContent-Length: 0\r\n\r\n")
+    invite = (
+        b"INVITE sip:concierge@192.0.2.10 SIP/2.0\r\nVia: SIP/2.0/UDP gw.example.com\r\n"
+        b"From: <sip:+13035551111@gw.example.com>\r\nTo: <sip:concierge@192.0.2.10>\r\n"
+        b"Call-ID: 2543@gw\r\nCSeq: 56 INVITE\r\nContent-Length: 0\r\n\r\n"
+    )
     core.receive_datagram(invite, ("198.51.100.4", 5060), 0.0)
     assert statuses(core) == [100]
     core.receive_datagram(invite, ("198.51.100.4", 5060), 0.5)
@@ -131,8 +153,10 @@ def test_rfc2543_peer_without_branch(core: SipCore) -> None:
     cancel = invite.replace(b"INVITE sip", b"CANCEL sip").replace(b"56 INVITE", b"56 CANCEL")
     core.receive_datagram(cancel, ("198.51.100.4", 5060), 1.0)
     responses = core.datagrams_to_send()
-    assert [SipMessage.parse(d.data).start_line() for d in responses] == ["SIP/2.0 200 OK",
-                                                                          "SIP/2.0 487 Request Terminated"]
+    assert [SipMessage.parse(d.data).start_line() for d in responses] == [
+        "SIP/2.0 200 OK",
+        "SIP/2.0 487 Request Terminated",
+    ]
     vias = SipMessage.parse(responses[0].data).vias
     assert vias[0].param("received") == "198.51.100.4"
 
@@ -148,8 +172,10 @@ def test_reliable_transport_has_no_retransmissions(peer) -> None:
 
 
 def test_responses_that_match_nothing_are_dropped(core: SipCore) -> None:
-    two_vias = (b"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.10;branch=z9hG4bKq\r\nVia: SIP/2.0/UDP x\r\n"
-                b"From: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\nCall-ID: q\r\nCSeq: 1 BYE\r\nl: 0\r\n\r\n")
+    two_vias = (
+        b"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.10;branch=z9hG4bKq\r\nVia: SIP/2.0/UDP x\r\n"
+        b"From: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\nCall-ID: q\r\nCSeq: 1 BYE\r\nl: 0\r\n\r\n"
+    )
     core.receive_datagram(two_vias, ("198.51.100.4", 5060), 0.0)
     core.receive_datagram(two_vias.replace(b"Via: SIP/2.0/UDP x\r\n", b""), ("198.51.100.4", 5060), 0.0)
     assert core.datagrams_to_send() == [] and core.events() == [] and core.stats["dropped"] == 2

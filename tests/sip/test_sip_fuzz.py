@@ -25,9 +25,30 @@ FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCh
 SHARED = Path(os.environ.get("DIALPHONE_SHARED") or Path(__file__).resolve().parents[3] / "shared")
 TORTURE = sorted((SHARED / "sip" / "rfc4475").glob("*.dat"))
 SEEDS = [p.read_bytes() for p in TORTURE] or [b"OPTIONS sip:a@b SIP/2.0\r\nl: 0\r\n\r\n"]
-GRAMMAR_CHARS = st.sampled_from(list('abcAZ09 \t;,:=<>"\\@%/.-_~?&[]+*!\'()') + ["\r\n ", "\xe9", "\x00"])
-HEADERS = ["Via", "v", "From", "f", "To", "t", "Contact", "m", "Call-ID", "i", "CSeq", "Max-Forwards",
-           "Content-Length", "l", "Content-Type", "c", "Route", "Record-Route", "Require", "Accept", "X-Other"]
+GRAMMAR_CHARS = st.sampled_from(list("abcAZ09 \t;,:=<>\"\\@%/.-_~?&[]+*!'()") + ["\r\n ", "\xe9", "\x00"])
+HEADERS = [
+    "Via",
+    "v",
+    "From",
+    "f",
+    "To",
+    "t",
+    "Contact",
+    "m",
+    "Call-ID",
+    "i",
+    "CSeq",
+    "Max-Forwards",
+    "Content-Length",
+    "l",
+    "Content-Type",
+    "c",
+    "Route",
+    "Record-Route",
+    "Require",
+    "Accept",
+    "X-Other",
+]
 
 
 def check_sip(data: bytes) -> None:
@@ -49,7 +70,9 @@ def mutated(draw: st.DrawFn) -> bytes:
         if op == 0 and data:
             data[pos] = draw(st.integers(0, 255))
         elif op == 1:
-            data[pos:pos] = draw(st.sampled_from([b"\r\n", b" ", b";", b",", b'"', b"<", b">", b"%", b":", b"\x00"]))
+            data[pos:pos] = draw(
+                st.sampled_from([b"\r\n", b" ", b";", b",", b'"', b"<", b">", b"%", b":", b"\x00"])
+            )
         elif op == 2:
             del data[pos : pos + draw(st.integers(1, 16))]
         else:
@@ -59,7 +82,9 @@ def mutated(draw: st.DrawFn) -> bytes:
 
 @st.composite
 def shaped(draw: st.DrawFn) -> bytes:
-    start = draw(st.sampled_from(["INVITE sip:a@b.example.com SIP/2.0", "SIP/2.0 200 OK", "BYE sip:x SIP/2.0"]))
+    start = draw(
+        st.sampled_from(["INVITE sip:a@b.example.com SIP/2.0", "SIP/2.0 200 OK", "BYE sip:x SIP/2.0"])
+    )
     lines = [start]
     for _ in range(draw(st.integers(0, 8))):
         value = "".join(draw(st.lists(GRAMMAR_CHARS, max_size=40)))
@@ -98,18 +123,43 @@ def test_sip_core_never_raises(datagrams: list[bytes]) -> None:
     core.events()
 
 
-SDP_LINES = st.sampled_from([
-    "v=0", "o=- 1 1 IN IP4 192.0.2.1", "s=-", "c=IN IP4 192.0.2.1", "c=IN IP4 0.0.0.0", "t=0 0",
-    "m=audio 5004 RTP/AVP 0 8 101", "m=audio 0 RTP/AVP 0", "m=video 5006 RTP/AVP 31", "a=rtpmap:101 telephone-event/8000",
-    "a=rtpmap:0 PCMU/8000", "a=rtpmap:96 PCMA", "a=rtpmap:x", "a=sendonly", "a=inactive", "a=ptime:30", "a=ptime:x",
-    "a=fmtp:101 0-16", "m=audio 1/2 RTP/AVP 97", "b=AS:64", "x", "",
-])
+SDP_LINES = st.sampled_from(
+    [
+        "v=0",
+        "o=- 1 1 IN IP4 192.0.2.1",
+        "s=-",
+        "c=IN IP4 192.0.2.1",
+        "c=IN IP4 0.0.0.0",
+        "t=0 0",
+        "m=audio 5004 RTP/AVP 0 8 101",
+        "m=audio 0 RTP/AVP 0",
+        "m=video 5006 RTP/AVP 31",
+        "a=rtpmap:101 telephone-event/8000",
+        "a=rtpmap:0 PCMU/8000",
+        "a=rtpmap:96 PCMA",
+        "a=rtpmap:x",
+        "a=sendonly",
+        "a=inactive",
+        "a=ptime:30",
+        "a=ptime:x",
+        "a=fmtp:101 0-16",
+        "m=audio 1/2 RTP/AVP 97",
+        "b=AS:64",
+        "x",
+        "",
+    ]
+)
 
 
 @FUZZ
-@given(st.one_of(st.binary(max_size=200),
-                 st.lists(st.one_of(SDP_LINES, st.text(max_size=20)), max_size=12).map(
-                     lambda lines: ("v=0\r\n" + "\r\n".join(lines)).encode("utf-8", "surrogatepass"))))
+@given(
+    st.one_of(
+        st.binary(max_size=200),
+        st.lists(st.one_of(SDP_LINES, st.text(max_size=20)), max_size=12).map(
+            lambda lines: ("v=0\r\n" + "\r\n".join(lines)).encode("utf-8", "surrogatepass")
+        ),
+    )
+)
 def test_sdp_parse_and_answer(data: bytes) -> None:
     try:
         sdp = SessionDescription.parse(data)

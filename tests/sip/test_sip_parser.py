@@ -45,12 +45,14 @@ def test_compact_names_folding_and_multiple_values() -> None:
         b"v: SIP/2.0/UDP one.example.com;branch=z9hG4bK1,\r\n"
         b"   SIP/2.0/TCP two.example.com:5070 ;branch=z9hG4bK2\r\n"
         b"f: <sip:x@y.example.com>;tag=9\r\nt: sip:a@b.example.com\r\ni: cid\r\n"
-        b"m: <sip:c1@h.example.com>;q=0.5, \"Two, Three\" <sip:c2@h.example.com>\r\n"
+        b'm: <sip:c1@h.example.com>;q=0.5, "Two, Three" <sip:c2@h.example.com>\r\n'
         b"CSeq: 7\r\n  OPTIONS\r\nl: 0\r\n\r\n"
     )
     msg = SipMessage.parse(data)
     assert [(v.transport, v.host, v.port, v.branch) for v in msg.vias] == [
-        ("UDP", "one.example.com", None, "z9hG4bK1"), ("TCP", "two.example.com", 5070, "z9hG4bK2")]
+        ("UDP", "one.example.com", None, "z9hG4bK1"),
+        ("TCP", "two.example.com", 5070, "z9hG4bK2"),
+    ]
     assert msg.call_id == "cid" and msg.cseq == CSeq(7, "OPTIONS") and msg.content_length == 0
     assert [c.display_name for c in msg.contacts] == [None, "Two, Three"]
     assert msg.contacts[0].param("q") == "0.5"
@@ -60,9 +62,11 @@ def test_compact_names_folding_and_multiple_values() -> None:
 
 
 def test_response_parsing() -> None:
-    data = (b"SIP/2.0 180 Ringing\r\nVia: SIP/2.0/UDP h.example.com;branch=z9hG4bKa\r\n"
-            b"To: <sip:a@b.example.com>;tag=x\r\nFrom: <sip:c@d.example.com>;tag=y\r\nCall-ID: z\r\n"
-            b"CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n")
+    data = (
+        b"SIP/2.0 180 Ringing\r\nVia: SIP/2.0/UDP h.example.com;branch=z9hG4bKa\r\n"
+        b"To: <sip:a@b.example.com>;tag=x\r\nFrom: <sip:c@d.example.com>;tag=y\r\nCall-ID: z\r\n"
+        b"CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n"
+    )
     msg = SipMessage.parse(data)
     assert isinstance(msg, SipResponse) and msg.status == 180 and msg.reason == "Ringing"
     assert bytes(msg) == data
@@ -89,7 +93,10 @@ def test_response_parsing() -> None:
         (b"SIP/2.0 2000 OK\r\n\r\n", "malformed status code"),
         (b"SIP/2.0 099 Low\r\n\r\n", "malformed status code"),
         (b"SIP/2.0 200\r\n\r\n", "malformed status line"),
-        (b"OPTIONS sip:a@b SIP/2.0\r\nContent-Length: 5\r\n\r\nab", "Content-Length larger than the datagram"),
+        (
+            b"OPTIONS sip:a@b SIP/2.0\r\nContent-Length: 5\r\n\r\nab",
+            "Content-Length larger than the datagram",
+        ),
         (b"OPTIONS sip:a@b SIP/2.0\r\nl: 1\r\nl: 1\r\n\r\na", "more than one Content-Length"),
         (b"OPTIONS sip:a@b SIP/2.0\r\nl: -1\r\n\r\n", "malformed Content-Length"),
         (b"OPTIONS sip:a@b SIP/2.0\r\nCSeq: 2147483648 OPTIONS\r\n\r\n", "CSeq number out of range"),
@@ -101,8 +108,10 @@ def test_response_parsing() -> None:
         (b"OPTIONS sip:a@b SIP/2.0\r\nTo: < sip:a@b>\r\n\r\n", "white space inside <> in to"),
         (b"OPTIONS sip:a@b SIP/2.0\r\nTo: <sip:a@b\r\n\r\n", "missing '>' in to"),
         (b"OPTIONS sip:a@b SIP/2.0\r\nTo: Bell, A <sip:a@b>\r\n\r\n", "URI has no valid scheme"),
-        (b"OPTIONS sip:a@b SIP/2.0\r\nContact: sip:a@b?x=y\r\n\r\n",
-         "URI with headers must be enclosed in <> in contact"),
+        (
+            b"OPTIONS sip:a@b SIP/2.0\r\nContact: sip:a@b?x=y\r\n\r\n",
+            "URI with headers must be enclosed in <> in contact",
+        ),
         (b"OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;;\r\n\r\n", "expected a token in Via"),
         (b"OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP\r\n\r\n", "expected white space after Via protocol"),
         (b"OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h:70000\r\n\r\n", "invalid Via port"),
@@ -126,7 +135,13 @@ def test_leading_crlf_and_trailing_octets() -> None:
 def test_uri_forms() -> None:
     uri = parse_uri("sips:alice:secret@[2001:db8::1]:5061;transport=tcp;lr?subject=hi&x=1")
     assert isinstance(uri, SipUri)
-    assert (uri.scheme, uri.user, uri.password, uri.host, uri.port) == ("sips", "alice", "secret", "[2001:db8::1]", 5061)
+    assert (uri.scheme, uri.user, uri.password, uri.host, uri.port) == (
+        "sips",
+        "alice",
+        "secret",
+        "[2001:db8::1]",
+        5061,
+    )
     assert uri.param("transport") == "tcp" and uri.param("lr") == "" and uri.is_loose_route
     assert uri.headers == "subject=hi&x=1"
     assert str(uri) == "sips:alice:secret@[2001:db8::1]:5061;transport=tcp;lr?subject=hi&x=1"
@@ -145,9 +160,14 @@ def test_name_addr_forms() -> None:
     assert b.tag == "1" and isinstance(b.uri, SipUri) and b.uri.params == []
     c = NameAddr.parse("Alice Smith<sip:a@b.example.com>")
     assert c.display_name == "Alice Smith"
-    routes = parse_address_list(["<sip:p1.example.com;lr>, <sip:p2.example.com;lr>", "<sip:p3.example.com>"], "route")
-    assert [r.uri.host for r in routes if isinstance(r.uri, SipUri)] == ["p1.example.com", "p2.example.com",
-                                                                           "p3.example.com"]
+    routes = parse_address_list(
+        ["<sip:p1.example.com;lr>, <sip:p2.example.com;lr>", "<sip:p3.example.com>"], "route"
+    )
+    assert [r.uri.host for r in routes if isinstance(r.uri, SipUri)] == [
+        "p1.example.com",
+        "p2.example.com",
+        "p3.example.com",
+    ]
 
 
 def test_typed_headers() -> None:

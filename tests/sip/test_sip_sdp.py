@@ -12,15 +12,17 @@ MEDIA = MediaConfig(address="192.0.2.10", port=40000)
 
 
 def sdp(media: str, *, conn: str = "203.0.113.5", session_attrs: str = "") -> SessionDescription:
-    text = (f"v=0\r\no=- 1 1 IN IP4 {conn}\r\ns=-\r\nc=IN IP4 {conn}\r\nt=0 0\r\n{session_attrs}{media}")
+    text = f"v=0\r\no=- 1 1 IN IP4 {conn}\r\ns=-\r\nc=IN IP4 {conn}\r\nt=0 0\r\n{session_attrs}{media}"
     return SessionDescription.parse(text.encode())
 
 
 def test_round_trip_and_fields() -> None:
-    data = (b"v=0\r\no=alice 2890844526 2890844526 IN IP4 host.example.com\r\ns=call\r\n"
-            b"c=IN IP4 192.0.2.5\r\nt=0 0\r\nm=audio 49170 RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n"
-            b"a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\na=ptime:30\r\na=sendonly\r\n"
-            b"m=video 51372 RTP/AVP 31\r\na=rtpmap:31 H261/90000\r\n")
+    data = (
+        b"v=0\r\no=alice 2890844526 2890844526 IN IP4 host.example.com\r\ns=call\r\n"
+        b"c=IN IP4 192.0.2.5\r\nt=0 0\r\nm=audio 49170 RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n"
+        b"a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\na=ptime:30\r\na=sendonly\r\n"
+        b"m=video 51372 RTP/AVP 31\r\na=rtpmap:31 H261/90000\r\n"
+    )
     s = SessionDescription.parse(data)
     assert bytes(s) == data
     audio = s.media[0]
@@ -62,14 +64,17 @@ def test_answer_follows_offer_order_and_keeps_dtmf_pt() -> None:
     assert m.attribute("ptime") == "20"
     pcma_first = answer_offer(sdp("m=audio 5004 RTP/AVP 8 0\r\n"), MEDIA)
     assert pcma_first.codec.name == "PCMA" and pcma_first.dtmf_payload_type is None
-    only_pcma = answer_offer(sdp("m=audio 5004 RTP/AVP 0 8\r\n"), MediaConfig(address="192.0.2.10", port=1,
-                                                                            codecs=("PCMA",)))
+    only_pcma = answer_offer(
+        sdp("m=audio 5004 RTP/AVP 0 8\r\n"), MediaConfig(address="192.0.2.10", port=1, codecs=("PCMA",))
+    )
     assert only_pcma.codec.name == "PCMA"
 
 
 def test_dynamic_pt_and_rejected_streams() -> None:
-    offer = sdp("m=video 6000 RTP/AVP 31\r\nm=audio 5004 RTP/AVP 112\r\na=rtpmap:112 pcmu/8000\r\n"
-                "m=audio 5006 RTP/AVP 0\r\n")
+    offer = sdp(
+        "m=video 6000 RTP/AVP 31\r\nm=audio 5004 RTP/AVP 112\r\na=rtpmap:112 pcmu/8000\r\n"
+        "m=audio 5006 RTP/AVP 0\r\n"
+    )
     res = answer_offer(offer, MEDIA)
     assert res.codec.payload_type == 112 and res.codec.name == "PCMU"
     assert [m.port for m in res.answer.media] == [0, 40000, 0]
@@ -102,12 +107,15 @@ def test_hold_directions(offer_attr: str, conn: str, ours: Direction, hold: bool
 
 
 def test_session_level_direction_and_reanswer() -> None:
-    offer = sdp("m=audio 5004 RTP/AVP 8 0 101\r\na=rtpmap:101 telephone-event/8000\r\n",
-                session_attrs="a=inactive\r\n")
+    offer = sdp(
+        "m=audio 5004 RTP/AVP 8 0 101\r\na=rtpmap:101 telephone-event/8000\r\n",
+        session_attrs="a=inactive\r\n",
+    )
     first = answer_offer(offer, MEDIA)
     assert first.direction is Direction.INACTIVE
-    again = reanswer(first.answer, sdp("m=audio 5004 RTP/AVP 0 8 101\r\na=rtpmap:101 telephone-event/8000\r\n"),
-                     version=1)
+    again = reanswer(
+        first.answer, sdp("m=audio 5004 RTP/AVP 0 8 101\r\na=rtpmap:101 telephone-event/8000\r\n"), version=1
+    )
     assert again.codec.name == "PCMA"  # the codec already in use is kept
     assert again.answer.origin.session_version == "1" and again.answer.media[0].port == 40000
     assert again.dtmf_payload_type == 101

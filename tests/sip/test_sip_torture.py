@@ -142,9 +142,22 @@ def test_torture_message(shared_dir: Path, name: str) -> None:
 
 def test_invalid_messages_fail_parse_with_raw(shared_dir: Path) -> None:
     """Syntax-invalid requests raise SipParseError carrying the framed message (used for the 400)."""
-    for name in ("badinv01.dat", "clerr.dat", "ncl.dat", "scalar02.dat", "quotbal.dat", "ltgtruri.dat",
-                 "lwsruri.dat", "lwsstart.dat", "trws.dat", "regbadct.dat", "badaspec.dat", "baddn.dat",
-                 "multi01.dat", "mcl01.dat"):
+    for name in (
+        "badinv01.dat",
+        "clerr.dat",
+        "ncl.dat",
+        "scalar02.dat",
+        "quotbal.dat",
+        "ltgtruri.dat",
+        "lwsruri.dat",
+        "lwsstart.dat",
+        "trws.dat",
+        "regbadct.dat",
+        "badaspec.dat",
+        "baddn.dat",
+        "multi01.dat",
+        "mcl01.dat",
+    ):
         with pytest.raises(SipParseError) as info:
             SipMessage.parse((shared_dir / "sip" / "rfc4475" / name).read_bytes())
         assert info.value.raw is not None and info.value.raw.is_request, name
@@ -173,7 +186,9 @@ def test_special_cases(shared_dir: Path) -> None:
     assert mpart.content_type is not None
     parts = parse_multipart(mpart.content_type, mpart.body)
     assert [p.content_type.mime if p.content_type else None for p in parts] == [
-        "text/plain", "application/octet-stream"]
+        "text/plain",
+        "application/octet-stream",
+    ]
     assert find_sdp(mpart.content_type, mpart.body) is None
     intmeth = SipMessage.parse((base / "intmeth.dat").read_bytes())
     assert isinstance(intmeth, SipRequest)

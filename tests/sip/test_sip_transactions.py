@@ -18,9 +18,11 @@ from voice.sip.transaction import (
 
 
 def request(method: str) -> SipRequest:
-    data = (f"{method} sip:b@example.com SIP/2.0\r\nVia: SIP/2.0/UDP a.example.com;branch=z9hG4bKt1\r\n"
-            f"To: <sip:b@example.com>\r\nFrom: <sip:a@example.com>;tag=f\r\nCall-ID: c\r\n"
-            f"CSeq: 1 {method}\r\nContent-Length: 0\r\n\r\n").encode()
+    data = (
+        f"{method} sip:b@example.com SIP/2.0\r\nVia: SIP/2.0/UDP a.example.com;branch=z9hG4bKt1\r\n"
+        f"To: <sip:b@example.com>\r\nFrom: <sip:a@example.com>;tag=f\r\nCall-ID: c\r\n"
+        f"CSeq: 1 {method}\r\nContent-Length: 0\r\n\r\n"
+    ).encode()
     msg = SipMessage.parse(data)
     assert isinstance(msg, SipRequest)
     return msg
@@ -115,7 +117,9 @@ def test_client_non_invite_timers_e_f_k() -> None:
     assert tx.state is ClientState.TERMINATED
     lost = ClientNonInviteTransaction(bye, now=0.0, timers=Timers(t1=0.1, t2=0.4))
     sent = run(lost, 100.0)
-    assert len(sent) == 17 and sent[-1] == 6.3 and lost.state is ClientState.TERMINATED  # timer F = 64*T1 = 6.4 s
+    assert (
+        len(sent) == 17 and sent[-1] == 6.3 and lost.state is ClientState.TERMINATED
+    )  # timer F = 64*T1 = 6.4 s
     proceeding = ClientNonInviteTransaction(bye, now=0.0)
     proceeding.receive(_resp(bye, 100), 0.1)
     assert run(proceeding, 9.0) == [0.5, 4.5, 8.5]  # after a 1xx, E fires at T2

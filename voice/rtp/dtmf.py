@@ -54,8 +54,13 @@ class TelephoneEvent:
         if len(payload) != 4:
             raise RtpParseError("telephone-event payload must be 4 bytes")
         event, flags, duration = struct.unpack("!BBH", payload)
-        return cls(event=event, end=bool(flags & 0x80), volume=flags & 0x3F, duration=duration,
-                   reserved=bool(flags & 0x40))
+        return cls(
+            event=event,
+            end=bool(flags & 0x80),
+            volume=flags & 0x3F,
+            duration=duration,
+            reserved=bool(flags & 0x40),
+        )
 
     def __bytes__(self) -> bytes:
         flags = (0x80 if self.end else 0) | (0x40 if self.reserved else 0) | (self.volume & 0x3F)
@@ -83,8 +88,14 @@ class DtmfReceiver:
             if last is not None and last[:2] == key:
                 self._last = (*key, ev.event, max(last[3], ev.duration), last[4] or ev.end)
             return None
-        continuation = (last is not None and last[0] == packet.ssrc and last[2] == ev.event and not last[4]
-                        and (packet.timestamp - last[1]) & 0xFFFFFFFF == last[3] and last[3] > 0)
+        continuation = (
+            last is not None
+            and last[0] == packet.ssrc
+            and last[2] == ev.event
+            and not last[4]
+            and (packet.timestamp - last[1]) & 0xFFFFFFFF == last[3]
+            and last[3] > 0
+        )
         self._seen.append(key)
         self._last = (*key, ev.event, ev.duration, ev.end)
         return None if continuation else ev.digit
@@ -107,11 +118,15 @@ class DtmfSender:
         elapsed = step
         while elapsed < total:
             payload = bytes(TelephoneEvent(event, False, self.volume, elapsed))
-            packets.append(pk.packet(payload, payload_type=self.payload_type, marker=not packets, timestamp=start))
+            packets.append(
+                pk.packet(payload, payload_type=self.payload_type, marker=not packets, timestamp=start)
+            )
             elapsed += step
         end = bytes(TelephoneEvent(event, True, self.volume, min(total, 0xFFFF)))
         for _ in range(3):
-            packets.append(pk.packet(end, payload_type=self.payload_type, marker=not packets, timestamp=start))
+            packets.append(
+                pk.packet(end, payload_type=self.payload_type, marker=not packets, timestamp=start)
+            )
         pk.skip(total)
         pk.mark_talkspurt()
         return packets

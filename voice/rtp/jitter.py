@@ -60,10 +60,20 @@ class JitterStats:
 
 
 class JitterBuffer:
-    def __init__(self, *, codec: str = "PCMU", payload_types: frozenset[int] | None = None,
-                 frame_samples: int = 160, prefetch: int = 3, capacity: int = 50, max_depth: int | None = None,
-                 max_conceal: int = 5, attenuation: float = 0.7, noise_level: float = 24.0,
-                 seed: int | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        codec: str = "PCMU",
+        payload_types: frozenset[int] | None = None,
+        frame_samples: int = 160,
+        prefetch: int = 3,
+        capacity: int = 50,
+        max_depth: int | None = None,
+        max_conceal: int = 5,
+        attenuation: float = 0.7,
+        noise_level: float = 24.0,
+        seed: int | None = None,
+    ) -> None:
         self.codec = codec
         self.payload_types = payload_types
         self.frame_samples = frame_samples
@@ -110,7 +120,9 @@ class JitterBuffer:
             self.stats.duplicate += 1
             return False
         self.stats.received += 1
-        self._packets[ext] = packet if audio else RtpPacket(payload_type=-1, sequence_number=packet.sequence_number)
+        self._packets[ext] = (
+            packet if audio else RtpPacket(payload_type=-1, sequence_number=packet.sequence_number)
+        )
         self._ref = ext if self._ref is None else max(self._ref, ext)
         if not self._started:
             self._next = min(self._packets)
@@ -158,7 +170,7 @@ class JitterBuffer:
         self._lost_run += 1
         self.stats.concealed += 1
         if self._last is not None and self._lost_run <= self.max_conceal:
-            gain = self.attenuation ** self._lost_run
+            gain = self.attenuation**self._lost_run
             pcm = (self._last.astype(np.float32) * gain).astype(np.int16)
             return PlayoutFrame(pcm, FrameKind.CONCEALED)
         noise = self._rng.uniform(-self.noise_level, self.noise_level, self.frame_samples)

@@ -70,9 +70,18 @@ class RtpPacket:
             if padding == 0 or end - padding < pos:
                 raise RtpParseError("RTP packet padding length is invalid")
             end -= padding
-        return cls(payload_type=second & 0x7F, sequence_number=seq, timestamp=ts, ssrc=ssrc,
-                   payload=data[pos:end], marker=bool(second & 0x80), csrc=csrc, extension_profile=profile,
-                   extension=ext, padding_size=padding)
+        return cls(
+            payload_type=second & 0x7F,
+            sequence_number=seq,
+            timestamp=ts,
+            ssrc=ssrc,
+            payload=data[pos:end],
+            marker=bool(second & 0x80),
+            csrc=csrc,
+            extension_profile=profile,
+            extension=ext,
+            padding_size=padding,
+        )
 
     def __bytes__(self) -> bytes:
         first = 0x80 | len(self.csrc)
@@ -80,9 +89,15 @@ class RtpPacket:
             first |= 0x20
         if self.extension_profile is not None:
             first |= 0x10
-        out = bytearray(_HEADER.pack(first, (0x80 if self.marker else 0) | self.payload_type,
-                                     self.sequence_number & 0xFFFF, self.timestamp & 0xFFFFFFFF,
-                                     self.ssrc & 0xFFFFFFFF))
+        out = bytearray(
+            _HEADER.pack(
+                first,
+                (0x80 if self.marker else 0) | self.payload_type,
+                self.sequence_number & 0xFFFF,
+                self.timestamp & 0xFFFFFFFF,
+                self.ssrc & 0xFFFFFFFF,
+            )
+        )
         for c in self.csrc:
             out += struct.pack("!I", c)
         if self.extension_profile is not None:

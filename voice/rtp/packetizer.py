@@ -26,9 +26,17 @@ __all__ = ["Packetizer"]
 
 
 class Packetizer:
-    def __init__(self, *, payload_type: int, codec: str = "PCMU", ssrc: int | None = None,
-                 sequence_number: int | None = None, timestamp: int | None = None, ptime_ms: int = 20,
-                 clock_rate: int = 8000) -> None:
+    def __init__(
+        self,
+        *,
+        payload_type: int,
+        codec: str = "PCMU",
+        ssrc: int | None = None,
+        sequence_number: int | None = None,
+        timestamp: int | None = None,
+        ptime_ms: int = 20,
+        clock_rate: int = 8000,
+    ) -> None:
         self.payload_type = payload_type
         self.codec = codec
         self.ssrc = secrets.randbits(32) if ssrc is None else ssrc
@@ -42,15 +50,26 @@ class Packetizer:
         """Set the marker bit on the next packet (start of a talkspurt, RFC 3551 4.1)."""
         self._marker = True
 
-    def packet(self, payload: bytes, *, payload_type: int | None = None, marker: bool | None = None,
-               timestamp: int | None = None, advance: int = 0) -> RtpPacket:
+    def packet(
+        self,
+        payload: bytes,
+        *,
+        payload_type: int | None = None,
+        marker: bool | None = None,
+        timestamp: int | None = None,
+        advance: int = 0,
+    ) -> RtpPacket:
         """One packet with the next sequence number; then move the timestamp by ``advance`` samples."""
         if marker is None:
             marker, self._marker = self._marker, False
-        pkt = RtpPacket(payload_type=self.payload_type if payload_type is None else payload_type,
-                        sequence_number=self.sequence_number,
-                        timestamp=self.timestamp if timestamp is None else timestamp & 0xFFFFFFFF,
-                        ssrc=self.ssrc, payload=payload, marker=marker)
+        pkt = RtpPacket(
+            payload_type=self.payload_type if payload_type is None else payload_type,
+            sequence_number=self.sequence_number,
+            timestamp=self.timestamp if timestamp is None else timestamp & 0xFFFFFFFF,
+            ssrc=self.ssrc,
+            payload=payload,
+            marker=marker,
+        )
         self.sequence_number = (self.sequence_number + 1) & 0xFFFF
         self.skip(advance)
         return pkt

@@ -25,8 +25,15 @@ __all__ = ["RtpReceiver"]
 
 
 class RtpReceiver:
-    def __init__(self, *, codec: str = "PCMU", audio_payload_type: int = 0, dtmf_payload_type: int | None = None,
-                 signalled: Addr | None = None, jitter: JitterBuffer | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        codec: str = "PCMU",
+        audio_payload_type: int = 0,
+        dtmf_payload_type: int | None = None,
+        signalled: Addr | None = None,
+        jitter: JitterBuffer | None = None,
+    ) -> None:
         self.audio_payload_type = audio_payload_type
         self.latch = SymmetricRtp(signalled=signalled)
         self.jitter = jitter or JitterBuffer(codec=codec)

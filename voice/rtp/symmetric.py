@@ -20,8 +20,9 @@ Addr = tuple[str, int]
 
 
 class SymmetricRtp:
-    def __init__(self, *, signalled: Addr | None = None, same_host_only: bool = False,
-                 relatch_after_s: float = 2.0) -> None:
+    def __init__(
+        self, *, signalled: Addr | None = None, same_host_only: bool = False, relatch_after_s: float = 2.0
+    ) -> None:
         self.signalled = signalled
         self.same_host_only = same_host_only
         self.relatch_after_s = relatch_after_s

@@ -20,15 +20,36 @@ from voice.sip.uri import Uri
 __all__ = ["REASONS", "make_request", "make_response", "new_branch", "new_tag"]
 
 REASONS: dict[int, str] = {
-    100: "Trying", 180: "Ringing", 181: "Call Is Being Forwarded", 182: "Queued", 183: "Session Progress",
-    200: "OK", 202: "Accepted",
-    400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-    405: "Method Not Allowed", 406: "Not Acceptable", 408: "Request Timeout",
-    415: "Unsupported Media Type", 416: "Unsupported URI Scheme", 420: "Bad Extension",
-    480: "Temporarily Unavailable", 481: "Call/Transaction Does Not Exist", 482: "Loop Detected",
-    483: "Too Many Hops", 486: "Busy Here", 487: "Request Terminated", 488: "Not Acceptable Here",
-    491: "Request Pending", 500: "Server Internal Error", 501: "Not Implemented",
-    503: "Service Unavailable", 505: "Version Not Supported", 603: "Decline",
+    100: "Trying",
+    180: "Ringing",
+    181: "Call Is Being Forwarded",
+    182: "Queued",
+    183: "Session Progress",
+    200: "OK",
+    202: "Accepted",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    406: "Not Acceptable",
+    408: "Request Timeout",
+    415: "Unsupported Media Type",
+    416: "Unsupported URI Scheme",
+    420: "Bad Extension",
+    480: "Temporarily Unavailable",
+    481: "Call/Transaction Does Not Exist",
+    482: "Loop Detected",
+    483: "Too Many Hops",
+    486: "Busy Here",
+    487: "Request Terminated",
+    488: "Not Acceptable Here",
+    491: "Request Pending",
+    500: "Server Internal Error",
+    501: "Not Implemented",
+    503: "Service Unavailable",
+    505: "Version Not Supported",
+    603: "Decline",
 }
 
 
@@ -48,9 +69,16 @@ def _with_to_tag(value: str, tag: str) -> str:
     return value if addr.tag else f"{value};tag={tag}"
 
 
-def make_response(request: SipRequest | RawMessage, status: int, reason: str | None = None, *,
-                  to_tag: str | None = None, headers: Iterable[tuple[str, str]] = (),
-                  body: bytes = b"", content_type: str | None = None) -> SipResponse:
+def make_response(
+    request: SipRequest | RawMessage,
+    status: int,
+    reason: str | None = None,
+    *,
+    to_tag: str | None = None,
+    headers: Iterable[tuple[str, str]] = (),
+    body: bytes = b"",
+    content_type: str | None = None,
+) -> SipResponse:
     """A response to ``request``; ``to_tag`` is added to To unless To already has a tag."""
     src = request.headers
     out = Headers()
@@ -58,8 +86,9 @@ def make_response(request: SipRequest | RawMessage, status: int, reason: str | N
         for value in src.get_all(name):
             if name == "to" and to_tag is not None and status > 100:
                 value = _with_to_tag(value, to_tag)
-            out.add({"via": "Via", "from": "From", "to": "To", "call-id": "Call-ID", "cseq": "CSeq"}[name],
-                    value)
+            out.add(
+                {"via": "Via", "from": "From", "to": "To", "call-id": "Call-ID", "cseq": "CSeq"}[name], value
+            )
     for name, value in headers:
         out.add(name, value)
     if body and content_type:
@@ -68,10 +97,22 @@ def make_response(request: SipRequest | RawMessage, status: int, reason: str | N
     return SipResponse(headers=out, body=body, status=status, reason=reason or REASONS.get(status, "Unknown"))
 
 
-def make_request(method: str, uri: Uri, *, via: str, from_addr: NameAddr, to_addr: NameAddr, call_id: str,
-                 cseq: int, contact: NameAddr | None = None, routes: Iterable[NameAddr] = (),
-                 headers: Iterable[tuple[str, str]] = (), body: bytes = b"", content_type: str | None = None,
-                 max_forwards: int = 70) -> SipRequest:
+def make_request(
+    method: str,
+    uri: Uri,
+    *,
+    via: str,
+    from_addr: NameAddr,
+    to_addr: NameAddr,
+    call_id: str,
+    cseq: int,
+    contact: NameAddr | None = None,
+    routes: Iterable[NameAddr] = (),
+    headers: Iterable[tuple[str, str]] = (),
+    body: bytes = b"",
+    content_type: str | None = None,
+    max_forwards: int = 70,
+) -> SipRequest:
     """A new request with the mandatory headers of RFC 3261 8.1.1 in conventional order."""
     out = Headers([("Via", via), ("Max-Forwards", str(max_forwards))])
     for route in routes:

@@ -76,8 +76,9 @@ class _ClientBase:
 
 
 class ClientNonInviteTransaction(_ClientBase):
-    def __init__(self, request: SipRequest, *, now: float, timers: Timers | None = None,
-                 reliable: bool = False) -> None:
+    def __init__(
+        self, request: SipRequest, *, now: float, timers: Timers | None = None, reliable: bool = False
+    ) -> None:
         super().__init__(request, now=now, timers=timers, reliable=reliable)
 
     def receive(self, response: SipResponse, now: float) -> TxResult:
@@ -99,8 +100,9 @@ class ClientNonInviteTransaction(_ClientBase):
 
 
 class ClientInviteTransaction(_ClientBase):
-    def __init__(self, request: SipRequest, *, now: float, timers: Timers | None = None,
-                 reliable: bool = False) -> None:
+    def __init__(
+        self, request: SipRequest, *, now: float, timers: Timers | None = None, reliable: bool = False
+    ) -> None:
         super().__init__(request, now=now, timers=timers, reliable=reliable)
         self.state = ClientState.CALLING
 

@@ -12,7 +12,7 @@ and after every call drain what it produced::
         ...
     deadline = core.next_deadline()          # call core.tick(now) then (None: no timer pending)
 
-The application acts on calls by handle (``event.call``): ``ring``, ``answer(call, sdp)``,
+The application acts on calls by handle (``event.call``, see :mod:`voice.sip.actions`): ``ring``, ``answer(call, sdp)``,
 ``reject(call, status)``, ``send_bye``, ``send_refer(call, "sip:desk@pbx.example.com")``;
 each takes ``now``. Requests inside a dialog go to the address the call's INVITE came from
 (no DNS here). For TCP, pass each message cut by :class:`voice.sip.framing.StreamFramer` with
@@ -33,11 +33,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from voice.sip.address import NameAddr
+from voice.sip.actions import CallActions, ClientEntry
 from voice.sip.body import find_sdp, sipfrag_status
-from voice.sip.builder import make_response, new_branch, new_tag
+from voice.sip.builder import make_response, new_tag
 from voice.sip.calls import Call, CallState, CallTable
-from voice.sip.client_transaction import ClientNonInviteTransaction, ClientState
+from voice.sip.client_transaction import ClientState
 from voice.sip.core_support import (
     SipConfig,
     TokenBucket,
@@ -47,10 +47,8 @@ from voice.sip.core_support import (
     server_key,
     stamp_via,
 )
-from voice.sip.dialog import Dialog
 from voice.sip.events import (
     Addr,
-    CallEnded,
     CallEstablished,
     Datagram,
     DtmfInfo,
@@ -61,7 +59,7 @@ from voice.sip.events import (
     ReInvite,
     SipEvent,
 )
-from voice.sip.exceptions import SdpNegotiationError, SdpParseError, SipCallError, SipParseError
+from voice.sip.exceptions import SdpNegotiationError, SdpParseError, SipParseError
 from voice.sip.message import SipMessage, SipRequest, SipResponse
 from voice.sip.offer_answer import is_hold, reanswer
 from voice.sip.sdp import SessionDescription
@@ -72,7 +70,6 @@ from voice.sip.transaction import (
     ServerNonInviteState,
     ServerNonInviteTransaction,
 )
-from voice.sip.uri import SipUri, parse_uri
 from voice.sip.validate import ALLOWED_METHODS, Rejection, check_request
 
 __all__ = ["SipConfig", "SipCore", "ip_allowlist"]
@@ -89,14 +86,7 @@ class _ServerEntry:
     call: str | None = None
 
 
-@dataclass
-class _ClientEntry:
-    tx: ClientNonInviteTransaction
-    addr: Addr
-    call: str
-
-
-class SipCore:
+class SipCore(CallActions):
     """See the module docstring."""
 
     def __init__(self, config: SipConfig) -> None:
@@ -107,7 +97,7 @@ class SipCore:
         self._bucket = TokenBucket(rate, config.invite_burst) if rate is not None else None
         self._calls = CallTable()
         self._server: dict[tuple[str, ...], _ServerEntry] = {}
-        self._client: dict[str, _ClientEntry] = {}
+        self._client: dict[str, ClientEntry] = {}
         self._events: list[SipEvent] = []
         self._out: list[Datagram] = []
 
@@ -124,7 +114,9 @@ class SipCore:
         return out
 
     def next_deadline(self) -> float | None:
-        times = [e.tx.deadline for e in self._server.values()] + [e.tx.deadline for e in self._client.values()]
+        times = [e.tx.deadline for e in self._server.values()] + [
+            e.tx.deadline for e in self._client.values()
+        ]
         present = [t for t in times if t is not None]
         return min(present) if present else None
 
@@ -138,8 +130,13 @@ class SipCore:
         except SipParseError as exc:
             self.stats["malformed"] += 1
             raw = exc.raw
-            if raw is not None and raw.is_request and raw.method != "ACK" and raw.headers.get("via") \
-                    and self._allowed(addr):
+            if (
+                raw is not None
+                and raw.is_request
+                and raw.method != "ACK"
+                and raw.headers.get("via")
+                and self._allowed(addr)
+            ):
                 self._send(make_response(raw, 400, to_tag=new_tag()), addr)
             return
         if isinstance(msg, SipResponse):
@@ -168,48 +165,6 @@ class SipCore:
             if centry.tx.state is ClientState.TERMINATED:
                 del self._client[branch]
 
-    # ------------------------------------------------------------------ application side
-
-    def ring(self, call: str, now: float) -> None:
-        """Send 180 Ringing."""
-        c = self._calls.incoming(call)
-        self._respond_call(c, 180, now)
-
-    def answer(self, call: str, sdp: SessionDescription | bytes, now: float) -> None:
-        """Send 200 OK with our SDP (an answer, or an offer when the INVITE had none)."""
-        c = self._calls.incoming(call)
-        local = SessionDescription.parse(sdp) if isinstance(sdp, bytes) else sdp
-        c.local_sdp = local
-        c.sdp_version = int(local.origin.session_version) if local.origin.session_version.isdigit() else 0
-        self._respond_call(c, 200, now, body=bytes(local))
-        c.state = CallState.ANSWERED
-
-    def reject(self, call: str, status: int, now: float, *, retry_after_s: int | None = None) -> None:
-        """Refuse the call with a final status 300..699 (486 busy, 488 no codec, 603 decline...)."""
-        if not 300 <= status <= 699:
-            raise SipCallError("reject needs a status between 300 and 699")
-        c = self._calls.incoming(call)
-        extra = () if retry_after_s is None else (("Retry-After", str(retry_after_s)),)
-        self._respond_call(c, status, now, headers=extra)
-        self._end(c, EndReason.REJECTED, status)
-
-    def send_bye(self, call: str, now: float) -> None:
-        """Hang up an answered call."""
-        c = self._calls.get(call)
-        if c is None or c.dialog is None or c.state not in (CallState.ANSWERED, CallState.CONFIRMED):
-            raise SipCallError("call is not answered (use reject) or already ended")
-        self._send_in_dialog(c, "BYE", now)
-        self._end(c, EndReason.LOCAL_BYE)
-
-    def send_refer(self, call: str, target_uri: str, now: float) -> None:
-        """Ask the peer to transfer the call to ``target_uri`` (RFC 3515); progress comes as ReferResult."""
-        c = self._calls.get(call)
-        if c is None or c.dialog is None or c.state is not CallState.CONFIRMED:
-            raise SipCallError("REFER needs a confirmed call")
-        target = parse_uri(target_uri)
-        me = self._local_uri()
-        self._send_in_dialog(c, "REFER", now, headers=(("Refer-To", f"<{target}>"), ("Referred-By", f"<{me}>")))
-
     # ------------------------------------------------------------------ requests
 
     def _on_request(self, req: SipRequest, addr: Addr, now: float, reliable: bool) -> None:
@@ -226,11 +181,19 @@ class SipCore:
         if existing is not None:
             self._send_all(existing.tx.receive(req, now), existing.addr)
             return
-        if req.method == "INVITE" and self._bucket is not None and not req.to_addr.tag \
-                and not self._bucket.take(now):
+        if (
+            req.method == "INVITE"
+            and self._bucket is not None
+            and not req.to_addr.tag
+            and not self._bucket.take(now)
+        ):
             self.stats["rate_limited"] += 1
-            self._send(make_response(req, 503, to_tag=new_tag(),
-                                     headers=(("Retry-After", str(self.config.retry_after_s)),)), addr)
+            self._send(
+                make_response(
+                    req, 503, to_tag=new_tag(), headers=(("Retry-After", str(self.config.retry_after_s)),)
+                ),
+                addr,
+            )
             return
         tx: ServerTx
         if req.method == "INVITE":
@@ -247,8 +210,12 @@ class SipCore:
             self._reply(entry, rejection.status, now, headers=rejection.headers)
             return
         handler = {
-            "INVITE": self._on_invite, "CANCEL": self._on_cancel, "BYE": self._on_bye,
-            "OPTIONS": self._on_options, "INFO": self._on_info, "NOTIFY": self._on_notify,
+            "INVITE": self._on_invite,
+            "CANCEL": self._on_cancel,
+            "BYE": self._on_bye,
+            "OPTIONS": self._on_options,
+            "INFO": self._on_info,
+            "NOTIFY": self._on_notify,
         }[req.method]
         handler(req, entry, now)
 
@@ -269,14 +236,29 @@ class SipCore:
             return
         ref = self._calls.new_ref()
         assert isinstance(entry.tx, ServerInviteTransaction)
-        call = Call(ref=ref, invite=req, source=entry.addr, tx=entry.tx, tx_key=server_key(req, "INVITE"),
-                    local_tag=new_tag(), reliable=entry.tx.reliable)
+        call = Call(
+            ref=ref,
+            invite=req,
+            source=entry.addr,
+            tx=entry.tx,
+            tx_key=server_key(req, "INVITE"),
+            local_tag=new_tag(),
+            reliable=entry.tx.reliable,
+        )
         self._calls.add(call)
         entry.call = ref
         self._reply(entry, 100, now)
-        self._events.append(IncomingCall(call=ref, source=entry.addr, offer=offer, caller=str(req.from_addr.uri),
-                                         callee=str(req.to_addr.uri), request_uri=str(req.uri),
-                                         sip_call_id=req.call_id))
+        self._events.append(
+            IncomingCall(
+                call=ref,
+                source=entry.addr,
+                offer=offer,
+                caller=str(req.from_addr.uri),
+                callee=str(req.to_addr.uri),
+                request_uri=str(req.uri),
+                sip_call_id=req.call_id,
+            )
+        )
 
     def _on_reinvite(self, req: SipRequest, entry: _ServerEntry, now: float) -> None:
         call = self._calls.for_request(req)
@@ -285,7 +267,8 @@ class SipCore:
             return
         pending = call.pending_reinvite
         if call.state is not CallState.CONFIRMED or (
-                pending is not None and pending.state is ServerInviteState.PROCEEDING):
+            pending is not None and pending.state is ServerInviteState.PROCEEDING
+        ):
             self._reply(entry, 491, now)
             return
         if not call.dialog.accept_remote_cseq(req.cseq.number):
@@ -367,7 +350,9 @@ class SipCore:
         if req.to_addr.tag and call is None:
             self._reply(entry, 481, now)
             return
-        self._reply(entry, 200, now, headers=(("Allow", ", ".join(ALLOWED_METHODS)), ("Accept", "application/sdp")))
+        self._reply(
+            entry, 200, now, headers=(("Allow", ", ".join(ALLOWED_METHODS)), ("Accept", "application/sdp"))
+        )
         self._events.append(OptionsReceived(entry.addr, call.ref if call else None))
 
     def _on_info(self, req: SipRequest, entry: _ServerEntry, now: float) -> None:
@@ -418,49 +403,32 @@ class SipCore:
         policy = self.config.source_policy
         return policy is None or policy(addr)
 
-    def _local_uri(self) -> SipUri:
-        return SipUri(host=self.config.host, user=self.config.user, port=self.config.port)
-
-    def _contact(self) -> NameAddr:
-        return NameAddr(uri=self._local_uri())
-
-    def _reply(self, entry: _ServerEntry, status: int, now: float, *, headers: Iterable[tuple[str, str]] = (),
-               body: bytes = b"", to_tag: str | None = None, call: Call | None = None) -> None:
+    def _reply(
+        self,
+        entry: _ServerEntry,
+        status: int,
+        now: float,
+        *,
+        headers: Iterable[tuple[str, str]] = (),
+        body: bytes = b"",
+        to_tag: str | None = None,
+        call: Call | None = None,
+    ) -> None:
         req = entry.tx.request
         extra = list(headers)
         if call is not None:
             extra = [("Contact", str(self._contact()))] + extra
-        resp = make_response(req, status, to_tag=to_tag or new_tag(), headers=extra, body=body,
-                             content_type="application/sdp" if body else None)
+        resp = make_response(
+            req,
+            status,
+            to_tag=to_tag or new_tag(),
+            headers=extra,
+            body=body,
+            content_type="application/sdp" if body else None,
+        )
         stamp_via(resp.headers, entry.addr)
         for data in entry.tx.respond(resp, now):
             self._out.append(Datagram(data, entry.addr))
-
-    def _respond_call(self, call: Call, status: int, now: float, *, headers: Iterable[tuple[str, str]] = (),
-                      body: bytes = b"") -> None:
-        extra = list(headers)
-        if 100 < status < 300:
-            extra = [("Contact", str(self._contact()))] + [
-                ("Record-Route", v) for v in call.invite.headers.get_all("record-route")] + extra
-            if status >= 200:
-                extra.append(("Allow", ", ".join(ALLOWED_METHODS)))
-            if call.dialog is None:
-                self._calls.bind_dialog(call, Dialog.from_uas(call.invite, local_tag=call.local_tag, local_cseq=1))
-        resp = make_response(call.invite, status, to_tag=call.local_tag, headers=extra, body=body,
-                             content_type="application/sdp" if body else None)
-        stamp_via(resp.headers, call.source)
-        for data in call.tx.respond(resp, now):
-            self._out.append(Datagram(data, call.source))
-
-    def _send_in_dialog(self, call: Call, method: str, now: float, *,
-                        headers: Iterable[tuple[str, str]] = ()) -> None:
-        assert call.dialog is not None
-        branch = new_branch()
-        via = f"SIP/2.0/{self.config.transport} {self.config.host}:{self.config.port};branch={branch};rport"
-        req = call.dialog.create_request(method, via=via, contact=self._contact(), headers=headers)
-        tx = ClientNonInviteTransaction(req, now=now, timers=self.config.timers, reliable=call.reliable)
-        self._client[branch] = _ClientEntry(tx, call.source, call.ref)
-        self._out.append(Datagram(tx.start(), call.source))
 
     def _server_timeout(self, entry: _ServerEntry) -> None:
         call = self._calls.get(entry.call)
@@ -468,10 +436,6 @@ class SipCore:
             # timer H for our 2xx: the dialog is confirmed but the session is dead (RFC 3261 13.3.1.4)
             self._send_in_dialog(call, "BYE", entry.tx.created + self.config.timers.b)
             self._end(call, EndReason.NO_ACK)
-
-    def _end(self, call: Call, reason: EndReason, status: int | None = None) -> None:
-        self._calls.remove(call)
-        self._events.append(CallEnded(call.ref, reason, status))
 
     def _send(self, resp: SipResponse, addr: Addr) -> None:
         stamp_via(resp.headers, addr)

@@ -16,7 +16,16 @@ from voice.sip.message import SipRequest
 from voice.sip.sdp import SessionDescription
 from voice.sip.timers import Timers
 
-__all__ = ["SipConfig", "SourcePolicy", "TokenBucket", "dtmf_info", "ip_allowlist", "offer_of", "server_key", "stamp_via"]
+__all__ = [
+    "SipConfig",
+    "SourcePolicy",
+    "TokenBucket",
+    "dtmf_info",
+    "ip_allowlist",
+    "offer_of",
+    "server_key",
+    "stamp_via",
+]
 
 SourcePolicy = Callable[[Addr], bool]
 _DTMF_DIGITS = frozenset("0123456789*#ABCD")

@@ -64,9 +64,16 @@ class Dialog:
         self.remote_cseq = number
         return True
 
-    def create_request(self, method: str, *, via: str, contact: NameAddr | None = None,
-                       headers: Iterable[tuple[str, str]] = (), body: bytes = b"",
-                       content_type: str | None = None) -> SipRequest:
+    def create_request(
+        self,
+        method: str,
+        *,
+        via: str,
+        contact: NameAddr | None = None,
+        headers: Iterable[tuple[str, str]] = (),
+        body: bytes = b"",
+        content_type: str | None = None,
+    ) -> SipRequest:
         """A new in-dialog request (RFC 3261 12.2.1.1), loose or strict routing; bumps the local CSeq."""
         self.local_cseq += 1
         uri: Uri = self.remote_target
@@ -74,6 +81,17 @@ class Dialog:
         if routes and isinstance(routes[0].uri, SipUri) and not routes[0].uri.is_loose_route:
             uri = routes[0].uri
             routes = routes[1:] + [NameAddr(uri=self.remote_target)]
-        return make_request(method, uri, via=via, from_addr=self.local_uri, to_addr=self.remote_uri,
-                            call_id=self.call_id, cseq=self.local_cseq, contact=contact, routes=routes,
-                            headers=headers, body=body, content_type=content_type)
+        return make_request(
+            method,
+            uri,
+            via=via,
+            from_addr=self.local_uri,
+            to_addr=self.remote_uri,
+            call_id=self.call_id,
+            cseq=self.local_cseq,
+            contact=contact,
+            routes=routes,
+            headers=headers,
+            body=body,
+            content_type=content_type,
+        )

@@ -19,7 +19,14 @@ from __future__ import annotations
 
 from voice.sip.fields import RawMessage
 
-__all__ = ["SdpNegotiationError", "SdpParseError", "SipCallError", "SipError", "SipParseError", "SipTransactionError"]
+__all__ = [
+    "SdpNegotiationError",
+    "SdpParseError",
+    "SipCallError",
+    "SipError",
+    "SipParseError",
+    "SipTransactionError",
+]
 
 
 class SipError(Exception):

@@ -76,7 +76,9 @@ class Headers:
         return len(self._items)
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and any(canonical_name(n) == canonical_name(name) for n, _ in self._items)
+        return isinstance(name, str) and any(
+            canonical_name(n) == canonical_name(name) for n, _ in self._items
+        )
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Headers) and self._items == other._items

@@ -108,8 +108,9 @@ def _rejected(m: MediaDescription) -> MediaDescription:
 def answer_offer(offer: SessionDescription, config: MediaConfig, *, version: int = 0) -> Negotiated:
     """Build our answer to ``offer``; ``version`` is our o= session version (bump it per re-answer)."""
     answer = SessionDescription(
-        origin=Origin(config.username, config.session_id, str(version), "IN", _addrtype(config.address),
-                      config.address),
+        origin=Origin(
+            config.username, config.session_id, str(version), "IN", _addrtype(config.address), config.address
+        ),
         session_name="-",
         connection=Connection("IN", _addrtype(config.address), config.address),
     )
@@ -129,8 +130,11 @@ def answer_offer(offer: SessionDescription, config: MediaConfig, *, version: int
             attrs += [("rtpmap", f"{dtmf} telephone-event/8000"), ("fmtp", f"{dtmf} 0-16")]
         direction = offer.media_direction(m).reversed()
         attrs += [("ptime", str(config.ptime)), (direction.value, None)]
-        answer.media.append(MediaDescription(media="audio", port=config.port, proto=m.proto,
-                                             formats=formats, attributes=attrs))
+        answer.media.append(
+            MediaDescription(
+                media="audio", port=config.port, proto=m.proto, formats=formats, attributes=attrs
+            )
+        )
     if chosen is None:
         raise SdpNegotiationError("no audio codec in common")
     m, codec, dtmf = chosen
@@ -156,24 +160,36 @@ def reanswer(previous: SessionDescription, offer: SessionDescription, *, version
             if conn is None or found is None:
                 break
             has_dtmf = any(name == "TELEPHONE-EVENT" for name, _, _ in m.rtpmaps().values())
-            config = MediaConfig(address=conn.address, port=m.port, codecs=(found[0],), telephone_event=has_dtmf,
-                                 ptime=m.ptime or 20, username=previous.origin.username,
-                                 session_id=previous.origin.session_id)
+            config = MediaConfig(
+                address=conn.address,
+                port=m.port,
+                codecs=(found[0],),
+                telephone_event=has_dtmf,
+                ptime=m.ptime or 20,
+                username=previous.origin.username,
+                session_id=previous.origin.session_id,
+            )
             return answer_offer(offer, config, version=version)
     raise SdpNegotiationError("no previous audio stream to re-answer from")
 
 
-def make_offer(config: MediaConfig, *, version: int = 0, direction: Direction = Direction.SENDRECV,
-               dtmf_payload_type: int = 101) -> SessionDescription:
+def make_offer(
+    config: MediaConfig,
+    *,
+    version: int = 0,
+    direction: Direction = Direction.SENDRECV,
+    dtmf_payload_type: int = 101,
+) -> SessionDescription:
     """An offer listing our codecs (in preference order) and telephone-event."""
     pts = [_DEFAULT_PT[c.upper()] for c in config.codecs if c.upper() in _DEFAULT_PT]
-    attrs: list[tuple[str, str | None]] = [
-        ("rtpmap", f"{pt} {STATIC_CODECS[pt]}/8000") for pt in pts
-    ]
+    attrs: list[tuple[str, str | None]] = [("rtpmap", f"{pt} {STATIC_CODECS[pt]}/8000") for pt in pts]
     formats = [str(pt) for pt in pts]
     if config.telephone_event:
         formats.append(str(dtmf_payload_type))
-        attrs += [("rtpmap", f"{dtmf_payload_type} telephone-event/8000"), ("fmtp", f"{dtmf_payload_type} 0-16")]
+        attrs += [
+            ("rtpmap", f"{dtmf_payload_type} telephone-event/8000"),
+            ("fmtp", f"{dtmf_payload_type} 0-16"),
+        ]
     attrs += [("ptime", str(config.ptime)), (direction.value, None)]
     addrtype = _addrtype(config.address)
     return SessionDescription(

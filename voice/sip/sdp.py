@@ -29,7 +29,9 @@ class Direction(enum.Enum):
 
     def reversed(self) -> Direction:
         """The direction an answerer uses for an offer with this direction."""
-        return {Direction.SENDONLY: Direction.RECVONLY, Direction.RECVONLY: Direction.SENDONLY}.get(self, self)
+        return {Direction.SENDONLY: Direction.RECVONLY, Direction.RECVONLY: Direction.SENDONLY}.get(
+            self, self
+        )
 
 
 _DIRECTIONS = {d.value: d for d in Direction}
@@ -45,8 +47,9 @@ class Origin:
     address: str = "0.0.0.0"
 
     def __str__(self) -> str:
-        return " ".join([self.username, self.session_id, self.session_version, self.nettype,
-                         self.addrtype, self.address])
+        return " ".join(
+            [self.username, self.session_id, self.session_version, self.nettype, self.addrtype, self.address]
+        )
 
 
 @dataclass
@@ -236,5 +239,6 @@ def _parse_media(value: str) -> MediaDescription:
         if not count_text.isascii() or not count_text.isdigit():
             raise SdpParseError("malformed m= port")
         count = int(count_text)
-    return MediaDescription(media=parts[0], port=int(port_text), proto=parts[2], formats=parts[3:],
-                            port_count=count)
+    return MediaDescription(
+        media=parts[0], port=int(port_text), proto=parts[2], formats=parts[3:], port_count=count
+    )

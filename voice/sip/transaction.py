@@ -49,8 +49,9 @@ class ServerNonInviteState(enum.Enum):
 class ServerInviteTransaction:
     """The UAS side of one INVITE."""
 
-    def __init__(self, request: SipRequest, *, now: float, timers: Timers | None = None,
-                 reliable: bool = False) -> None:
+    def __init__(
+        self, request: SipRequest, *, now: float, timers: Timers | None = None, reliable: bool = False
+    ) -> None:
         self.request = request
         self.timers = timers or Timers()
         self.reliable = reliable
@@ -95,8 +96,11 @@ class ServerInviteTransaction:
                 self._terminate()
                 return TxResult(acked=True)
             return TxResult()
-        if self.state in (ServerInviteState.PROCEEDING, ServerInviteState.ACCEPTED,
-                          ServerInviteState.COMPLETED) and self.last_response is not None:
+        if (
+            self.state
+            in (ServerInviteState.PROCEEDING, ServerInviteState.ACCEPTED, ServerInviteState.COMPLETED)
+            and self.last_response is not None
+        ):
             return TxResult(send=(self.last_response,))
         return TxResult()
 
@@ -121,8 +125,9 @@ class ServerInviteTransaction:
 class ServerNonInviteTransaction:
     """The UAS side of a BYE, CANCEL, OPTIONS, NOTIFY, INFO, ... request."""
 
-    def __init__(self, request: SipRequest, *, now: float, timers: Timers | None = None,
-                 reliable: bool = False) -> None:
+    def __init__(
+        self, request: SipRequest, *, now: float, timers: Timers | None = None, reliable: bool = False
+    ) -> None:
         self.request = request
         self.timers = timers or Timers()
         self.reliable = reliable
@@ -148,7 +153,10 @@ class ServerNonInviteTransaction:
         return [data]
 
     def receive(self, request: SipRequest, now: float) -> TxResult:
-        if self.state in (ServerNonInviteState.PROCEEDING, ServerNonInviteState.COMPLETED) and self.last_response:
+        if (
+            self.state in (ServerNonInviteState.PROCEEDING, ServerNonInviteState.COMPLETED)
+            and self.last_response
+        ):
             return TxResult(send=(self.last_response,))
         return TxResult()
 

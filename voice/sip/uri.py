@@ -150,8 +150,9 @@ def _parse_sip(scheme: str, body: str) -> SipUri:
         _check(name, _PARAM, "SIP URI parameter")
         _check(value, _PARAM, "SIP URI parameter")
         params.append((name, value if eq else None))
-    return SipUri(host=host, user=user, password=password, port=port, params=params, headers=headers,
-                  scheme=scheme)
+    return SipUri(
+        host=host, user=user, password=password, port=port, params=params, headers=headers, scheme=scheme
+    )
 
 
 def parse_uri(text: str) -> Uri:

@@ -20,7 +20,13 @@ __all__ = ["ALLOWED_METHODS", "KNOWN_METHODS", "Rejection", "check_request"]
 
 ALLOWED_METHODS = ("INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "INFO", "NOTIFY")
 KNOWN_METHODS = frozenset(ALLOWED_METHODS) | {
-    "REGISTER", "SUBSCRIBE", "MESSAGE", "PRACK", "UPDATE", "PUBLISH", "REFER",
+    "REGISTER",
+    "SUBSCRIBE",
+    "MESSAGE",
+    "PRACK",
+    "UPDATE",
+    "PUBLISH",
+    "REFER",
 }
 _SDP_TYPES = ("application/sdp", "multipart/mixed")
 _MANDATORY = ("via", "from", "to", "call-id", "cseq")
@@ -32,8 +38,9 @@ class Rejection:
     headers: tuple[tuple[str, str], ...] = ()
 
 
-def check_request(request: SipRequest, *, supported: Collection[str] = (),
-                  allowed: Collection[str] = ALLOWED_METHODS) -> Rejection | None:
+def check_request(
+    request: SipRequest, *, supported: Collection[str] = (), allowed: Collection[str] = ALLOWED_METHODS
+) -> Rejection | None:
     if request.version.upper() != "SIP/2.0":
         return Rejection(505)
     for name in _MANDATORY:
