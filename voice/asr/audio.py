@@ -41,13 +41,21 @@ def peak_dbfs(x: FloatArray) -> float:
 
 
 def trim_trailing_quiet(x: FloatArray, *, floor_dbfs: float, keep_ms: int = 100) -> FloatArray:
-    """Drop trailing 20 ms frames quieter than ``floor_dbfs``, keeping ``keep_ms`` after the last loud one."""
-    levels = frame_dbfs(x)
-    loud = np.nonzero(levels >= floor_dbfs)[0]
-    if len(loud) == 0:
+    """``x`` ending ``keep_ms`` after its last 20 ms frame at or above ``floor_dbfs`` (zero-padded if needed).
+
+    Appending silence to an utterance does not change the result, so a speculative decode at the first
+    pause and the final decode at the end of the turn see the same samples.
+    """
+    frame = 320
+    padded = np.zeros(-(-len(x) // frame) * frame, dtype=np.float32)
+    padded[: len(x)] = x
+    loud = np.nonzero(frame_dbfs(padded, frame) >= floor_dbfs)[0]
+    if len(x) == 0 or len(loud) == 0:
         return x[:0]
-    end = (int(loud[-1]) + 1) * 320 + keep_ms * SAMPLE_RATE // 1000
-    return x[: min(len(x), end)]
+    end = (int(loud[-1]) + 1) * frame + keep_ms * SAMPLE_RATE // 1000
+    if end <= len(padded):
+        return padded[:end]
+    return np.concatenate([padded, np.zeros(end - len(padded), np.float32)])
 
 
 def audio_key(x: FloatArray, hint: str | None) -> bytes:

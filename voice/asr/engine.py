@@ -64,20 +64,20 @@ class AsrEngine:
     # -- public API ------------------------------------------------------------------------------
     def transcribe(self, pcm16k: Pcm, *, hint: str | None = None) -> AsrResult:
         """Transcript of one utterance (mono 16 kHz); a cached result of the same audio is reused."""
-        x = self._prepare(pcm16k)
-        result, reused = self._cache.get_or_compute(audio_key(x, hint), lambda: self._run([x], [hint])[0])
+        x, n = self._prepare(pcm16k)
+        result, reused = self._cache.get_or_compute(audio_key(x, hint), lambda: self._run([(x, n)], [hint])[0])
         return dataclasses.replace(result, reused=True, latency_ms=0.0) if reused else result
 
     def start(self, pcm16k: Pcm, *, hint: str | None = None) -> Speculation:
         """Decode now (at the first pause); the returned handle lets ``finish`` reuse the result."""
-        x = self._prepare(pcm16k)
+        x, n = self._prepare(pcm16k)
         key = audio_key(x, hint)
-        result, _ = self._cache.get_or_compute(key, lambda: self._run([x], [hint])[0])
+        result, _ = self._cache.get_or_compute(key, lambda: self._run([(x, n)], [hint])[0])
         return Speculation(key, result)
 
     def finish(self, speculation: Speculation | None, pcm16k: Pcm, *, hint: str | None = None) -> AsrResult:
         """The speculative result if the audio (up to trailing quiet) is unchanged, else a new decode."""
-        x = self._prepare(pcm16k)
+        x, _ = self._prepare(pcm16k)
         if speculation is not None and speculation.key == audio_key(x, hint):
             return dataclasses.replace(speculation.result, reused=True, latency_ms=0.0)
         return self.transcribe(pcm16k, hint=hint)
@@ -92,8 +92,10 @@ class AsrEngine:
         return self._run([self._prepare(p) for p in pcms], hint_list)
 
     # -- internals -------------------------------------------------------------------------------
-    def _prepare(self, pcm: Pcm) -> FloatArray:
-        return trim_trailing_quiet(as_float32(pcm), floor_dbfs=self.config.silence_dbfs)
+    def _prepare(self, pcm: Pcm) -> tuple[FloatArray, int]:
+        """(audio up to its trailing quiet, original length in samples)."""
+        x = as_float32(pcm)
+        return trim_trailing_quiet(x, floor_dbfs=self.config.silence_dbfs), len(x)
 
     def _silent(self, n: int, latency_ms: float = 0.0, nsp: float = 1.0, lp: float = 0.0) -> AsrResult:
         return AsrResult(
@@ -101,13 +103,13 @@ class AsrEngine:
             model=self.model.name, version=self.model.version, latency_ms=latency_ms, silent=True,
         )
 
-    def _run(self, items: list[FloatArray], hints: list[str | None]) -> list[AsrResult]:
+    def _run(self, items: list[tuple[FloatArray, int]], hints: list[str | None]) -> list[AsrResult]:
         started = time.perf_counter()
         out: list[AsrResult | None] = [None] * len(items)
         pieces: dict[str | None, list[tuple[int, FloatArray, int]]] = {}
-        for k, x in enumerate(items):
+        for k, (x, n) in enumerate(items):
             if len(x) == 0 or peak_dbfs(x) < self.config.silence_dbfs:
-                out[k] = self._silent(len(x))
+                out[k] = self._silent(n)
                 continue
             step = self.config.window.max_speech_samples
             for off in range(0, len(x), step):
@@ -119,7 +121,7 @@ class AsrEngine:
                     decoded.setdefault(k, []).append((dec, words, off))
         latency = (time.perf_counter() - started) * 1000
         for k, parts in decoded.items():
-            out[k] = self._result(len(items[k]), parts, latency)
+            out[k] = self._result(items[k][1], parts, latency)
         return [r if r is not None else self._silent(0) for r in out]
 
     def _decode(

@@ -12,23 +12,22 @@ def token_budget(duration_s: float, *, per_second: float, base: int) -> int:
     return base + math.ceil(per_second * duration_s)
 
 
-def find_loop(ids: list[int], *, min_repeats: int = 3) -> tuple[int, int] | None:
-    """Earliest (start, period) where a unit of ``period`` tokens repeats ``min_repeats``+ times in a row
-    and runs to the end of ``ids`` (a loop that did not stop)."""
+def find_loop(ids: list[int], *, min_repeats: float = 2.0) -> tuple[int, int] | None:
+    """Earliest (start, period) from which ``ids`` repeats with ``period`` tokens to its end, covering
+    more than ``min_repeats`` periods (a loop still running when decoding stopped)."""
     n = len(ids)
     best: tuple[int, int] | None = None
-    for period in range(1, min(MAX_PERIOD, n // min_repeats) + 1):
-        # walk back from the end while ids[i] == ids[i + period]
-        i = n - period - 1
+    for period in range(1, min(MAX_PERIOD, n // 2) + 1):
+        i = n - period - 1  # walk back from the end while ids[i] == ids[i + period]
         while i >= 0 and ids[i] == ids[i + period]:
             i -= 1
         start = i + 1
-        if (n - start) // period >= min_repeats and (best is None or start < best[0]):
+        if (n - start) > min_repeats * period and (best is None or start < best[0]):
             best = (start, period)
     return best
 
 
-def first_repeat(ids: list[int], *, n: int = 4, min_count: int = 3) -> int | None:
+def first_repeat(ids: list[int], *, n: int = 4, min_count: int = 2) -> int | None:
     """Index where an ``n``-token sequence that occurs ``min_count``+ times first occurs again."""
     counts: dict[tuple[int, ...], int] = {}
     for i in range(len(ids) - n + 1):
@@ -44,12 +43,12 @@ def first_repeat(ids: list[int], *, n: int = 4, min_count: int = 3) -> int | Non
 
 
 def cut_repetition(ids: list[int], *, truncated: bool, long_run: int = 30) -> tuple[list[int], bool]:
-    """Cut a decoding loop, keeping the text before the loop's second copy.
+    """Cut a decoding loop, keeping one copy of the looping text.
 
     When decoding hit the token budget (``truncated``: it never produced end-of-text), the output is
-    cut where a 4-token sequence seen 3+ times first comes back (or at the start of a trailing unit
-    repeated 3+ times). Without truncation only a trailing run of ``long_run``+ tokens of one repeated
-    unit is cut, so short legitimate repeats ("0, 0, 0, 0" in a PIN) are kept.
+    cut where a 4-token sequence first comes back. Otherwise the output is cut when it ends in a unit
+    of 4+ tokens repeated more than twice ("X. X. X..."), or in a run of ``long_run``+ tokens of any
+    repeated unit. Short or twice-said repeats ("0, 0, 0, 0"; a number said twice) are kept.
     """
     if truncated:
         cut = first_repeat(ids)
@@ -59,9 +58,9 @@ def cut_repetition(ids: list[int], *, truncated: bool, long_run: int = 30) -> tu
     if loop is None:
         return ids, False
     start, period = loop
-    if not truncated and len(ids) - start < long_run:
-        return ids, False
-    return ids[: start + period], True
+    if truncated or period >= 4 or len(ids) - start >= long_run:
+        return ids[: start + period], True
+    return ids, False
 
 
 def is_no_speech(
