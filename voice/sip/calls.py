@@ -64,6 +64,10 @@ class CallTable:
     def active(self) -> list[str]:
         return [ref for ref, call in self._calls.items() if call.active]
 
+    def __len__(self) -> int:
+        """Calls not yet ended (ended calls leave the table)."""
+        return len(self._calls)
+
     def incoming(self, ref: str) -> Call:
         """The call ``ref`` if it still waits for a final response, else SipCallError."""
         call = self._calls.get(ref)

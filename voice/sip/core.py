@@ -223,7 +223,7 @@ class SipCore(CallActions):
         if req.to_addr.tag:
             self._on_reinvite(req, entry, now)
             return
-        if not self.accepting or len(self.active_calls()) >= self.config.max_calls:
+        if not self.accepting or len(self._calls) >= self.config.max_calls:
             self._reply(entry, 503, now, headers=(("Retry-After", str(self.config.retry_after_s)),))
             return
         try:

@@ -64,10 +64,11 @@ def pretty_name(name: str) -> str:
 class Headers:
     """Ordered header lines; case-insensitive, compact-form-aware lookup."""
 
-    __slots__ = ("_items",)
+    __slots__ = ("_items", "_keys")
 
     def __init__(self, items: Iterable[tuple[str, str]] = ()) -> None:
         self._items: list[tuple[str, str]] = list(items)
+        self._keys: list[str] = [canonical_name(n) for n, _ in self._items]
 
     def __iter__(self) -> Iterator[tuple[str, str]]:
         return iter(self._items)
@@ -76,9 +77,7 @@ class Headers:
         return len(self._items)
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and any(
-            canonical_name(n) == canonical_name(name) for n, _ in self._items
-        )
+        return isinstance(name, str) and canonical_name(name) in self._keys
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Headers) and self._items == other._items
@@ -92,52 +91,50 @@ class Headers:
     def get_all(self, name: str) -> list[str]:
         """Every value of header ``name`` in order (one entry per header line)."""
         key = canonical_name(name)
-        return [v for n, v in self._items if canonical_name(n) == key]
+        return [item[1] for k, item in zip(self._keys, self._items, strict=True) if k == key]
 
     def get(self, name: str) -> str | None:
         """The first value of ``name``, or None."""
         key = canonical_name(name)
-        for n, v in self._items:
-            if canonical_name(n) == key:
-                return v
+        for k, item in zip(self._keys, self._items, strict=True):
+            if k == key:
+                return item[1]
         return None
 
     def count(self, name: str) -> int:
-        key = canonical_name(name)
-        return sum(1 for n, _ in self._items if canonical_name(n) == key)
+        return self._keys.count(canonical_name(name))
 
     def add(self, name: str, value: str) -> None:
         """Append a header line."""
         self._items.append((name, value))
+        self._keys.append(canonical_name(name))
 
     def set(self, name: str, value: str) -> None:
         """Replace every line of ``name`` by one line (kept at the first one's position)."""
         key = canonical_name(name)
-        out: list[tuple[str, str]] = []
-        done = False
-        for n, v in self._items:
-            if canonical_name(n) == key:
-                if not done:
-                    out.append((n, value))
-                    done = True
-            else:
-                out.append((n, v))
-        if not done:
-            out.append((pretty_name(name), value))
-        self._items = out
+        if key not in self._keys:
+            self.add(pretty_name(name), value)
+            return
+        first = self._keys.index(key)
+        self._items[first] = (self._items[first][0], value)
+        keep = [i for i, k in enumerate(self._keys) if k != key or i == first]
+        self._items = [self._items[i] for i in keep]
+        self._keys = [self._keys[i] for i in keep]
 
     def remove(self, name: str) -> None:
         key = canonical_name(name)
-        self._items = [(n, v) for n, v in self._items if canonical_name(n) != key]
+        keep = [i for i, k in enumerate(self._keys) if k != key]
+        self._items = [self._items[i] for i in keep]
+        self._keys = [self._keys[i] for i in keep]
 
     def replace_first(self, name: str, value: str) -> None:
         """Replace only the first line of ``name`` (used to stamp the top Via)."""
         key = canonical_name(name)
-        for i, (n, _) in enumerate(self._items):
-            if canonical_name(n) == key:
-                self._items[i] = (n, value)
-                return
-        self._items.append((pretty_name(name), value))
+        if key in self._keys:
+            i = self._keys.index(key)
+            self._items[i] = (self._items[i][0], value)
+        else:
+            self.add(pretty_name(name), value)
 
 
 @dataclass
