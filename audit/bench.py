@@ -6,6 +6,7 @@ import asyncio
 import concurrent.futures
 import multiprocessing
 import os
+import random
 import statistics
 import tempfile
 import time
@@ -52,8 +53,6 @@ async def _throughput(db: Path, signer: CheckpointSigner, n_events: int, calls: 
     async with AuditLog(store=store, signer=signer, checkpoint_every=1000, checkpoint_interval_s=5.0) as log:
 
         async def call(i: int) -> int:
-            import random
-
             rng = random.Random(i)
             done = 0
             while done < per_call:

@@ -63,7 +63,7 @@ class Checkpointer:
         if not self._state:
             return self._interval
         now = self._clock()
-        return max(0.0, min(self._interval - (now - s.at) for s in self._state.values()))
+        return max(0.0, min(self._interval - (now - s.at) for s in list(self._state.values())))
 
     def run(self, workspaces: Iterable[str], *, force: bool = False) -> list[Checkpoint]:
         """Checkpoint each of ``workspaces`` whose head is due; returns what was written."""
