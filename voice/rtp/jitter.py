@@ -85,7 +85,7 @@ class JitterBuffer:
         self.noise_level = noise_level
         self.stats = JitterStats()
         self._rng = np.random.default_rng(seed)
-        self._packets: dict[int, RtpPacket] = {}
+        self._packets: dict[int, RtpPacket | None] = {}  # None: a telephone-event slot
         self._next: int | None = None  # extended sequence number to play next
         self._ref: int | None = None  # extended number of a recent packet, for unwrapping
         self._started = False
@@ -120,9 +120,7 @@ class JitterBuffer:
             self.stats.duplicate += 1
             return False
         self.stats.received += 1
-        self._packets[ext] = (
-            packet if audio else RtpPacket(payload_type=-1, sequence_number=packet.sequence_number)
-        )
+        self._packets[ext] = packet if audio else None
         self._ref = ext if self._ref is None else max(self._ref, ext)
         if not self._started:
             self._next = min(self._packets)
@@ -147,16 +145,18 @@ class JitterBuffer:
             self._next = min(self._packets)
         assert self._next is not None
         while len(self._packets) > self.max_depth:  # a burst after a stall: catch up
-            if self._packets.pop(self._next, None) is not None:
+            if self._next in self._packets:
+                del self._packets[self._next]
                 self.stats.skipped += 1
             self._next += 1
-        packet = self._packets.pop(self._next, None)
         seq = self._next
-        if packet is not None and packet.payload_type < 0:
+        if seq in self._packets:
+            packet = self._packets.pop(seq)
             self._next += 1
-            return PlayoutFrame(np.zeros(self.frame_samples, dtype=np.int16), FrameKind.EVENT, seq & 0xFFFF)
-        if packet is not None:
-            self._next += 1
+            if packet is None:
+                return PlayoutFrame(
+                    np.zeros(self.frame_samples, dtype=np.int16), FrameKind.EVENT, seq & 0xFFFF
+                )
             pcm = decode(self.codec, packet.payload)
             self._last = pcm
             self._lost_run = 0
