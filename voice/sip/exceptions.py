@@ -13,6 +13,12 @@ Tree::
                                 (unknown call, answer after BYE, REFER before the dialog exists)
 
 Messages are fixed strings that never contain bytes from the peer, so they are safe to log.
+A parse message names the rule broken and, where it helps, the element (a lower-case header
+name, "Via", "SIP URI user", ...): "malformed request line", "unterminated quoted string in to",
+"white space inside <> in to", "CSeq number out of range", "more than one Content-Length",
+"Content-Length larger than the datagram", "message head is not terminated by an empty line",
+"bare CR or LF in message head", "URI with headers must be enclosed in <> in contact".
+tests/sip/test_sip_parser.py pins the exact text of each.
 """
 
 from __future__ import annotations
