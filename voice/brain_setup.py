@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Any
 
-from concierge.config import BrainBackend
-from concierge.embedded_brain import EmbeddedBrainService
+from concierge.brains import build_brain
 from concierge.session import ConciergeCall
 
 if TYPE_CHECKING:
@@ -15,18 +13,13 @@ if TYPE_CHECKING:
 
 
 def make_brain(engines: Engines, *, session: CallSession, control: Any) -> Any:
-    ws = engines.workspace
     call = ConciergeCall(
         call_id=session.call_id,
-        workspace=ws,
+        workspace=engines.workspace,
         audit=session.audit,
         control=control,
         approvals=engines.approvals,
         transport=session.kind,
     )
     session.concierge = call
-    if ws.brain.backend is BrainBackend.ANTHROPIC and os.environ.get(ws.brain.api_key_env):
-        from concierge.claude_brain import make_claude_brain
-
-        return make_claude_brain(call=call)
-    return EmbeddedBrainService(call=call)
+    return build_brain(call)

@@ -20,7 +20,6 @@ from pipecat.frames.frames import EndFrame, Frame, TTSSpeakFrame
 from pipecat.observers.base_observer import BaseObserver
 from pipecat.pipeline.pipeline import Pipeline
 from pipecat.pipeline.worker import PipelineParams, PipelineWorker
-from pipecat.processors.aggregators.llm_context import LLMContext
 from pipecat.processors.aggregators.llm_response_universal import (
     LLMContextAggregatorPair,
     LLMUserAggregatorParams,
@@ -33,6 +32,7 @@ from pipecat.turns.user_turn_strategies import UserTurnStrategies
 from pipecat.workers.runner import WorkerRunner
 
 from concierge.audit_sink import AuditSink
+from concierge.brains import new_context
 from concierge.config import Transport
 from voice.call_control import PipelineCallControl
 from voice.observers import TurnObserver
@@ -143,7 +143,7 @@ class CallSession:
             asr_version=engines.asr_model_version,
             on_tokenized=self._on_tokenized(on_tokenized),
         )
-        self.context = LLMContext()
+        self.context = new_context(ws)
         self.aggregators = LLMContextAggregatorPair(
             self.context,
             # The turn processor decides turn ends; the aggregator adopts them. Pipecat's default

@@ -8,10 +8,12 @@ in order with a deadline: stop accepting, end each call, wait, cancel.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import uvicorn
@@ -22,16 +24,23 @@ from voice.app import ServerState, create_app
 log = logging.getLogger("dialphone.server")
 
 
+class _HttpServer(uvicorn.Server):
+    """uvicorn without its own signal handling: this process shuts down calls first, then HTTP."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 async def serve(*, config: Path, host: str, sip_port: int, http_port: int, data_dir: Path) -> None:
     started = time.monotonic()
-    workspace = load_workspace(config)  # noqa: ASYNC240 - start-up, before any call
+    workspace = load_workspace(config)
     data_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240
     state = ServerState(workspace=workspace, data_dir=data_dir)
     app = create_app(state)
-    uv = uvicorn.Server(
+    uv = _HttpServer(
         uvicorn.Config(app, host=host, port=http_port, log_level="warning", lifespan="off", ws_max_size=65536)
     )
-    uv.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     http_task = asyncio.create_task(uv.serve(), name="http")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
