@@ -1,6 +1,6 @@
 """``dialphone eval concierge`` and ``dialphone bench gate``, callable as ``main(argv)``.
 
-    eval [--json F] [--fixtures DIR] [--config FILE]        routing accuracy of the embedded brain
+    eval [--json F] [--fixtures DIR] [--config FILE] [--transcripts F]   routing accuracy, embedded brain
     bench-gate [--json F] [--iterations N] [--config FILE]  tool call to logged decision, p95 target 20 ms
 """
 
@@ -18,7 +18,7 @@ from rich.table import Table
 
 from concierge.benchmark import bench_gate
 from concierge.config import ConfigError, load_workspace
-from concierge.evaluate import evaluate_routing, load_scenarios
+from concierge.evaluate import evaluate_routing, load_scenarios, with_transcripts
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = REPO / "examples" / "workspace.yaml"
@@ -38,6 +38,9 @@ def _eval(args: argparse.Namespace, out: Console) -> int:
     if not scenarios:
         out.print(f"[red]no fixture scenarios under {args.fixtures}[/red]")
         return 2
+    if args.transcripts:
+        transcripts = json.loads(Path(args.transcripts).read_text(encoding="utf-8"))
+        scenarios = with_transcripts(scenarios, transcripts)
     report = evaluate_routing(workspace, scenarios)
     table = Table(title=f"Embedded concierge routing ({len(report.results)} turns)")
     for col in ("scenario", "turn", "expected", "routed", "ms", "ok"):
@@ -77,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     ev.add_argument("--json", help="write {\"routing_accuracy\", ...} here")
     ev.add_argument("--fixtures", default=str(DEFAULT_FIXTURES))
     ev.add_argument("--config", default=str(DEFAULT_CONFIG))
+    ev.add_argument("--transcripts", help="JSON {scenario: [turn text, ...]} of recognized (tokenized) text")
     bg = sub.add_parser("bench-gate", help="tool call to logged decision latency")
     bg.add_argument("--json", help="write {\"p95_ms\", ...} here")
     bg.add_argument("--iterations", type=int, default=600)

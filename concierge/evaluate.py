@@ -99,6 +99,18 @@ def load_scenarios(fixtures: Path) -> list[Scenario]:
     return out
 
 
+def with_transcripts(scenarios: Iterable[Scenario], transcripts: dict[str, list[str]]) -> list[Scenario]:
+    """Replace each scenario's scripted turn texts by recognized ones (e.g. ASR output from a replay),
+    keeping the expectations; scenarios without a matching transcript keep their script."""
+    out = []
+    for sc in scenarios:
+        texts = transcripts.get(sc.name)
+        if texts is not None and len(texts) == len(sc.turns):
+            sc = Scenario(sc.name, tuple(Turn(str(t), turn.expected) for t, turn in zip(texts, sc.turns, strict=True)))
+        out.append(sc)
+    return out
+
+
 def label(calls: list[tuple[str, object]]) -> str:
     if not calls:
         return "unclear"

@@ -42,3 +42,17 @@ def test_bad_config_is_reported(tmp_path: Path) -> None:
     bad = tmp_path / "ws.yaml"
     bad.write_text("id: BAD ID\nname: x\ndepartments: []\n")
     assert main(["eval", "--config", str(bad)]) == 2
+
+
+def test_eval_on_recognized_transcripts(tmp_path: Path) -> None:
+    src = tmp_path / "fx"
+    src.mkdir()
+    (src / "a.yaml").write_text(
+        "scenario: a\nturns:\n- text: my card was stolen\n  events: [{event: transfer.proposed, department: fraud}]\n"
+    )
+    # an ASR that turned the request into a billing one must lower the score
+    (tmp_path / "t.json").write_text(json.dumps({"a": ["i want to pay my invoice"]}))
+    out = tmp_path / "e.json"
+    assert main(["eval", "--fixtures", str(src), "--transcripts", str(tmp_path / "t.json"), "--json", str(out)]) == 0
+    data = json.loads(out.read_text())
+    assert data["routing_accuracy"] == 0.0 and data["misses"][0]["got"] == "billing"
