@@ -165,6 +165,9 @@ def test_reliable_transport_has_no_retransmissions(peer) -> None:
     core = SipCore(SipConfig(host="192.0.2.10", transport="TCP"))
     core.receive_datagram(peer.invite(), peer.addr, 0.0, reliable=True)
     (ev,) = core.events()
+    core.ring(ev.call, 0.0)
+    ringing = SipMessage.parse(core.datagrams_to_send()[-1].data)
+    assert str(ringing.contacts[0].uri) == "sip:concierge@192.0.2.10:5060;transport=tcp"
     core.reject(ev.call, 486, 0.0)
     core.datagrams_to_send()
     core.tick(5.0)

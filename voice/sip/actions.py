@@ -88,7 +88,10 @@ class CallActions:
         return SipUri(host=self.config.host, user=self.config.user, port=self.config.port)
 
     def _contact(self) -> NameAddr:
-        return NameAddr(uri=self._local_uri())
+        uri = self._local_uri()
+        if self.config.transport.upper() != "UDP":
+            uri.params.append(("transport", self.config.transport.lower()))
+        return NameAddr(uri=uri)
 
     def _respond_call(
         self,
