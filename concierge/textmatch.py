@@ -82,11 +82,16 @@ def stem(word: str) -> str:
 
 def words(text: str) -> list[str]:
     """Lower-case words after phrase joining; redaction tokens become their entity type."""
+    return list(_words(text))
+
+
+@lru_cache(maxsize=1024)
+def _words(text: str) -> tuple[str, ...]:
     t = _ENTITY.sub(lambda m: " " + m.group(1).lower() + " ", text).lower()
     t = t.replace("’", "'")
     for pattern, repl in _PHRASES:
         t = pattern.sub(repl, t)
-    return [w.replace("'", "") if w.endswith("n't") else w for w in _WORD.findall(t)]
+    return tuple(w.replace("'", "") if w.endswith("n't") else w for w in _WORD.findall(t))
 
 
 def phrase_concepts(text: str) -> set[str]:
@@ -97,7 +102,12 @@ def phrase_concepts(text: str) -> set[str]:
 
 def content_stems(text: str) -> list[str]:
     """Stems of the content words of ``text``, in order, stopwords and fillers removed."""
-    return [stem(w) for w in words(text) if w not in STOPWORDS and len(w) > 1]
+    return list(_content_stems(text))
+
+
+@lru_cache(maxsize=1024)
+def _content_stems(text: str) -> tuple[str, ...]:
+    return tuple(stem(w) for w in _words(text) if w not in STOPWORDS and len(w) > 1)
 
 
 @lru_cache(maxsize=16384)
