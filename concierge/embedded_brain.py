@@ -162,7 +162,7 @@ class EmbeddedBrainService(LLMService):
             self._clarify_context, self._clarify_count = None, 0
         if intent.kind is IntentKind.DEPARTMENT and intent.department:
             name = display_name(intent.department)
-            return f"Sure, I'll connect you with {name}.", [
+            return f"Sure, let me get you to {name}.", [
                 (PROPOSE_TRANSFER, {"department": intent.department, "reason": f"caller intent matches {name}"})
             ]
         if intent.kind is IntentKind.HUMAN:
