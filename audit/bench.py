@@ -10,7 +10,7 @@ import random
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -169,29 +169,44 @@ def tamper_trials(
     asyncio.run(_build_log(db, signer, n_events))
     stats = {k.value: KindStats() for k in TamperKind}
     chunk = 25
+    work = [
+        (kind.value, [k_i * 1_000_000 + s for s in range(start, min(trials, start + chunk))])
+        for k_i, kind in enumerate(TamperKind)
+        for start in range(0, trials, chunk)
+    ]
+    for kind_name, outcomes in _run_chunks(db, signer, work, jobs):
+        st = stats[kind_name]
+        for detected, located, fault, variant in outcomes:
+            st.trials += 1
+            st.detected += detected
+            if located is not None:
+                st.predicted += 1
+                st.located += located
+            st.faults[fault] = st.faults.get(fault, 0) + 1
+            if not detected:
+                st.missed_variants.append(variant)
+        if progress is not None:
+            progress(len(outcomes))
+    return stats
+
+
+_Outcome = list[tuple[bool, bool | None, str, str]]
+
+
+def _run_chunks(db: Path, signer: CheckpointSigner, work: list[tuple[str, list[int]]], jobs: int) -> Iterator[tuple[str, _Outcome]]:
+    """Run trial chunks in ``jobs`` processes (in this process when jobs == 1)."""
+    if jobs <= 1:
+        _init_worker(str(db), signer.public_key_pem())
+        for kind, seeds in work:
+            yield kind, _trials(kind, seeds)
+        return
     ctx = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(
         max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(str(db), signer.public_key_pem())
     ) as pool:
-        futures = {}
-        for k_i, kind in enumerate(TamperKind):
-            for start in range(0, trials, chunk):
-                seeds = [k_i * 1_000_000 + s for s in range(start, min(trials, start + chunk))]
-                futures[pool.submit(_trials, kind.value, seeds)] = kind.value
+        futures = {pool.submit(_trials, kind, seeds): kind for kind, seeds in work}
         for fut in concurrent.futures.as_completed(futures):
-            st = stats[futures[fut]]
-            for detected, located, fault, variant in fut.result():
-                st.trials += 1
-                st.detected += detected
-                if located is not None:
-                    st.predicted += 1
-                    st.located += located
-                st.faults[fault] = st.faults.get(fault, 0) + 1
-                if not detected:
-                    st.missed_variants.append(variant)
-            if progress is not None:
-                progress(chunk)
-    return stats
+            yield futures[fut], fut.result()
 
 
 def run_bench(
@@ -208,8 +223,9 @@ def run_bench(
         root = Path(tmp)
         tp = asyncio.run(_throughput(root / "throughput.db", signer, n_events, calls=200))
         offered_rate, commit_lat = asyncio.run(_open_loop(root / "open-loop.db", signer, 5000, max(1.0, n_events / 5000)))
-        idle = asyncio.run(_gating(root / "gating-idle.db", signer, 200, background_calls=0))
-        loaded = asyncio.run(_gating(root / "gating-load.db", signer, 200, background_calls=40))
+        samples = min(300, max(20, n_events // 40))
+        idle = asyncio.run(_gating(root / "gating-idle.db", signer, samples, background_calls=0))
+        loaded = asyncio.run(_gating(root / "gating-load.db", signer, samples, background_calls=40))
         tamper = (
             tamper_trials(db=root / "tamper.db", signer=signer, n_events=n_events, trials=trials, jobs=jobs or os.cpu_count() or 1, progress=progress)
             if trials
@@ -220,6 +236,7 @@ def run_bench(
         "gating_write_p95_ms": round(_pct(loaded, 0.95), 3),
         "gating_write_p50_ms": round(statistics.median(loaded), 3),
         "gating_write_p95_idle_ms": round(_pct(idle, 0.95), 3),
+        "gating_samples": samples,
         "gating_background_events_per_s": 40 * 25,
         "at_5000_per_s_achieved_events_per_s": round(offered_rate, 1),
         "at_5000_per_s_commit_p99_ms": round(_pct(commit_lat, 0.99), 3),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from audit.canonical import (
@@ -61,6 +61,7 @@ _json = st.recursive(
 )
 
 
+@settings(max_examples=40, deadline=None)
 @given(
     payload=st.dictionaries(st.text(), _json, max_size=5),
     actor=st.text(min_size=1),

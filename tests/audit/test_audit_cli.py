@@ -83,7 +83,7 @@ def test_errors_exit_2(tmp_path: Path) -> None:
 
 def test_bench_small(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
-    rc = main(["bench", "--json", str(out), "--events", "600", "--trials", "2", "--jobs", "1", "--dir", str(tmp_path)])
+    rc = main(["bench", "--json", str(out), "--events", "400", "--trials", "2", "--jobs", "1", "--dir", str(tmp_path)])
     figures = json.loads(out.read_text())
     assert {"events_per_s", "gating_write_p95_ms"} <= set(figures)
     assert all(k["detected"] == k["trials"] == 2 for k in figures["tamper"].values())
