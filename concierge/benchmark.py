@@ -17,7 +17,7 @@ from typing import Any, cast
 from pipecat.processors.aggregators.llm_context import LLMContext
 from pipecat.services.llm_service import FunctionCallParams
 
-from concierge.audit_sink import EventType, JsonlAuditSink
+from concierge.audit_sink import AuditSink, EventType, JsonlAuditSink
 from concierge.call_control import RecordingCallControl
 from concierge.config import Workspace
 from concierge.session import ConciergeCall
@@ -29,7 +29,7 @@ DEPARTMENTS = ("billing", "technical_support", "sales", "clinical", "fraud", "un
 class _StampingSink:
     """Wraps a sink and notes when the ``transfer.decided`` row was written."""
 
-    def __init__(self, inner: JsonlAuditSink) -> None:
+    def __init__(self, inner: AuditSink) -> None:
         self.inner = inner
         self.decided_at: float | None = None
 
@@ -41,7 +41,7 @@ class _StampingSink:
             self.decided_at = time.perf_counter()
 
 
-async def _one(workspace: Workspace, sink: JsonlAuditSink, department: str, i: int) -> float:
+async def _one(workspace: Workspace, sink: AuditSink, department: str, i: int) -> float:
     stamp = _StampingSink(sink)
     call = ConciergeCall(call_id=f"bench-{i}", workspace=workspace, audit=stamp, control=RecordingCallControl())
     tools = ConciergeTools(call)
@@ -71,17 +71,26 @@ async def bench_gate(
     iterations: int = 600,
     directory: Path | None = None,
     progress: Callable[[int], None] | None = None,
+    sink: AuditSink | None = None,
 ) -> dict[str, float | int]:
-    with tempfile.TemporaryDirectory(dir=directory) as tmp:
-        sink = JsonlAuditSink(Path(tmp) / "audit.jsonl")
-        samples: list[float] = []
-        try:
-            for i in range(iterations):
-                samples.append(await _one(workspace, sink, DEPARTMENTS[i % len(DEPARTMENTS)], i))
-                if progress is not None:
-                    progress(1)
-        finally:
-            sink.close()
+    """Pass ``sink`` to measure against the real audit log; by default a temporary fsyncing JSONL file."""
+    samples: list[float] = []
+
+    async def run(target: AuditSink) -> None:
+        for i in range(iterations):
+            samples.append(await _one(workspace, target, DEPARTMENTS[i % len(DEPARTMENTS)], i))
+            if progress is not None:
+                progress(1)
+
+    if sink is not None:
+        await run(sink)
+    else:
+        with tempfile.TemporaryDirectory(dir=directory) as tmp:
+            jsonl = JsonlAuditSink(Path(tmp) / "audit.jsonl")
+            try:
+                await run(jsonl)
+            finally:
+                jsonl.close()
     samples.sort()
 
     def p(q: float) -> float:
