@@ -162,7 +162,7 @@ def _forge(rows: list[AuditRecord], cps: list[Checkpoint], head: tuple[int, str]
         raw[rng.randrange(len(raw))] ^= 1 << rng.randrange(8)
         forged = dataclasses.replace(cp, signature=base64.b64encode(bytes(raw)).decode())
     elif how == "moved-head":
-        other = rows[rng.randrange(len(rows))]
+        other = rng.choice([r for r in rows if r.seq != cp.seq])  # a real move, not the same statement
         forged = dataclasses.replace(cp, seq=other.seq, head_hash=other.row_hash)
     else:
         signer = CheckpointSigner(private_key=Ed25519PrivateKey.generate().private_bytes_raw())
