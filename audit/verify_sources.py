@@ -76,8 +76,12 @@ class _Parsed:
 
 
 def _lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    with path.open("r", encoding="utf-8") as fh:
-        for n, text in enumerate(fh, start=1):
+    with path.open("rb") as fh:
+        for n, raw in enumerate(fh, start=1):
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise ExportFormatError(f"line {n} is not UTF-8") from None
             if not text.strip():
                 continue
             try:
