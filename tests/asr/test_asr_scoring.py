@@ -14,25 +14,31 @@ from voice.asr.metrics import edit_distance, wilson_interval
 from voice.asr.textnorm import normalize_words, spoken_digits
 
 
-@pytest.mark.parametrize(("text", "digits"), [
-    (" 4, 3, 0, 1.", "4301"),
-    ("four three oh one", "4301"),
-    ("Zero, eight. Nine nine", "0899"),
-    ("5-1-0-9", "5109"),
-    ("for two won ate", "4218"),
-    ("second one four two", "142"),
-    ("", ""),
-])
+@pytest.mark.parametrize(
+    ("text", "digits"),
+    [
+        (" 4, 3, 0, 1.", "4301"),
+        ("four three oh one", "4301"),
+        ("Zero, eight. Nine nine", "0899"),
+        ("5-1-0-9", "5109"),
+        ("for two won ate", "4218"),
+        ("second one four two", "142"),
+        ("", ""),
+    ],
+)
 def test_spoken_digits(text: str, digits: str) -> None:
     assert spoken_digits(text) == digits
 
 
-@pytest.mark.parametrize(("text", "norm"), [
-    ("At that high level, the air is pure.", "at that high level the air is pure"),
-    ("Drop the two when you add the figures.", "drop the 2 when you add the figures"),
-    ("twenty-five dogs", "25 dogs"),
-    ("Don't stop!", "dont stop"),
-])
+@pytest.mark.parametrize(
+    ("text", "norm"),
+    [
+        ("At that high level, the air is pure.", "at that high level the air is pure"),
+        ("Drop the two when you add the figures.", "drop the 2 when you add the figures"),
+        ("twenty-five dogs", "25 dogs"),
+        ("Don't stop!", "dont stop"),
+    ],
+)
 def test_normalize_words(text: str, norm: str) -> None:
     assert " ".join(normalize_words(text)) == norm
 

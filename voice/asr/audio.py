@@ -30,7 +30,9 @@ def frame_dbfs(x: FloatArray, frame: int = 320) -> npt.NDArray[np.float64]:
     """Level of each ``frame``-sample frame (20 ms at 16 kHz) in dBFS (a full-scale sine is -3)."""
     n = len(x) // frame
     if n == 0:
-        return np.full(1, -120.0 if len(x) == 0 else 10 * np.log10(np.mean(x.astype(np.float64) ** 2) + 1e-12))
+        return np.full(
+            1, -120.0 if len(x) == 0 else 10 * np.log10(np.mean(x.astype(np.float64) ** 2) + 1e-12)
+        )
     frames = x[: n * frame].astype(np.float64).reshape(n, frame)
     return np.asarray(10 * np.log10(np.mean(frames**2, axis=1) + 1e-12), dtype=np.float64)
 

@@ -65,7 +65,9 @@ class AsrEngine:
     def transcribe(self, pcm16k: Pcm, *, hint: str | None = None) -> AsrResult:
         """Transcript of one utterance (mono 16 kHz); a cached result of the same audio is reused."""
         x, n = self._prepare(pcm16k)
-        result, reused = self._cache.get_or_compute(audio_key(x, hint), lambda: self._run([(x, n)], [hint])[0])
+        result, reused = self._cache.get_or_compute(
+            audio_key(x, hint), lambda: self._run([(x, n)], [hint])[0]
+        )
         return dataclasses.replace(result, reused=True, latency_ms=0.0) if reused else result
 
     def start(self, pcm16k: Pcm, *, hint: str | None = None) -> Speculation:
@@ -99,8 +101,15 @@ class AsrEngine:
 
     def _silent(self, n: int, latency_ms: float = 0.0, nsp: float = 1.0, lp: float = 0.0) -> AsrResult:
         return AsrResult(
-            text="", words=(), no_speech_prob=nsp, avg_logprob=lp, duration_ms=n * 1000 // SAMPLE_RATE,
-            model=self.model.name, version=self.model.version, latency_ms=latency_ms, silent=True,
+            text="",
+            words=(),
+            no_speech_prob=nsp,
+            avg_logprob=lp,
+            duration_ms=n * 1000 // SAMPLE_RATE,
+            model=self.model.name,
+            version=self.model.version,
+            latency_ms=latency_ms,
+            silent=True,
         )
 
     def _run(self, items: list[tuple[FloatArray, int]], hints: list[str | None]) -> list[AsrResult]:
@@ -132,7 +141,9 @@ class AsrEngine:
         frames = max(window.frames_for(len(p)) for p in audio)
         features = self._decoder.features(audio, frames, window.lead_samples())
         budgets = [
-            token_budget(len(p) / SAMPLE_RATE, per_second=self.config.tokens_per_second, base=self.config.token_base)
+            token_budget(
+                len(p) / SAMPLE_RATE, per_second=self.config.tokens_per_second, base=self.config.token_base
+            )
             for p in audio
         ]
         decoded = []
@@ -159,8 +170,10 @@ class AsrEngine:
         lp = float(np.mean([d.avg_logprob for d, _, _ in parts]))
         for d, w, _ in parts:
             silent = is_no_speech(
-                d.no_speech_prob, d.avg_logprob,
-                threshold=self.config.no_speech_threshold, logprob_threshold=self.config.logprob_threshold,
+                d.no_speech_prob,
+                d.avg_logprob,
+                threshold=self.config.no_speech_threshold,
+                logprob_threshold=self.config.logprob_threshold,
             )
             if silent or not d.ids:
                 continue
@@ -170,7 +183,13 @@ class AsrEngine:
         if not texts:
             return self._silent(n, latency, nsp, lp)
         return AsrResult(
-            text=" ".join(t for t in texts if t), words=tuple(words), no_speech_prob=nsp, avg_logprob=lp,
-            duration_ms=n * 1000 // SAMPLE_RATE, model=self.model.name, version=self.model.version,
-            latency_ms=latency, repetition_cut=cut,
+            text=" ".join(t for t in texts if t),
+            words=tuple(words),
+            no_speech_prob=nsp,
+            avg_logprob=lp,
+            duration_ms=n * 1000 // SAMPLE_RATE,
+            model=self.model.name,
+            version=self.model.version,
+            latency_ms=latency,
+            repetition_cut=cut,
         )

@@ -68,16 +68,24 @@ def eval_speech(engine: AsrEngine, items: list[tuple[str, str, FloatArray]]) -> 
         result = engine.transcribe(audio)
         latencies.append(result.latency_ms)
         ref_words = normalize_words(ref)
-        per_file[name] = {"errors": edit_distance(ref_words, normalize_words(result.text)),
-                          "ref_words": len(ref_words)}
+        per_file[name] = {
+            "errors": edit_distance(ref_words, normalize_words(result.text)),
+            "ref_words": len(ref_words),
+        }
     errors = sum(v["errors"] for v in per_file.values())
     words = sum(v["ref_words"] for v in per_file.values())
     kept = {k: v for k, v in per_file.items() if k not in REFERENCE_MISMATCH}
     k_err = sum(v["errors"] for v in kept.values())
     k_words = sum(v["ref_words"] for v in kept.values())
-    return {"wer": round(errors / max(words, 1), 4), "errors": errors, "ref_words": words,
-            "wer_consistent_refs": round(k_err / max(k_words, 1), 4), "per_file": per_file,
-            "latency_p50_ms": _p50(latencies), "reference_notes": REFERENCE_MISMATCH}
+    return {
+        "wer": round(errors / max(words, 1), 4),
+        "errors": errors,
+        "ref_words": words,
+        "wer_consistent_refs": round(k_err / max(k_words, 1), 4),
+        "per_file": per_file,
+        "latency_p50_ms": _p50(latencies),
+        "reference_notes": REFERENCE_MISMATCH,
+    }
 
 
 def eval_digits(engine: AsrEngine, seqs: Sequence[DigitSequence], hint: str | None) -> dict[str, Any]:
@@ -97,13 +105,18 @@ def eval_digits(engine: AsrEngine, seqs: Sequence[DigitSequence], hint: str | No
         per_speaker.setdefault(seq.speaker, Tally()).add(ok)
         per_accent.setdefault(seq.accent, Tally()).add(ok)
     total_digits = sum(len(s.digits) for s in seqs)
-    return {**overall.as_dict(), "digit_error_rate": round(digit_errors / max(total_digits, 1), 4),
-            "per_speaker": {k: v.as_dict() for k, v in sorted(per_speaker.items())},
-            "per_accent": {k: v.as_dict() for k, v in sorted(per_accent.items())},
-            "latency_p50_ms": _p50(latencies)}
+    return {
+        **overall.as_dict(),
+        "digit_error_rate": round(digit_errors / max(total_digits, 1), 4),
+        "per_speaker": {k: v.as_dict() for k, v in sorted(per_speaker.items())},
+        "per_accent": {k: v.as_dict() for k, v in sorted(per_accent.items())},
+        "latency_p50_ms": _p50(latencies),
+    }
 
 
-def evaluate(engine: AsrEngine, shared: Path, *, sequences: int = 200, seed: int = DEFAULT_SEED) -> dict[str, Any]:
+def evaluate(
+    engine: AsrEngine, shared: Path, *, sequences: int = 200, seed: int = DEFAULT_SEED
+) -> dict[str, Any]:
     speech = eval_speech(engine, load_speech(shared / "audio" / "speech"))
     seqs = build_sequences(shared / "audio" / "fsdd", count=sequences, seed=seed)
     plain = eval_digits(engine, seqs, None)
@@ -116,9 +129,16 @@ def evaluate(engine: AsrEngine, shared: Path, *, sequences: int = 200, seed: int
         "digit_accuracy_fsdd_digits_hint": hinted["accuracy"],
         "speech": speech,
         "fsdd": {"sequences": len(seqs), "seed": seed, "no_hint": plain, "digits_hint": hinted},
-        "engine": {"model": engine.model.name, "version": engine.model.version, "source": engine.model.source,
-                   "device": engine.device, "compute_type": engine.compute_type, "beam_size": cfg.beam_size,
-                   "min_window_s": cfg.window.min_window_s, "silence_fill": cfg.silence_fill},
+        "engine": {
+            "model": engine.model.name,
+            "version": engine.model.version,
+            "source": engine.model.source,
+            "device": engine.device,
+            "compute_type": engine.compute_type,
+            "beam_size": cfg.beam_size,
+            "min_window_s": cfg.window.min_window_s,
+            "silence_fill": cfg.silence_fill,
+        },
     }
 
 
@@ -127,14 +147,25 @@ def render(report: dict[str, Any], console: Console) -> None:
     for col in ("metric", "value", "detail"):
         head.add_column(col)
     sp = report["speech"]
-    head.add_row("WER speech (as given)", f"{report['wer_speech']:.1%}", f"{sp['errors']}/{sp['ref_words']} words")
-    head.add_row("WER speech (consistent refs)", f"{report['wer_speech_consistent_refs']:.1%}",
-                 "without " + ", ".join(sp["reference_notes"]))
-    for key, label in (("no_hint", "digit accuracy, no hint"), ("digits_hint", "digit accuracy, hint=digits")):
+    head.add_row(
+        "WER speech (as given)", f"{report['wer_speech']:.1%}", f"{sp['errors']}/{sp['ref_words']} words"
+    )
+    head.add_row(
+        "WER speech (consistent refs)",
+        f"{report['wer_speech_consistent_refs']:.1%}",
+        "without " + ", ".join(sp["reference_notes"]),
+    )
+    for key, label in (
+        ("no_hint", "digit accuracy, no hint"),
+        ("digits_hint", "digit accuracy, hint=digits"),
+    ):
         d = report["fsdd"][key]
-        head.add_row(label, f"{d['accuracy']:.1%}",
-                     f"{d['correct']}/{d['n']}, 95% CI {d['ci95'][0]:.1%}-{d['ci95'][1]:.1%}, "
-                     f"digit errors {d['digit_error_rate']:.1%}, p50 {d['latency_p50_ms']:.0f} ms")
+        head.add_row(
+            label,
+            f"{d['accuracy']:.1%}",
+            f"{d['correct']}/{d['n']}, 95% CI {d['ci95'][0]:.1%}-{d['ci95'][1]:.1%}, "
+            f"digit errors {d['digit_error_rate']:.1%}, p50 {d['latency_p50_ms']:.0f} ms",
+        )
     head.add_row("speech latency p50", f"{sp['latency_p50_ms']:.0f} ms", "per utterance, this machine")
     console.print(head)
     groups = Table(title="FSDD 4-digit accuracy by group")
@@ -143,9 +174,14 @@ def render(report: dict[str, Any], console: Console) -> None:
     for kind in ("per_accent", "per_speaker"):
         for name, plain in report["fsdd"]["no_hint"][kind].items():
             hinted = report["fsdd"]["digits_hint"][kind][name]
-            groups.add_row(f"{kind[4:]}: {name}", str(plain["n"]), f"{plain['accuracy']:.1%}",
-                           f"{plain['ci95'][0]:.0%}-{plain['ci95'][1]:.0%}", f"{hinted['accuracy']:.1%}",
-                           f"{hinted['ci95'][0]:.0%}-{hinted['ci95'][1]:.0%}")
+            groups.add_row(
+                f"{kind[4:]}: {name}",
+                str(plain["n"]),
+                f"{plain['accuracy']:.1%}",
+                f"{plain['ci95'][0]:.0%}-{plain['ci95'][1]:.0%}",
+                f"{hinted['accuracy']:.1%}",
+                f"{hinted['ci95'][0]:.0%}-{hinted['ci95'][1]:.0%}",
+            )
     console.print(groups)
 
 
@@ -155,7 +191,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args_in = args_in[2:]
     parser = argparse.ArgumentParser(prog="dialphone eval asr", description=__doc__.splitlines()[0])
     parser.add_argument("--json", type=Path, help="write the report as JSON to this file")
-    parser.add_argument("--shared", type=Path, help="shared data folder (default: $DIALPHONE_SHARED or ../shared)")
+    parser.add_argument(
+        "--shared", type=Path, help="shared data folder (default: $DIALPHONE_SHARED or ../shared)"
+    )
     parser.add_argument("--sequences", type=int, default=200, help="FSDD 4-digit sequences (default 200)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--beam", type=int, default=None, help="beam size (default: the engine's)")

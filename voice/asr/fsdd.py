@@ -36,7 +36,9 @@ def speakers(fsdd: Path) -> dict[str, dict[str, str]]:
     return data
 
 
-def build_sequences(fsdd: Path, *, count: int = 200, seed: int = DEFAULT_SEED, length: int = 4) -> list[DigitSequence]:
+def build_sequences(
+    fsdd: Path, *, count: int = 200, seed: int = DEFAULT_SEED, length: int = 4
+) -> list[DigitSequence]:
     """``count`` sequences of ``length`` digits, balanced over the speakers of ``speakers.json``."""
     rng = random.Random(seed)
     meta = speakers(fsdd)
@@ -57,5 +59,7 @@ def build_sequences(fsdd: Path, *, count: int = 200, seed: int = DEFAULT_SEED, l
                 parts.append(np.zeros(int(rate * rng.uniform(*GAP_MS) / 1000), np.float32))
             parts.append(audio)
         pcm = soxr.resample(np.concatenate(parts), rate, SAMPLE_RATE).astype(np.float32)
-        out.append(DigitSequence(speaker, meta[speaker].get("accent", "unknown"), "".join(map(str, digits)), pcm))
+        out.append(
+            DigitSequence(speaker, meta[speaker].get("accent", "unknown"), "".join(map(str, digits)), pcm)
+        )
     return out

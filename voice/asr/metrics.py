@@ -43,5 +43,9 @@ class Tally:
     def as_dict(self) -> dict[str, object]:
         lo, hi = wilson_interval(self.correct, self.total)
         acc = self.correct / self.total if self.total else 0.0
-        return {"n": self.total, "correct": self.correct, "accuracy": round(acc, 4),
-                "ci95": [round(lo, 4), round(hi, 4)]}
+        return {
+            "n": self.total,
+            "correct": self.correct,
+            "accuracy": round(acc, 4),
+            "ci95": [round(lo, 4), round(hi, 4)],
+        }

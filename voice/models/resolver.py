@@ -146,9 +146,7 @@ def resolve_whisper_folder(
     manifest = manifest or folder / MANIFEST_NAME
     missing = [n for n in _WHISPER_REQUIRED if not (folder / n).is_file()]
     if missing:
-        raise ModelFileMissing(
-            f"{folder} is not a CTranslate2 Whisper folder: missing {', '.join(missing)}"
-        )
+        raise ModelFileMissing(f"{folder} is not a CTranslate2 Whisper folder: missing {', '.join(missing)}")
     loaded = [n for n in (*_WHISPER_REQUIRED, *_WHISPER_OPTIONAL) if (folder / n).is_file()]
     if not manifest.is_file():
         if not record_digests:
@@ -159,8 +157,9 @@ def resolve_whisper_folder(
             )
         digests = {name: sha256_file(folder / name) for name in loaded}
         write_manifest(manifest, digests)
-        log.warning("recorded digests of %d files of %s in %s (trust on first use)",
-                    len(digests), folder, manifest)
+        log.warning(
+            "recorded digests of %d files of %s in %s (trust on first use)", len(digests), folder, manifest
+        )
     else:
         digests = read_manifest(manifest)
         unlisted = [n for n in loaded if n not in digests]
