@@ -1,0 +1,103 @@
+"""/media/twilio on a real uvicorn server: a good call end to end, authentication, barge-in marks."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from pathlib import Path
+
+import pytest
+from media_server import SECRET, MediaServer
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from voice.remote_ws import replay_ws, start_message
+from voice.scenarios import load_scenario
+from voice.transports.stream_token import sign_stream_token
+
+pytestmark = pytest.mark.slow
+
+
+async def test_calls_over_media_streams_transcribe_tokenized_and_transfer(
+    media_server: MediaServer, fixtures_dir: Path
+) -> None:
+    billing, card = await asyncio.gather(
+        replay_ws(media_server.ws, load_scenario(fixtures_dir / "billing_8k.yaml"), secret=SECRET),
+        replay_ws(media_server.ws, load_scenario(fixtures_dir / "card_number_8k.yaml"), secret=SECRET),
+    )
+    for result in (billing, card):
+        assert result.rows, "the server reported no turn"
+        assert result.rows[0].caller.strip(), "no tokenized transcript came back"
+        assert result.rows[0].latency_ms is not None and result.rows[0].latency_ms < 5000
+        assert "asr.transcribed" in result.events
+        assert result.heard_pcm, "the caller heard nothing (greeting and reply)"
+    assert billing.transfers == [("billing", "queue:billing")]
+    text = " ".join(r.caller for r in card.rows)
+    assert "[CREDIT_CARD" in text, "card number not tokenized in the report"
+    assert "5105105105105100" not in "".join(ch for ch in text if ch.isdigit())
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        None,
+        "",
+        "v1.9999999999.deadbeef",
+        sign_stream_token(secret="another-secret", call_sid="CA-auth"),
+        sign_stream_token(secret=SECRET, call_sid="CA-some-other-call"),
+        sign_stream_token(secret=SECRET, call_sid="CA-auth", ttl_s=-10),
+        "x" * 300,
+    ],
+    ids=["missing", "empty", "bad-mac", "wrong-secret", "other-call", "expired", "oversized"],
+)
+async def test_unauthenticated_stream_is_closed_with_policy_code(media_server: MediaServer, token: str | None) -> None:
+    custom = {} if token is None else {"token": token}
+    async with connect(media_server.ws) as ws:
+        await ws.send(json.dumps({"event": "connected", "protocol": "Call", "version": "1.0.0"}))
+        await ws.send(start_message(stream_sid="MZ-auth", call_sid="CA-auth", custom=custom))
+        with pytest.raises(ConnectionClosed):
+            while True:
+                await ws.recv()
+        assert ws.close_code == 1008
+    assert media_server.active_calls() == 0
+
+
+async def test_no_start_within_the_message_limit_is_closed(media_server: MediaServer) -> None:
+    async with connect(media_server.ws) as ws:
+        for _ in range(60):
+            await ws.send(json.dumps({"event": "connected"}))
+        with pytest.raises(ConnectionClosed):
+            while True:
+                await ws.recv()
+        assert ws.close_code == 1008
+
+
+async def test_marks_follow_each_reply_and_dtmf_is_accepted(media_server: MediaServer) -> None:
+    call_sid = "CA-marks"
+    token = sign_stream_token(secret=SECRET, call_sid=call_sid)
+    async with connect(media_server.ws) as ws:
+        await ws.send(start_message(stream_sid="MZ-marks", call_sid=call_sid, custom={"token": token, "report": "turns"}))
+        marks: list[str] = []
+        media = 0
+        deadline = time.monotonic() + 15
+        while not marks and time.monotonic() < deadline:
+            msg = json.loads(await ws.recv())
+            if msg["event"] == "media":
+                media += 1
+                assert msg["streamSid"] == "MZ-marks"
+            elif msg["event"] == "mark":
+                marks.append(msg["mark"]["name"])
+        assert media > 10, "the greeting did not arrive as media messages"
+        assert marks == ["reply-1"]
+        await ws.send(json.dumps({"event": "mark", "streamSid": "MZ-marks", "mark": {"name": "reply-1"}}))
+        await ws.send(json.dumps({"event": "dtmf", "streamSid": "MZ-marks", "dtmf": {"track": "inbound_track", "digit": "5"}}))
+        await ws.send(json.dumps({"event": "stop", "streamSid": "MZ-marks"}))
+        report = None
+        while report is None:
+            msg = json.loads(await ws.recv())
+            if msg["event"] == "dialphone.report":
+                report = msg
+        assert report["stream"]["marks_echoed"] == 1
+        assert report["stream"]["dtmf"] == 1
+        assert report["stream"]["skipped"] == 0

@@ -1,0 +1,118 @@
+"""Replay scenarios against a running server, as a remote caller: ``--via ws`` or ``--via webrtc``.
+
+    replay_remote(via, server, scenario) -> CallResult
+
+Dispatch is by name through :data:`REMOTE_VIAS` (``"module:function"``, imported on use), so another
+transport's client (``sip``) is one more entry in its own module. Each client drives the same
+:class:`~voice.caller.CallerLine` (20 ms frames at real-time pace, latency measured at the caller)
+and asks the server for the call's tokenized per-turn report, so the table is the same as in-process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from voice.audio import from_int16_bytes, resample, to_int16_bytes
+from voice.caller import CallerLine, TurnResult
+from voice.replay import CallResult, TurnRow, latency_summary
+from voice.scenarios import ReplayTurn, Scenario
+
+RemoteReplay = Callable[[str, Scenario], Awaitable[CallResult]]
+
+REMOTE_VIAS: dict[str, str] = {
+    "ws": "voice.remote_ws:replay_ws",
+    "webrtc": "voice.remote_webrtc:replay_webrtc",
+    "sip": "voice.remote_sip:replay_sip",  # not built here: a SIP caller client lives in its own module
+}
+
+
+async def replay_remote(via: str, server: str, scenario: Scenario) -> CallResult:
+    """Run one scenario as one call to ``server`` over ``via``."""
+    target = REMOTE_VIAS.get(via)
+    if target is None:
+        raise ValueError(f"unknown transport {via!r}; one of {', '.join(sorted(REMOTE_VIAS))}")
+    if not server:
+        raise ValueError(f"--via {via} needs --server")
+    mod_name, func = target.split(":")
+    fn: RemoteReplay = getattr(importlib.import_module(mod_name), func)
+    return await fn(server, scenario)
+
+
+async def bench_concurrency_ws(server: str, calls: int, scenarios: list[Scenario]) -> dict[str, Any]:
+    """``calls`` concurrent media-stream calls (scenarios reused round-robin); p50/p95 voice-to-voice."""
+    from voice.remote_ws import replay_ws
+
+    picked = [scenarios[i % len(scenarios)] for i in range(calls)]
+    results = await asyncio.gather(*(replay_ws(server, s) for s in picked))
+    summary = latency_summary(list(results))
+    return {"calls": calls, "p95_ms": summary["p95_ms"], "p50_ms": summary["p50_ms"], "turns": summary["turns"]}
+
+
+def at_rate(scenario: Scenario, rate: int) -> Scenario:
+    """The scenario's audio resampled to ``rate`` (a media stream is 8 kHz)."""
+    if scenario.rate == rate:
+        return scenario
+    turns = [
+        ReplayTurn(to_int16_bytes(resample(from_int16_bytes(t.pcm16), scenario.rate, rate)), t.barge_in_offset_s)
+        for t in scenario.turns
+    ]
+    return Scenario(scenario.name, rate, turns, scenario.department, scenario.expect, scenario.spec)
+
+
+async def drive_turns(line: CallerLine, scenario: Scenario, *, greeting_timeout_s: float = 8.0) -> list[TurnResult]:
+    """Play the scenario's turns on a started line the way the in-process replay does."""
+    out: list[TurnResult] = []
+    await line.wait_reply_done(since=time.monotonic() - 0.001, timeout_s=greeting_timeout_s)
+    for i, turn in enumerate(scenario.turns):
+        tr = TurnResult(index=i, barge_in=turn.barge_in_offset_s is not None)
+        if turn.barge_in_offset_s is not None and out:
+            onset = await line.wait_onset(since=out[-1].last_voiced_at or time.monotonic())
+            if onset is not None:
+                await asyncio.sleep(max(0.0, onset + turn.barge_in_offset_s - time.monotonic()))
+        line.say(turn.pcm16)
+        await line.drained()
+        tr.last_voiced_at = line.last_voiced_at
+        out.append(tr)
+        nxt = scenario.turns[i + 1] if i + 1 < len(scenario.turns) else None
+        if nxt is not None and nxt.barge_in_offset_s is not None:
+            continue
+        onset = await line.wait_reply_done(since=tr.last_voiced_at, timeout_s=10.0)
+        tr.reply_onset_at = onset or 0.0
+    for tr in out:
+        if not tr.reply_onset_at:
+            tr.reply_onset_at = line.received.onset_after(tr.last_voiced_at) or 0.0
+    return out
+
+
+def fill_result(result: CallResult, report: dict[str, Any] | None, line: CallerLine) -> None:
+    """Rows from the server's tokenized report; latency from the caller's own clock, turn by turn."""
+    result.heard_pcm = b"".join(line.received.pcm)
+    if report is None:
+        for tr in result.caller_turns:
+            result.rows.append(TurnRow(result.scenario, tr.index + 1, "", "", "", "", tr.latency_ms, 0, 0, 0, 0))
+        return
+    result.events = [str(e) for e in report.get("events", [])]
+    result.decisions = list(report.get("decisions", []))
+    result.asr_invocations = int(report.get("asr_invocations", 0))
+    spoken = [tr for tr in result.caller_turns if not tr.barge_in] or result.caller_turns
+    for i, row in enumerate(report.get("turns", [])):
+        latency = spoken[i].latency_ms if i < len(spoken) else None
+        result.rows.append(
+            TurnRow(
+                scenario=result.scenario,
+                turn=int(row.get("turn", i + 1)),
+                caller=str(row.get("caller", "")),
+                reply=str(row.get("reply", "")),
+                tools=str(row.get("tools", "")),
+                decision=str(row.get("decision", "")),
+                latency_ms=latency,
+                endpoint_ms=float(row.get("endpoint_ms", 0.0)),
+                asr_ms=float(row.get("asr_ms", 0.0)),
+                brain_ms=float(row.get("brain_ms", 0.0)),
+                tts_ms=float(row.get("tts_ms", 0.0)),
+            )
+        )

@@ -1,0 +1,90 @@
+"""A browser or softphone call over WebRTC: pipecat's SmallWebRTC transport (aiortc), Opus audio.
+
+ICE: host candidates only (no STUN or TURN servers are configured, so aiortc gathers none other,
+and :func:`host_candidates_only` drops any that a peer's answer might carry). Transfers go to the
+peer as a data-channel message ``{"type": "dialphone.transfer", "department", "target"}``; the page
+or softphone turns it into its own action. The peer may send ``{"type": "dialphone.hangup"}``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+from pipecat.transports.base_transport import TransportParams
+from pipecat.transports.smallwebrtc.connection import SmallWebRTCConnection
+from pipecat.transports.smallwebrtc.transport import SmallWebRTCTransport
+
+log = logging.getLogger("dialphone.transports.webrtc")
+
+PIPELINE_RATE = 16000  # Opus carries wideband audio; the pipeline runs at 16 kHz
+HANGUP = "dialphone.hangup"
+_CANDIDATE = re.compile(r"^a=candidate:\S+ \d+ \S+ \d+ \S+ \d+ typ (\S+)")
+
+
+def host_candidates_only(sdp: str) -> str:
+    """Drop every ``a=candidate`` line that is not of type ``host`` (srflx, prflx, relay)."""
+    keep = []
+    for line in sdp.splitlines():
+        m = _CANDIDATE.match(line)
+        if m and m.group(1) != "host":
+            continue
+        keep.append(line)
+    return "\r\n".join(keep) + "\r\n"
+
+
+def audio_codecs(sdp: str) -> list[str]:
+    """The audio codecs of an SDP in preference order, e.g. ``["opus/48000/2", "PCMU/8000"]``."""
+    pts: list[str] = []
+    names: dict[str, str] = {}
+    in_audio = False
+    for line in sdp.splitlines():
+        if line.startswith("m="):
+            in_audio = line.startswith("m=audio")
+            if in_audio and not pts:
+                pts = line.split()[3:]
+        elif in_audio and line.startswith("a=rtpmap:"):
+            pt, _, name = line[len("a=rtpmap:") :].partition(" ")
+            names.setdefault(pt, name)
+    return [names[p] for p in pts if p in names]
+
+
+class WebRtcCall:
+    """One WebRTC call's transport and its call control seam."""
+
+    def __init__(self, connection: SmallWebRTCConnection, *, on_hangup: Callable[[], None]) -> None:
+        self.connection = connection
+        params = TransportParams(
+            audio_in_enabled=True,
+            audio_in_sample_rate=PIPELINE_RATE,
+            audio_out_enabled=True,
+            audio_out_sample_rate=PIPELINE_RATE,
+            audio_out_10ms_chunks=2,
+            audio_out_end_silence_secs=0,
+        )
+        self.transport = SmallWebRTCTransport(webrtc_connection=connection, params=params)
+        self.transfers: list[tuple[str, str]] = []
+        self._on_hangup = on_hangup
+
+        @self.transport.event_handler("on_app_message")
+        async def _message(_transport: Any, message: Any, _sender: Any) -> None:
+            if isinstance(message, dict) and message.get("type") == HANGUP:
+                self._on_hangup()
+
+    def send(self, message: dict[str, Any]) -> None:
+        """A data-channel message to the peer (queued by pipecat until the channel opens)."""
+        self.connection.send_app_message(message)
+
+    async def send_async(self, message: dict[str, Any]) -> None:
+        self.send(message)
+
+    async def transfer(self, department: str, target: str) -> bool:
+        """Call-control transfer: a ``dialphone.transfer`` data-channel message."""
+        if self.connection.pc.connectionState in ("closed", "failed"):
+            return False
+        self.send({"type": "dialphone.transfer", "department": department, "target": target})
+        self.transfers.append((department, target))
+        log.info("webrtc call: transfer sent to the peer")
+        return True
