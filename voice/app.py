@@ -60,4 +60,12 @@ def create_app(state: ServerState) -> FastAPI:
             return JSONResponse({"status": "starting"}, status_code=503)
         return JSONResponse({"status": "ready", "workspace": state.workspace.id, "calls": len(state.calls)})
 
+    from voice.media_ws import media_router
+    from voice.webrtc_routes import webrtc_router
+
+    app.include_router(media_router(state))
+    app.include_router(webrtc_router(state))  # POST /api/offer, GET / (the browser page), /static
+    from voice.admin import admin_router
+
+    app.include_router(admin_router(state))  # /admin/api/... and the console at /admin
     return app
