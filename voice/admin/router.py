@@ -1,0 +1,84 @@
+"""The admin router: API under ``/admin/api`` (OpenAPI in the app's ``/openapi.json``), console at ``/admin``.
+
+    app.include_router(admin_router(state))
+
+``admin_router`` opens the configuration store (``<data_dir>/config.db``), seeds it from the
+workspace the server was started with, and makes the stored version the one the server runs
+(so changes made through the API survive a restart). The store's opt-out list is registered for
+call set-up (:func:`voice.optout.register_list`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.routing import APIRoute
+
+from voice.admin.deps import Guards
+from voice.admin.exceptions import ChangeRejected, StoreError
+from voice.admin.routes_config import config_router
+from voice.admin.routes_ops import ops_router
+from voice.admin.service import AdminService, AuditUnavailable
+from voice.admin.sqlite_store import SqliteConfigStore
+from voice.admin.store import ConfigStore
+from voice.optout import register_list
+
+STATIC = Path(__file__).resolve().parent / "static"
+MODEL_CARDS = Path(__file__).resolve().parents[2] / "docs" / "model-cards"
+_CONSOLE_FILES = {"console.js": "text/javascript", "console.css": "text/css"}
+
+
+class AdminRoute(APIRoute):
+    """Turns the admin layer's errors into HTTP answers (422 naming the field, 503)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def run(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except ChangeRejected as exc:
+                loc = ["body", *[str(p) for p in exc.loc]]
+                return JSONResponse({"detail": [{"loc": loc, "msg": exc.msg, "type": "value_error"}]}, 422)
+            except AuditUnavailable:
+                return JSONResponse({"detail": "the audit log is not running; changes are refused"}, 503)
+            except StoreError:
+                return JSONResponse({"detail": "the configuration store is unavailable"}, 503)
+
+        return run
+
+
+def admin_router(state: Any, *, store: ConfigStore | None = None, model_cards_dir: Path | None = None) -> APIRouter:
+    if store is None:
+        store = SqliteConfigStore(Path(state.data_dir) / "config.db")
+    if state.workspace is not None:
+        state.workspace = store.seed(state.workspace)
+        if state.engines is not None:
+            state.engines.workspace = state.workspace
+        register_list(state.workspace.id, store)
+    service = AdminService(state=state, store=store, model_cards_dir=model_cards_dir or MODEL_CARDS)
+    state.admin = service
+    guards = Guards(service)
+
+    root = APIRouter()
+    api = APIRouter(prefix="/admin/api", route_class=AdminRoute)
+    api.include_router(config_router(service, guards))
+    api.include_router(ops_router(service, guards))
+    root.include_router(api)
+
+    @root.get("/admin", include_in_schema=False)
+    async def console() -> FileResponse:
+        return FileResponse(STATIC / "index.html", media_type="text/html")
+
+    @root.get("/admin/static/{name}", include_in_schema=False)
+    async def console_file(name: str) -> Response:
+        media = _CONSOLE_FILES.get(name)
+        if media is None:
+            return JSONResponse({"detail": "not found"}, 404)
+        return FileResponse(STATIC / name, media_type=media)
+
+    return root

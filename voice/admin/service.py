@@ -1,0 +1,148 @@
+"""Configuration changes: validate the whole workspace, audit, store, apply to new calls.
+
+Every change goes through :meth:`AdminService.change`: the workspace is rebuilt from its JSON form
+with the change applied and validated as a whole (an IVR option naming a removed department is
+refused, naming the field); a ``config.changed`` event with the admin's identity and the value
+before and after is written durably; the store saves the new version; and if it is the workspace
+the server runs, it replaces ``ServerState.workspace`` and ``Engines.workspace`` after its IVR
+prompts are pre-rendered, so the next call uses it and no call waits for synthesis.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from audit import builders
+from concierge.config import Workspace
+from voice.admin.exceptions import ChangeRejected
+from voice.admin.roles import Principal
+from voice.admin.store import ConfigStore
+from voice.ivr import prerender
+
+Mutation = Callable[[dict[str, Any]], None]
+
+
+class AuditUnavailable(Exception):
+    """The audit log is not running: changes are refused rather than made unaudited."""
+
+
+def _lookup(data: Any, path: tuple[str, ...], fields: tuple[str, ...] | None = None) -> Any:
+    """The value at ``path``; a list of departments is indexed by name. ``fields`` picks a subset."""
+    for part in path:
+        if isinstance(data, dict):
+            data = data.get(part)
+        elif isinstance(data, list):
+            data = next((x for x in data if isinstance(x, dict) and x.get("name") == part), None)
+        else:
+            return None
+    if fields is not None and isinstance(data, dict):
+        return {f: data.get(f) for f in fields}
+    return data
+
+
+class AdminService:
+    def __init__(self, *, state: Any, store: ConfigStore, model_cards_dir: Path) -> None:
+        self.state = state
+        self.store = store
+        self.model_cards_dir = model_cards_dir
+        self._lock = asyncio.Lock()
+
+    # -- reading --------------------------------------------------------------
+    def workspace(self, workspace_id: str) -> Workspace | None:
+        active = self.state.workspace
+        if active is not None and active.id == workspace_id:
+            return active  # type: ignore[no-any-return]
+        return self.store.load(workspace_id)
+
+    def audit_log(self) -> Any:
+        engines = self.state.engines
+        log = getattr(engines, "audit_log", None) if engines is not None else None
+        if log is None or not getattr(log, "running", False):
+            raise AuditUnavailable("the audit log is not running")
+        return log
+
+    def audit_store(self) -> Any:
+        return getattr(self.audit_log(), "_store", None)
+
+    # -- changing -------------------------------------------------------------
+    async def change(
+        self,
+        principal: Principal,
+        workspace_id: str,
+        key: tuple[str, ...],
+        mutate: Mutation,
+        *,
+        fields: tuple[str, ...] | None = None,
+    ) -> Workspace:
+        """Apply ``mutate`` to the workspace's JSON form. ``key`` is the changed path (``()`` with
+        ``fields`` for top-level fields); the audit event holds that value before and after."""
+        async with self._lock:
+            current = self.workspace(workspace_id)
+            if current is None:
+                raise KeyError(workspace_id)
+            data = current.model_dump(mode="json")
+            before = _lookup(data, key, fields)
+            mutate(data)
+            after = _lookup(data, key, fields)
+            try:
+                new = Workspace.model_validate(data)
+            except ValidationError as exc:
+                err = exc.errors()[0]
+                loc = tuple(err["loc"]) or key
+                raise ChangeRejected(tuple(p for p in loc), str(err["msg"])) from None
+            log = self.audit_log()
+            await log.append(
+                builders.config_changed(
+                    workspace_id=workspace_id,
+                    admin=principal.identity,
+                    key=".".join(key) or ",".join(fields or ()),
+                    before=before,
+                    after=after,
+                ),
+                durable=True,
+            )
+            await asyncio.to_thread(self.store.save, new, actor=principal.identity)
+            await self.apply(new)
+            return new
+
+    async def record(self, principal: Principal, workspace_id: str, key: str, before: Any, after: Any) -> None:
+        """Audit a change that is not part of the workspace document (the opt-out list)."""
+        await self.audit_log().append(
+            builders.config_changed(
+                workspace_id=workspace_id, admin=principal.identity, key=key, before=before, after=after
+            ),
+            durable=True,
+        )
+
+    async def apply(self, workspace: Workspace) -> None:
+        """Make ``workspace`` the one new calls use, if the server runs it."""
+        state = self.state
+        if state.workspace is None or state.workspace.id != workspace.id:
+            return
+        engines = state.engines
+        if engines is not None and engines.workspace.id == workspace.id:
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(engines.tts_executor, prerender, workspace, engines.prompts)
+            engines.workspace = workspace
+        state.workspace = workspace
+
+    # -- model cards ----------------------------------------------------------
+    def model_cards(self) -> list[str]:
+        folder = self.model_cards_dir
+        if not folder.is_dir():
+            return []
+        return sorted(p.stem for p in folder.glob("*.md") if _CARD.match(p.stem))
+
+    def model_card(self, name: str) -> str | None:
+        if not _CARD.match(name) or name not in self.model_cards():
+            return None
+        return (self.model_cards_dir / f"{name}.md").read_text(encoding="utf-8")
+
+
+_CARD = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")

@@ -1,0 +1,305 @@
+"""The IVR switch: a pipecat processor right after the transport input, before any model.
+
+In AI mode it passes every frame on, except the opt-out key (:data:`voice.optout.OPTOUT_DIGIT`),
+which switches the call to the IVR. In IVR mode it keeps caller audio, DTMF and text away from
+everything downstream (ASR, redaction and the brain never see this call's audio again), plays
+pre-rendered prompts downstream to the transport output, and routes on the caller's digits.
+
+Set-up opt-out: the switch starts in IVR mode and plays the greeting on the pipeline's
+``StartFrame``. Mid-call: :meth:`IvrSwitch.engage` (the call control's ``to_ivr``, or the
+opt-out key) interrupts the bot and plays the menu at once. Audit: ``optout.applied`` when an
+opt-out takes effect, ``ivr.routed`` before each transfer the IVR makes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Protocol
+
+from pipecat.frames.frames import (
+    CancelFrame,
+    ControlFrame,
+    DataFrame,
+    EndFrame,
+    Frame,
+    InputAudioRawFrame,
+    InputDTMFFrame,
+    OutputAudioRawFrame,
+    StartFrame,
+    SystemFrame,
+)
+from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
+
+from audit.payloads import OptOutScope
+from concierge.config import Transport, Workspace
+from voice.ivr.menu import MENU_NAME, ArmTimer, Hangup, MenuMachine, Play, PromptKey, Remember, Route
+from voice.ivr.prompts import IvrPrompts
+from voice.optout import OPTOUT_DIGIT, OptOutList
+
+log = logging.getLogger("dialphone.ivr")
+
+#: Reasons for which the menu offers to remember the caller's choice (with their consent).
+CALLER_REASONS = frozenset({"caller_requested_human", "dtmf_0"})
+
+
+class Mode(Enum):
+    AI = "ai"
+    IVR = "ivr"
+
+
+class Emitter(Protocol):
+    async def emit(
+        self, event_type: str, payload: dict[str, object], *, call_id: str, actor: str, durable: bool = False
+    ) -> None: ...
+
+
+class Control(Protocol):
+    async def transfer(self, department: str, target: str) -> bool: ...
+
+    async def hangup(self, reason: str) -> None: ...
+
+
+@dataclass(slots=True)
+class IvrTimings:
+    """Monotonic times, for tests and the bench: when the IVR took over, played, routed."""
+
+    engaged_at: float = 0.0
+    first_audio_at: float = 0.0
+    last_digit_at: float = 0.0
+    routed_at: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Start:
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Digit:
+    digit: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Timeout:
+    generation: int
+
+
+_Event = _Start | _Digit | _Timeout
+
+
+class IvrSwitch(FrameProcessor):
+    """AI or IVR for one call. ``bind`` gives it the call's control and concierge state."""
+
+    def __init__(
+        self,
+        *,
+        workspace: Workspace,
+        prompts: IvrPrompts,
+        transport: Transport,
+        call_id: str,
+        audit: Emitter | None,
+        optout: tuple[OptOutScope, str] | None = None,
+        caller: str | None = None,
+        optouts: OptOutList | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self._ws = workspace
+        self._prompts = prompts
+        self._transport = transport
+        self._call_id = call_id
+        self._audit = audit
+        self._caller = caller
+        self._optouts = optouts
+        self._setup_optout = optout
+        self.mode = Mode.IVR if optout is not None else Mode.AI
+        self.machine: MenuMachine | None = None
+        self.timings = IvrTimings()
+        self.control: Control | None = None
+        self.concierge: Any = None
+        self._events: asyncio.Queue[_Event] = asyncio.Queue()
+        self._worker: asyncio.Task[None] | None = None
+        self._timer: asyncio.Task[None] | None = None
+        self._timer_gen = 0
+        self._play_end = 0.0
+
+    def bind_session(self, session: Any, *, control: Control) -> None:
+        """Wire the built call: its id, audit view, control and concierge state."""
+        self._call_id = session.call_id
+        self._audit = session.audit
+        self.control = control
+        self.concierge = getattr(session, "concierge", None)
+
+    # -- frames -------------------------------------------------------------
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
+        await super().process_frame(frame, direction)
+        if direction is FrameDirection.UPSTREAM:
+            await self.push_frame(frame, direction)
+            return
+        if isinstance(frame, StartFrame):
+            await self.push_frame(frame, direction)
+            self._worker = self.create_task(self._run(), "ivr-worker")
+            if self.mode is Mode.IVR:
+                await self._take_over(None)
+            return
+        if isinstance(frame, (EndFrame, CancelFrame)):
+            await self._stop()
+            await self.push_frame(frame, direction)
+            return
+        if self.mode is Mode.AI:
+            if isinstance(frame, InputDTMFFrame) and frame.button.value == OPTOUT_DIGIT:
+                await self.engage("dtmf_0", optout_trigger="dtmf_0")
+                return
+            await self.push_frame(frame, direction)
+            return
+        # IVR mode: nothing the caller sends goes past this point.
+        if isinstance(frame, InputDTMFFrame):
+            self.timings.last_digit_at = time.monotonic()
+            self._events.put_nowait(_Digit(frame.button.value))
+            return
+        if isinstance(frame, (InputAudioRawFrame, DataFrame)):
+            return
+        if isinstance(frame, (SystemFrame, ControlFrame)):
+            await self.push_frame(frame, direction)
+
+    async def engage(self, reason: str, *, optout_trigger: str | None = None) -> None:
+        """Leave the AI loop now (idempotent). ``optout_trigger`` records a mid-call opt-out."""
+        if self.mode is Mode.IVR:
+            return
+        self.mode = Mode.IVR
+        call = self.concierge
+        if call is not None:
+            call.handed_off = True
+            if optout_trigger is not None:
+                call.state.opted_out = True
+        if optout_trigger is not None:
+            await self._emit(
+                "optout.applied", {"scope": str(OptOutScope.MID_CALL), "trigger": optout_trigger}, durable=True
+            )
+        await self._take_over(reason)
+
+    async def _take_over(self, reason: str | None) -> None:
+        self.timings.engaged_at = time.monotonic()
+        offer = (
+            reason in CALLER_REASONS and bool(self._caller) and self._optouts is not None
+        )
+        self.machine = MenuMachine(self._ws, transport=self._transport, offer_remember=offer)
+        self._events.put_nowait(_Start(reason))
+
+    # -- the IVR worker: one event at a time --------------------------------
+    async def _run(self) -> None:
+        while True:
+            event = await self._events.get()
+            try:
+                await self._handle(event)
+            except Exception:  # one bad step must not end the call: log the kind only
+                log.exception("ivr step failed (call %s)", self._call_id)
+
+    async def _handle(self, event: _Event) -> None:
+        machine = self.machine
+        if machine is None:
+            return
+        if isinstance(event, _Start):
+            lead = self._prompts.lead_in(event.reason) if event.reason else None
+            actions = machine.start(lead_in=(lead,) if lead else ())
+            if event.reason is not None:
+                await self.broadcast_interruption()  # stop the bot mid-sentence
+                self._play_end = 0.0
+        elif isinstance(event, _Digit):
+            actions = machine.digit(event.digit)
+        elif event.generation == self._timer_gen:
+            actions = machine.timeout()
+        else:
+            return
+        for action in actions:
+            await self._execute(action)
+        if isinstance(event, _Start) and event.reason is None and self._setup_optout is not None:
+            scope, trigger = self._setup_optout  # recorded once the greeting is on its way
+            await self._emit("optout.applied", {"scope": str(scope), "trigger": trigger})
+
+    async def _execute(self, action: Play | ArmTimer | Route | Remember | Hangup) -> None:
+        if isinstance(action, Route):
+            await self._route(action)
+        elif isinstance(action, Play):
+            await self._play(action.prompts, interrupt=action.interrupt)
+        elif isinstance(action, ArmTimer):
+            self._arm(action.seconds)
+        elif isinstance(action, Remember):
+            await self._remember()
+        else:
+            self._cancel_timer()
+            await asyncio.sleep(max(0.0, self._play_end - time.monotonic()))
+            if self.control is not None:
+                await self.control.hangup(action.reason)
+
+    async def _route(self, route: Route) -> None:
+        self._cancel_timer()
+        await self._emit(
+            "ivr.routed",
+            {"menu": MENU_NAME, "selection": route.digit, "department": route.department},
+            durable=True,
+        )
+        ok = False
+        if self.control is not None:
+            try:
+                ok = await self.control.transfer(route.department, route.target)
+            except Exception as exc:  # a transport failure is an outcome of the call, not a crash
+                log.warning("ivr transfer failed (call %s): %s", self._call_id, type(exc).__name__)
+        self.timings.routed_at = time.monotonic()
+        if ok:
+            await self.broadcast_interruption()  # the menu stops as the transfer starts
+        elif self.control is not None:
+            await self.control.hangup("ivr_transfer_failed")
+
+    async def _play(self, keys: tuple[PromptKey, ...], *, interrupt: bool) -> None:
+        now = time.monotonic()
+        if interrupt and self._play_end > now:
+            await self.broadcast_interruption()
+            self._play_end = now
+        for key in keys:
+            pcm = await self._prompts.audio(key)
+            if not pcm:
+                continue
+            await self.push_frame(OutputAudioRawFrame(audio=pcm, sample_rate=self._prompts.rate, num_channels=1))
+            if not self.timings.first_audio_at:
+                self.timings.first_audio_at = time.monotonic()
+            self._play_end = max(self._play_end, time.monotonic()) + len(pcm) / 2 / self._prompts.rate
+
+    def _arm(self, seconds: float) -> None:
+        self._cancel_timer()
+        self._timer_gen += 1
+        gen = self._timer_gen
+        deadline = max(self._play_end, time.monotonic()) + seconds
+
+        async def fire() -> None:
+            await asyncio.sleep(max(0.0, deadline - time.monotonic()))
+            self._events.put_nowait(_Timeout(gen))
+
+        self._timer = asyncio.get_running_loop().create_task(fire(), name="ivr-timer")
+
+    def _cancel_timer(self) -> None:
+        self._timer_gen += 1
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    async def _remember(self) -> None:
+        if self._optouts is None or not self._caller:
+            return
+        await asyncio.to_thread(
+            self._optouts.remember, self._ws.id, self._caller, source="caller_consent", actor="caller"
+        )
+
+    async def _emit(self, event_type: str, payload: dict[str, object], *, durable: bool = False) -> None:
+        if self._audit is not None:
+            await self._audit.emit(event_type, payload, call_id=self._call_id, actor="ivr", durable=durable)
+
+    async def _stop(self) -> None:
+        self._cancel_timer()
+        if self._worker is not None:
+            await self.cancel_task(self._worker)
+            self._worker = None
