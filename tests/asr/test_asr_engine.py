@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from voice.asr import DIGITS_HINT, AsrConfig, AsrEngine, AsrInputError, WindowPolicy
+from voice.asr import DIGITS_HINT, AsrBatcher, AsrConfig, AsrEngine, AsrInputError, WindowPolicy
 from voice.asr.evaluate import load_pcm16k
 from voice.asr.fsdd import build_sequences
 from voice.asr.textnorm import normalize_words, spoken_digits
@@ -108,3 +109,16 @@ def test_word_timestamps(speech: Path) -> None:
 def test_bad_input_is_rejected(engine: AsrEngine, bad: object) -> None:
     with pytest.raises(AsrInputError):
         engine.transcribe(bad)  # type: ignore[arg-type]
+
+
+def test_batcher_joins_concurrent_calls(engine: AsrEngine, speech: Path) -> None:
+    clips = [load_pcm16k(speech / n) for n in ("spk1_snt1.wav", "spk1_snt3.wav", "spk2_snt2.wav")]
+    batcher = AsrBatcher(engine, max_batch=3, max_wait_ms=2000)
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        texts = [words(r.text) for r in pool.map(batcher.transcribe, clips)]
+    assert texts == [
+        "the child almost hurt the small dog",
+        "at that high level the air is pure",
+        "what joy there is in living",
+    ]
+    assert batcher.batches == 1

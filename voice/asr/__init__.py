@@ -5,6 +5,7 @@ See :mod:`voice.asr.engine` for the API and :mod:`voice.asr.features` for the tr
 
 from __future__ import annotations
 
+from voice.asr.batching import AsrBatcher
 from voice.asr.cache import Speculation
 from voice.asr.config import AsrConfig, Device
 from voice.asr.engine import AsrEngine
@@ -15,6 +16,7 @@ from voice.asr.tokens import DIGITS_HINT
 
 __all__ = [
     "DIGITS_HINT",
+    "AsrBatcher",
     "AsrConfig",
     "AsrEngine",
     "AsrError",
