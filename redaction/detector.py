@@ -44,6 +44,7 @@ class Analysis:
 
     detections: tuple[Detection, ...]
     words: tuple[Word, ...]
+    runs: tuple[NumberRun, ...]
     leading_run: NumberRun | None
     trailing_cue: T | None
     ends_with_run: bool
@@ -254,4 +255,4 @@ def analyze(text: str, *, carried_cue: T | None = None, use_ner: bool = True) ->
         if found is not None:
             trailing_cue = found[0]
     ends_with_run = bool(runs) and runs[-1].last >= last_content
-    return Analysis(tuple(dets), tuple(words), leading_run, trailing_cue, ends_with_run)
+    return Analysis(tuple(dets), tuple(words), tuple(runs), leading_run, trailing_cue, ends_with_run)

@@ -22,6 +22,7 @@ import soundfile as sf
 
 from redaction.checksums import luhn_complete, ssn_valid
 from redaction.redactor import CallRedactor
+from redaction.speakable import TOKEN_RE
 
 Transcriber = Callable[[npt.NDArray[np.float32], int], str]
 FSDD_RATE = 8000
@@ -54,8 +55,8 @@ CONTEXT = {"card": "my card number is", "ssn": "my social security number is", "
 
 
 def leaks_digits(redacted_text: str) -> bool:
-    """True when redacted text still holds a digit or a spoken number word."""
-    return _LEAK_RE.search(redacted_text) is not None
+    """True when redacted text, tokens set aside, still holds a digit or a spoken number word."""
+    return _LEAK_RE.search(TOKEN_RE.sub(" ", redacted_text)) is not None
 
 
 def _clip(path: Path) -> npt.NDArray[np.float32]:

@@ -15,9 +15,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from redaction.checksums import luhn_valid, nanp_valid
+from redaction.cues import cue_at
 from redaction.detector import MAX_DIGITS, Analysis, Detection, analyze
 from redaction.entities import EntityRecord, EntityType, Redacted
 from redaction.exceptions import InputTooLargeError, RedactionError
+from redaction.numeric import is_harmless_after
+from redaction.spoken import NumberRun
 from redaction.vault import TokenInfo, Vault
 
 if TYPE_CHECKING:
@@ -89,6 +92,7 @@ class CallRedactor:
         self._open: str | None = None
         self._carried_cue: EntityType | None = None
         self._dtmf: DtmfGatherer | None = None
+        self._grace_used = False
 
     def __repr__(self) -> str:
         return f"CallRedactor(call_id={self.call_id!r}, tokens={len(self._entities)})"
@@ -165,11 +169,79 @@ class CallRedactor:
             self._dtmf = DtmfGatherer(self)
         return self._dtmf.push(key, time.monotonic() if t is None else t)
 
+    def _numeric_turn(self, a: Analysis) -> list[tuple[Detection, str, bool]] | None:
+        """A turn answering for a number (one is open, or a cue was carried) that is mostly digits,
+        however garbled by ASR ("A, 2, 6, 3.", "8-fold 1", "4th, 8th, 5th."): every digit in it
+        joins one entity. ``None`` when the turn is not like that."""
+        if self._open is not None:
+            typ = self._entities[self._open].type
+        elif self._carried_cue is not None and self._carried_cue.is_numeric:
+            typ = self._carried_cue
+        else:
+            return None
+        words = a.words
+        in_run: dict[int, NumberRun] = {}
+        for run in a.runs:
+            for i in range(run.first, run.last + 1):
+                in_run[i] = run
+        marks = [i for i, w in enumerate(words) if i in in_run or any(ch.isdigit() for ch in w.text)]
+        if not marks:
+            if self._open is not None and len(words) <= 3 and not self._grace_used:
+                self._grace_used = True  # "Bye, too." between two parts: keep the number open once
+                return []
+            return None
+        has_digit_char = any(ch.isdigit() for w in words for ch in w.text)
+        if not (len(marks) * 2 >= len(words) or (len(words) <= 4 and has_digit_char)):
+            return None
+        if any(i + 1 < len(words) and is_harmless_after(words[i + 1]) for i in marks):
+            return None
+        first, last = marks[0], marks[-1]
+        if any(cue_at(list(words), i) for i in range(0, last + 1)):
+            return None  # "my social is 123-45-6789": a cue says what this is; the normal path decides
+        digits = ""
+        seen: set[int] = set()
+        for i in range(first, last + 1):
+            r = in_run.get(i)
+            if r is not None:
+                if id(r) not in seen:
+                    seen.add(id(r))
+                    digits += "".join(ch for ch in r.digits if ch.isdigit())
+            else:
+                digits += "".join(ch for ch in words[i].text if ch.isdigit())
+        det = Detection(typ, words[first].start, words[last].end, digits, first, last, None)
+        planned: list[tuple[Detection, str, bool]] = []
+        open_token: str | None = None
+        if self._open is not None and sum(ch.isdigit() for ch in self._entities[self._open].value) + len(digits) \
+                <= MAX_DIGITS.get(typ, 24):
+            self._extend(self._open, digits)
+            open_token = self._open
+            planned.append((det, open_token, True))
+        else:
+            open_token = self._token_for(typ, digits)
+            planned.append((det, open_token, False))
+        for d in a.detections:
+            if d.end <= det.start or d.start >= det.end:
+                planned.append((d, self._token_for(d.type, d.value), False))
+        planned.sort(key=lambda p: p[0].start)
+        tail = words[last + 1:]
+        ent = self._entities[open_token]
+        self._open = open_token if len(tail) <= 2 and not _complete(ent.type, ent.value) else None
+        self._grace_used = False
+        self._carried_cue = a.trailing_cue
+        return planned
+
     def _plan(self, a: Analysis) -> list[tuple[Detection, str, bool]]:
+        turn = self._numeric_turn(a)
+        if turn is not None:
+            return turn
+        self._grace_used = False
         dets = list(a.detections)
         planned: list[tuple[Detection, str, bool]] = []
         lead = a.leading_run
         cont: str | None = None
+        if lead is not None and lead.first == lead.last and lead.last < len(a.words) - 2 \
+                and not any(ch.isdigit() for ch in a.words[lead.first].text):
+            lead = None  # "one moment please": a lone number word in a sentence continues nothing
         if self._open is not None and lead is not None:
             ent = self._entities[self._open]
             cover = [d for d in dets if d.start < lead.end and d.end > lead.start]

@@ -70,3 +70,22 @@ def test_expected_entity_from_the_agent_prompt() -> None:
     state.expect(T.SSN)
     r = state.redact("So today, 7.")
     assert r.text == "So today, [SSN_1]."
+
+
+@pytest.mark.parametrize("turns", [
+    ["my card number is", "42888.", "2 001", "A, 2, 6, 3.", "3, 0, 4, 1."],
+    ["my social security number is", "562.", "Bye, too.", "7-bit-01."],
+    ["my member id is", "2, 8, 0.", "8-fold 1", "4th, 8th, 5th."],
+])
+def test_asr_garbled_parts_never_leak_digits(turns: list[str]) -> None:
+    """Real tiny.en outputs for FSDD digits spoken in groups (see redaction/fsdd.py)."""
+    state = CallRedactor()
+    outs = [state.redact(t).text for t in turns]
+    assert not any(ch.isdigit() for o in outs for ch in TOKEN_RE.sub("", o))
+    assert len(state.vault) == 1
+
+
+def test_one_digit_word_in_a_sentence_does_not_join_an_open_number() -> None:
+    state = CallRedactor()
+    state.redact("my id is 1734")
+    assert state.redact("one moment please").text == "one moment please"
