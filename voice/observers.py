@@ -26,6 +26,7 @@ class TurnObserver(BaseObserver):
         self._turn_end = 0.0
         self._first_text = 0.0
         self._first_audio_seen = True
+        self._tool_ids: set[str] = set()
 
     async def on_push_frame(self, data: FramePushed) -> None:
         if not data.first_push:
@@ -41,6 +42,9 @@ class TurnObserver(BaseObserver):
                 self._first_text = now
                 rec.brain_ms = (now - self._turn_end) * 1000
         elif isinstance(frame, FunctionCallInProgressFrame) and self._log.turns:
+            if frame.tool_call_id in self._tool_ids:
+                return  # the same call travels both ways through the pipeline
+            self._tool_ids.add(frame.tool_call_id)
             rec = self._log.current()
             rec.tool_calls.append(f"{frame.function_name}({_args(frame.arguments)})")
         elif isinstance(frame, TTSAudioRawFrame) and not self._first_audio_seen and self._first_text:

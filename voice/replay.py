@@ -152,6 +152,12 @@ def render_table(results: list[CallResult], console: Console) -> None:
     console.print(table)
 
 
+def _wide_console() -> Console:
+    """Tables stay readable when written to a file or a CI log (rich assumes 80 columns there)."""
+    console = Console()
+    return console if console.is_terminal else Console(width=200)
+
+
 def _ms(v: float | None) -> str:
     return "-" if v is None else f"{v:.0f}"
 
@@ -240,7 +246,7 @@ def replay_main(argv: list[str]) -> int:
         print(f"dialphone replay: no such file: {', '.join(missing)}", file=sys.stderr)
         return 2
     results = asyncio.run(_run_all(args, paths, fast=args.fast, console=console))
-    render_table(results, Console())
+    render_table(results, _wide_console())
     if args.save_audio:
         for r in results:
             _save_audio(r, args.save_audio)
@@ -275,7 +281,7 @@ def bench_latency_main(argv: list[str]) -> int:
     for name, v in summary["breakdown"].items():
         table.add_row(name, f"{v['p50_ms']}", f"{v['p95_ms']}")
     table.add_row("max (v2v)", f"{summary['max_ms']}", "")
-    Console().print(table)
+    _wide_console().print(table)
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(summary, indent=2))
     return 0
@@ -308,7 +314,7 @@ def bench_concurrency_main(argv: list[str]) -> int:
     for col in ("calls", "turns", "p50 ms", "p95 ms"):
         table.add_column(col)
     table.add_row(str(args.calls), str(summary["turns"]), str(summary["p50_ms"]), str(summary["p95_ms"]))
-    Console().print(table)
+    _wide_console().print(table)
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(out, indent=2))
     return 0
