@@ -53,7 +53,7 @@ HELDOUT: tuple[str, ...] = (
     "zip is <ADDRESS>90210</ADDRESS>",
     "my booking reference is <ID_NUMBER>8 4 4 7 1 2 9</ID_NUMBER>",
     "the tracking number is <ID_NUMBER>1Z999AA10123456784</ID_NUMBER>",
-    "my account is <ID_NUMBER>77281934</ID_NUMBER>" if False else "my customer id is <ID_NUMBER>77281934</ID_NUMBER>",
+    "my customer id is <ID_NUMBER>77281934</ID_NUMBER>",
     "my card number is || <CREDIT_CARD>4716</CREDIT_CARD> || <CREDIT_CARD>2901</CREDIT_CARD> || <CREDIT_CARD>3351</CREDIT_CARD> || <CREDIT_CARD>0290</CREDIT_CARD>",
     "my member number is <MEDICAL_ID>123 456</MEDICAL_ID> || uh <MEDICAL_ID>789 12</MEDICAL_ID>",
     "the phone is <PHONE>three one two</PHONE> || <PHONE>five five five</PHONE> || <PHONE>one two one two</PHONE>",
