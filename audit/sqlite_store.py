@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -272,6 +273,19 @@ class SqliteAuditStore:
                 return self._db.execute(sql, params).fetchall()
             except sqlite3.Error as exc:
                 raise AuditStoreError(f"query failed: {exc}") from None
+
+    @contextmanager
+    def read_snapshot(self) -> Iterator[None]:
+        """Every read inside sees one consistent snapshot (a live writer may go on appending:
+        the verifier must not see the head move between reading rows and reading the head).
+        Holds this object's lock: verify a live database through its own read-only store."""
+        with self._lock:
+            self._check_open()
+            self._db.execute("BEGIN")
+            try:
+                yield
+            finally:
+                self._rollback_quietly()
 
     # -- housekeeping ----------------------------------------------------------------------
 

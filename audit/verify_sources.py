@@ -51,21 +51,32 @@ def verify_store(
     keys, source = resolve_keys(public_key, {} if public_key else store.public_keys())
     results = []
     for ws in [workspace_id] if workspace_id else store.workspaces():
-        cps = merge_checkpoints(store.checkpoints(ws), [c for c in extra_checkpoints if c.workspace_id == ws])
-        head = store.head(ws)
-        result = verify_chain(
-            ws,
-            store.rows(ws),
-            checkpoints=cps,
-            public_keys=keys,
-            key_source=source,
-            claimed_head=(head.seq, head.row_hash) if head else None,
-            progress=progress,
-        )
+        with store.read_snapshot():
+            results.append(_verify_one(store, ws, keys, source, extra_checkpoints, progress))
         if public_key is None and keys:
-            result.warnings.append("public key not pinned (--public-key): a forger could replace it")
-        results.append(result)
+            results[-1].warnings.append("public key not pinned (--public-key): a forger could replace it")
     return results
+
+
+def _verify_one(
+    store: SqliteAuditStore,
+    ws: str,
+    keys: dict[str, Ed25519PublicKey],
+    source: str,
+    extra_checkpoints: Sequence[Checkpoint],
+    progress: Progress | None,
+) -> VerifyResult:
+    cps = merge_checkpoints(store.checkpoints(ws), [c for c in extra_checkpoints if c.workspace_id == ws])
+    head = store.head(ws)
+    return verify_chain(
+        ws,
+        store.rows(ws),
+        checkpoints=cps,
+        public_keys=keys,
+        key_source=source,
+        claimed_head=(head.seq, head.row_hash) if head else None,
+        progress=progress,
+    )
 
 
 @dataclass(slots=True)

@@ -152,3 +152,18 @@ async def test_config_opens_a_signing_log(tmp_path: Path, monkeypatch: pytest.Mo
     (result,) = verify_store(store, public_key=signer.public_key)
     assert result.ok and result.signatures_checked >= 2
     store.close()
+
+
+def test_verifier_reads_one_snapshot_while_a_writer_appends(tmp_path: Path) -> None:
+    signer = new_signer()
+    with SqliteAuditStore(tmp_path / "a.db") as writer:
+        append_sync(writer, _decided("c1"), signer=signer)
+        with SqliteAuditStore(tmp_path / "a.db", read_only=True) as reader:
+            with reader.read_snapshot():
+                rows = list(reader.rows(WS))
+                append_sync(writer, _decided("c2"), signer=signer)  # lands between rows and head
+                head = reader.head(WS)
+                cps = reader.checkpoints(WS)
+            assert head is not None and head.seq == rows[-1].seq == 1 and [c.seq for c in cps] == [1]
+            (result,) = verify_store(reader, public_key=signer.public_key)
+            assert result.ok and result.rows == 2
