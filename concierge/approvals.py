@@ -32,6 +32,7 @@ class ApprovalRequest:
     id: str
     workspace_id: str
     call_id: str
+    proposal_id: str
     department: str
     reason: str
     context: tuple[dict[str, str], ...]
@@ -46,6 +47,7 @@ class ApprovalRequest:
             "id": self.id,
             "workspace_id": self.workspace_id,
             "call_id": self.call_id,
+            "proposal_id": self.proposal_id,
             "department": self.department,
             "reason": self.reason,
             "context": [dict(c) for c in self.context],
@@ -64,6 +66,7 @@ class ApprovalQueue(Protocol):
         *,
         workspace_id: str,
         call_id: str,
+        proposal_id: str,
         department: str,
         reason: str,
         context: list[dict[str, str]],
@@ -95,6 +98,7 @@ class InMemoryApprovalQueue:
         *,
         workspace_id: str,
         call_id: str,
+        proposal_id: str,
         department: str,
         reason: str,
         context: list[dict[str, str]],
@@ -103,6 +107,7 @@ class InMemoryApprovalQueue:
             id=f"apr-{next(self._seq):05d}-{uuid.uuid4().hex[:8]}",
             workspace_id=workspace_id,
             call_id=call_id,
+            proposal_id=proposal_id,
             department=department,
             reason=reason,
             context=tuple(dict(c) for c in context),

@@ -1,6 +1,7 @@
 """The audit seam of the concierge: a :class:`AuditSink` Protocol and two small sinks.
 
-The lead adapts the real hash-chained audit log to :class:`AuditSink`. Payloads carry
+:class:`concierge.audit_adapter.AuditLogSink` adapts the hash-chained ``audit.AuditLog``; the
+payloads follow its closed schemas (``audit.payloads.PAYLOAD_SCHEMAS``). Payloads carry
 tokenized text only. ``durable=True`` means the event must be on stable storage before
 ``emit`` returns (decisions are emitted durable, before anything executes).
 """
@@ -18,15 +19,14 @@ from typing import Protocol, runtime_checkable
 
 
 class EventType(StrEnum):
+    """The events the concierge emits; names and payload fields follow ``audit.payloads``."""
+
     BRAIN_TURN = "brain.turn"
     BRAIN_FAILED = "brain.failed"
     TRANSFER_PROPOSED = "transfer.proposed"
     TRANSFER_DECIDED = "transfer.decided"
     TRANSFER_EXECUTED = "transfer.executed"
     TRANSFER_FAILED = "transfer.failed"
-    APPROVAL_REQUESTED = "approval.requested"
-    CALL_TO_IVR = "call.to_ivr"
-    CALL_ENDED = "call.ended"
     OPTOUT_APPLIED = "optout.applied"
 
 

@@ -1,7 +1,8 @@
 """Tool call to logged decision: how long from a ``propose_transfer`` call to a durable audit row.
 
-Each iteration runs the real tool handler on a fresh call against a :class:`JsonlAuditSink`
-that fsyncs durable events, cycling through departments that allow, deny and need approval.
+Each iteration runs the real tool handler on a fresh call, cycling through departments that
+allow, deny and need approval, against the real hash-chained audit log (SQLite WAL, the
+decision committed with ``synchronous=FULL`` before ``emit`` returns) in a temporary folder.
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ from typing import Any, cast
 from pipecat.processors.aggregators.llm_context import LLMContext
 from pipecat.services.llm_service import FunctionCallParams
 
-from concierge.audit_sink import AuditSink, EventType, JsonlAuditSink
+from audit import AuditLog
+from audit.sqlite_store import SqliteAuditStore
+from concierge.audit_adapter import AuditLogSink
+from concierge.audit_sink import AuditSink, EventType
 from concierge.call_control import RecordingCallControl
 from concierge.config import Workspace
 from concierge.session import ConciergeCall
@@ -73,7 +77,7 @@ async def bench_gate(
     progress: Callable[[int], None] | None = None,
     sink: AuditSink | None = None,
 ) -> dict[str, float | int]:
-    """Pass ``sink`` to measure against the real audit log; by default a temporary fsyncing JSONL file."""
+    """Pass ``sink`` to measure another :class:`AuditSink`; by default a fresh audit log in a temp folder."""
     samples: list[float] = []
 
     async def run(target: AuditSink) -> None:
@@ -86,11 +90,12 @@ async def bench_gate(
         await run(sink)
     else:
         with tempfile.TemporaryDirectory(dir=directory) as tmp:
-            jsonl = JsonlAuditSink(Path(tmp) / "audit.jsonl")
+            store = SqliteAuditStore(Path(tmp) / "audit.db")
             try:
-                await run(jsonl)
+                async with AuditLog(store=store) as log:
+                    await run(AuditLogSink(log, workspace_id=workspace.id))
             finally:
-                jsonl.close()
+                store.close()
     samples.sort()
 
     def p(q: float) -> float:

@@ -16,6 +16,7 @@ from typing import Any
 import anthropic
 from anthropic import AsyncAnthropic
 from pipecat.frames.frames import Frame, FunctionCallFromLLM, LLMTextFrame
+from pipecat.metrics.metrics import LLMTokenUsage
 from pipecat.processors.aggregators.llm_context import LLMContext
 from pipecat.processors.frame_processor import FrameDirection
 from pipecat.services.anthropic.llm import AnthropicLLMService
@@ -146,6 +147,10 @@ class ClaudeBrainService(AnthropicLLMService):
     async def run_function_calls(self, function_calls: Sequence[FunctionCallFromLLM]) -> None:
         self.guard.add_calls([(fc.function_name, fc.arguments) for fc in function_calls])
         await super().run_function_calls(function_calls)
+
+    async def start_llm_usage_metrics(self, tokens: LLMTokenUsage) -> None:
+        self.guard.set_usage(tokens.prompt_tokens, tokens.completion_tokens)
+        await super().start_llm_usage_metrics(tokens)
 
     async def cleanup(self) -> None:
         await self.guard.aclose()

@@ -83,6 +83,7 @@ class EmbeddedBrainService(LLMService):
         self.guard = TurnGuard(
             call,
             model_id=EMBEDDED_MODEL_ID,
+            model_version=EMBEDDED_VERSION,
             prompt_version=EMBEDDED_VERSION,
             push=self.push_frame,
             filler_after_s=filler_after_s,

@@ -11,9 +11,11 @@ consecutive failures the call falls back to the IVR.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import suppress
+from dataclasses import dataclass
 from typing import Any
 
 from pipecat.frames.frames import Frame, TTSSpeakFrame
@@ -26,6 +28,31 @@ APOLOGY = "Sorry, I'm having a little trouble. Could you say that again?"
 FALLBACK = "I'm sorry, I'm having trouble right now. Let me take you to our menu."
 
 PushFn = Callable[[Frame], Awaitable[None]]
+_IDENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/@+\-]{0,199}\Z")
+
+
+def _ident(value: str, default: str) -> str:
+    return value if _IDENT.match(value) else default
+
+
+def _tool_calls(calls: Sequence[tuple[str, Mapping[str, Any]]]) -> list[dict[str, object]]:
+    """Tool calls as the audit schema holds them: identifier names, text arguments."""
+    out: list[dict[str, object]] = []
+    for name, args in calls:
+        arguments = {
+            _ident(str(k), "invalid_argument"): v if isinstance(v, str) else str(v) for k, v in dict(args).items()
+        }
+        out.append({"name": _ident(name, "invalid_tool"), "arguments": arguments})
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class TurnRecord:
+    """Timing of the last completed turn (not audited: the audit schema has latency only)."""
+
+    latency_ms: float
+    first_output_ms: float | None
+    fillers: int
 
 
 class TurnGuard:
@@ -36,12 +63,14 @@ class TurnGuard:
         model_id: str,
         prompt_version: str,
         push: PushFn,
+        model_version: str | None = None,
         filler_after_s: float = 1.2,
         filler_every_s: float = 2.5,
         fillers: Sequence[str] = FILLERS,
     ) -> None:
         self.call = call
         self.model_id = model_id
+        self.model_version = model_version or model_id
         self.prompt_version = prompt_version
         self._push = push
         self.filler_after_s = filler_after_s
@@ -52,9 +81,11 @@ class TurnGuard:
         self._first_ms: float | None = None
         self._input = ""
         self._text: list[str] = []
-        self._calls: list[dict[str, object]] = []
+        self._calls: list[tuple[str, Mapping[str, Any]]] = []
         self._failure: str | None = None
+        self._usage: tuple[int, int] | None = None
         self.fillers_pushed = 0
+        self.last_turn: TurnRecord | None = None
 
     # -- turn lifecycle -------------------------------------------------
     def begin(self, user_text: str) -> None:
@@ -65,6 +96,8 @@ class TurnGuard:
         self._text = []
         self._calls = []
         self._failure = None
+        self._usage = None
+        self.fillers_pushed = 0
         self._watchdog = asyncio.get_running_loop().create_task(self._watch())
 
     def _started(self) -> None:
@@ -79,7 +112,14 @@ class TurnGuard:
     def add_calls(self, calls: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
         if calls:
             self._started()
-        self._calls.extend({"name": n, "arguments": dict(a)} for n, a in calls)
+        self._calls.extend((n, dict(a)) for n, a in calls)
+
+    def set_usage(self, input_tokens: int, output_tokens: int) -> None:
+        self._usage = (max(0, int(input_tokens)), max(0, int(output_tokens)))
+
+    @property
+    def elapsed_ms(self) -> int:
+        return int((time.perf_counter() - self._t0) * 1000.0) if self._t0 else 0
 
     def mark_failed(self, kind: str) -> None:
         if self._failure is None:
@@ -97,17 +137,21 @@ class TurnGuard:
             await self.failure(self._failure, latency_ms=latency_ms)
             return
         self.call.failures = 0
+        output = "".join(self._text)
+        tokens_in, tokens_out = self._usage or (len(self._input.split()), len(output.split()))
+        self.last_turn = TurnRecord(latency_ms, self._first_ms, self.fillers_pushed)
         await self.call.emit(
             EventType.BRAIN_TURN,
             {
                 "model": self.model_id,
-                "prompt_version": self.prompt_version,
+                "model_version": self.model_version,
+                "prompt_template_version": self.prompt_version,
                 "input": self._input,
-                "output": "".join(self._text),
-                "tool_calls": list(self._calls),
-                "latency_ms": round(latency_ms, 3),
-                "first_output_ms": round(self._first_ms, 3) if self._first_ms is not None else None,
-                "fillers": self.fillers_pushed,
+                "output": output,
+                "tool_calls": _tool_calls(self._calls),
+                "latency_ms": int(latency_ms),
+                "input_tokens": tokens_in,
+                "output_tokens": tokens_out,
             },
             actor="brain",
         )
@@ -119,11 +163,9 @@ class TurnGuard:
         await call.emit(
             EventType.BRAIN_FAILED,
             {
-                "kind": kind,
                 "model": self.model_id,
-                "prompt_version": self.prompt_version,
-                "consecutive": call.failures,
-                "latency_ms": round(latency_ms, 3) if latency_ms is not None else None,
+                "error_kind": _ident(kind, "error"),
+                "latency_ms": int(latency_ms) if latency_ms is not None else self.elapsed_ms,
             },
             actor="brain",
         )
@@ -131,7 +173,6 @@ class TurnGuard:
             return
         if call.failures >= call.workspace.brain.max_failures:
             call.handed_off = True
-            await call.emit(EventType.CALL_TO_IVR, {"reason": "brain_failed"}, actor="brain")
             await self._push(TTSSpeakFrame(FALLBACK, append_to_context=False))
             await call.control.to_ivr("brain_failed")
         elif latency_ms is not None:  # a whole turn failed: the caller is waiting for something

@@ -7,6 +7,7 @@ or the call control, and returns a result with a ``say`` line the brain may spea
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -33,6 +34,7 @@ TOOL_NAMES = (PROPOSE_TRANSFER, ANSWER_FROM_KB, END_CALL, CALLER_REQUESTS_HUMAN)
 HUMAN_MESSAGE = "Of course. I'm taking you to our menu now, where you can reach the right team."
 
 FailureHook = Callable[[str], Awaitable[None]]
+_DEPARTMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/@+\-]{0,39}\Z")
 
 
 def tools_schema(workspace: Workspace) -> ToolsSchema:
@@ -126,6 +128,8 @@ class ConciergeTools:
         try:
             department = _text_arg(params.arguments, "department", max_len=40)
             reason = _text_arg(params.arguments, "reason")
+            if not _DEPARTMENT.match(department):
+                raise ToolInputError("argument 'department' must be a department name")
         except ToolInputError as exc:
             await self._fail("malformed_tool_input")
             await self._reply(params, {"error": str(exc)}, run_llm=True)
@@ -172,7 +176,6 @@ class ConciergeTools:
         reason = params.arguments.get("reason")
         reason = reason if isinstance(reason, str) and reason else "caller_done"
         self.call.handed_off = True
-        await self.call.emit(EventType.CALL_ENDED, {"reason": reason[:200]}, actor="brain")
         await self.call.control.hangup(reason[:200])
         await self._reply(params, {"status": "ending"}, run_llm=False)
 
@@ -180,7 +183,9 @@ class ConciergeTools:
         call = self.call
         call.state.opted_out = True
         call.handed_off = True
-        await call.emit(EventType.OPTOUT_APPLIED, {"source": "caller_request"}, actor="brain", durable=True)
-        await call.emit(EventType.CALL_TO_IVR, {"reason": "caller_requested_human"}, actor="brain")
+        await call.emit(
+            EventType.OPTOUT_APPLIED, {"scope": "mid_call", "trigger": "caller_requested_human"}, actor="brain",
+            durable=True,
+        )
         await call.control.to_ivr("caller_requested_human")
         await self._reply(params, {"status": "to_ivr", "say": HUMAN_MESSAGE}, run_llm=False)

@@ -1,7 +1,8 @@
 """From a proposed transfer to an executed one: gate, audit, approval, execution.
 
 Order for every proposal: ``transfer.proposed`` -> gate -> ``transfer.decided`` (durable,
-before anything executes) -> execute -> ``transfer.executed`` / ``transfer.failed``.
+before anything executes) -> execute -> ``transfer.executed`` / ``transfer.failed``; one
+``proposal_id`` ties them (and the approval request) together.
 Approval-gated departments enqueue an :class:`~concierge.approvals.ApprovalRequest`, play a
 holding line, and decide in the background; on rejection or timeout the call goes to the IVR.
 """
@@ -9,6 +10,7 @@ holding line, and decide in the background; on rejection or timeout the call goe
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -25,6 +27,7 @@ ACTOR = "concierge.gate"
 
 @dataclass(frozen=True, slots=True)
 class TransferOutcome:
+    proposal_id: str
     decision: GateDecision
     executed: bool | None = None
     approval_id: str | None = None
@@ -43,49 +46,43 @@ class TransferCoordinator:
     ) -> TransferOutcome:
         t0 = time.perf_counter()
         call = self.call
+        pid = f"prop-{uuid.uuid4().hex[:16]}"
         await call.emit(
             EventType.TRANSFER_PROPOSED,
-            {"department": proposal.department, "reason": proposal.reason},
+            {"proposal_id": pid, "department": proposal.department, "reason": proposal.reason},
             actor="brain",
         )
         decision = self.gate.evaluate(proposal, call.state)
-        await self._decided(decision, approver="policy")
+        await self._decided(pid, decision, approver="policy")
         decision_ms = (time.perf_counter() - t0) * 1000.0
         if decision.decision is Decision.ALLOW:
-            executed = await self._execute(decision)
-            return TransferOutcome(decision, executed=executed, decision_ms=decision_ms)
+            executed = await self._execute(pid, decision)
+            return TransferOutcome(pid, decision, executed=executed, decision_ms=decision_ms)
         if decision.decision is Decision.NEEDS_APPROVAL:
             req = await call.approvals.submit(
                 workspace_id=call.workspace.id,
                 call_id=call.call_id,
+                proposal_id=pid,
                 department=decision.department,
                 reason=proposal.reason,
                 context=[dict(c) for c in context],
             )
-            await call.emit(
-                EventType.APPROVAL_REQUESTED,
-                {"approval_id": req.id, "department": decision.department, "reason": proposal.reason},
-                actor=ACTOR,
-                durable=True,
-            )
             await call.control.say(HOLDING_MESSAGE)
-            call.spawn(self._await_approval(req, decision))
-            return TransferOutcome(decision, approval_id=req.id, decision_ms=decision_ms)
-        return TransferOutcome(decision, decision_ms=decision_ms)
+            call.spawn(self._await_approval(pid, req, decision))
+            return TransferOutcome(pid, decision, approval_id=req.id, decision_ms=decision_ms)
+        return TransferOutcome(pid, decision, decision_ms=decision_ms)
 
-    async def _decided(self, d: GateDecision, *, approver: str, approval_id: str | None = None) -> None:
+    async def _decided(self, pid: str, d: GateDecision, *, approver: str) -> None:
         payload: dict[str, object] = {
-            "department": d.department,
+            "proposal_id": pid,
             "decision": str(d.decision),
             "rule_id": str(d.rule_id),
             "approver": approver,
             "reason": d.reason,
         }
-        if approval_id is not None:
-            payload["approval_id"] = approval_id
         await self.call.emit(EventType.TRANSFER_DECIDED, payload, actor=ACTOR, durable=True)
 
-    async def _execute(self, d: GateDecision) -> bool:
+    async def _execute(self, pid: str, d: GateDecision) -> bool:
         call = self.call
         target = d.target or d.department
         err: str | None = None
@@ -98,44 +95,44 @@ class TransferCoordinator:
             err = "transport_refused"
         if ok:
             call.state.transfers_executed += 1
-            await call.emit(
-                EventType.TRANSFER_EXECUTED, {"department": d.department, "target": target}, actor="transport"
-            )
+            payload: dict[str, object] = {
+                "proposal_id": pid, "department": d.department, "method": str(call.transport), "target": target
+            }
+            await call.emit(EventType.TRANSFER_EXECUTED, payload, actor="transport")
         else:
             await call.emit(
                 EventType.TRANSFER_FAILED,
-                {"department": d.department, "target": target, "error": err},
+                {"proposal_id": pid, "department": d.department, "error_kind": err or "unknown"},
                 actor="transport",
             )
         return ok
 
-    async def _await_approval(self, req: ApprovalRequest, gated: GateDecision) -> None:
+    async def _await_approval(self, pid: str, req: ApprovalRequest, gated: GateDecision) -> None:
         call = self.call
         done = await call.approvals.wait(req.id, call.workspace.transfer.approval_timeout_s)
         if done.status is ApprovalStatus.APPROVED and not call.handed_off:
             # The call may have changed while it waited (opt-out, another transfer): re-check.
             recheck = self.gate.evaluate(TransferProposal(gated.department, req.reason), call.state)
             if recheck.decision is Decision.DENY:
-                await self._decided(recheck, approver=done.decided_by or "unknown", approval_id=req.id)
+                await self._decided(pid, recheck, approver=done.decided_by or "unknown")
                 await self._to_ivr(recheck.rule_id)
                 return
             allowed = GateDecision(
                 Decision.ALLOW, RuleId.SUPERVISOR_APPROVED, "a supervisor approved", gated.department, gated.target
             )
-            await self._decided(allowed, approver=done.decided_by or "unknown", approval_id=req.id)
-            if not await self._execute(allowed):
+            await self._decided(pid, allowed, approver=done.decided_by or "unknown")
+            if not await self._execute(pid, allowed):
                 await self._to_ivr(RuleId.SUPERVISOR_APPROVED, say=TRANSFER_FAILED_MESSAGE)
             return
         rule = RuleId.APPROVAL_TIMEOUT if done.status is ApprovalStatus.EXPIRED else RuleId.SUPERVISOR_REJECTED
         reason = "nobody approved in time" if rule is RuleId.APPROVAL_TIMEOUT else "a supervisor rejected"
         denied = GateDecision(Decision.DENY, rule, reason, gated.department, gated.target)
-        await self._decided(denied, approver=done.decided_by or "timeout", approval_id=req.id)
+        await self._decided(pid, denied, approver=done.decided_by or "timeout")
         if not call.handed_off:
             await self._to_ivr(rule)
 
     async def _to_ivr(self, rule: RuleId, *, say: str = NOT_APPROVED_MESSAGE) -> None:
         call = self.call
         call.handed_off = True
-        await call.emit(EventType.CALL_TO_IVR, {"reason": str(rule)}, actor=ACTOR)
         await call.control.say(say)
         await call.control.to_ivr(str(rule))

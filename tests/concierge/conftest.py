@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from concierge.audit_adapter import SchemaCheckedMemorySink
 from concierge.audit_sink import MemoryAuditSink
 from concierge.call_control import RecordingCallControl
 from concierge.config import Workspace, load_workspace
@@ -26,7 +27,8 @@ def workspace() -> Workspace:
 
 @pytest.fixture
 def audit() -> MemoryAuditSink:
-    return MemoryAuditSink()
+    """Every event a test emits must also pass the real audit log's schema."""
+    return SchemaCheckedMemorySink()
 
 
 @pytest.fixture

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import pytest
 
 from concierge.approvals import ApprovalStatus, InMemoryApprovalQueue
+from concierge.audit_adapter import SchemaCheckedMemorySink
 from concierge.audit_sink import EventType, MemoryAuditSink
 from concierge.call_control import CallAction, RecordingCallControl
 from concierge.config import Transport, Workspace
@@ -75,13 +77,41 @@ def test_gate_rule_table(
         assert dept is not None and got.target == dept.targets[Transport.SIP]
 
 
+@dataclass
+class JournalControl(RecordingCallControl):
+    """Call control that writes its actions into the same journal as the audit sink."""
+
+    journal: list[str] = field(default_factory=list)
+
+    async def transfer(self, department: str, target: str) -> bool:
+        self.journal.append("control.transfer")
+        return await super().transfer(department, target)
+
+    async def to_ivr(self, reason: str) -> None:
+        self.journal.append("control.to_ivr")
+        await super().to_ivr(reason)
+
+
+class JournalSink(SchemaCheckedMemorySink):
+    def __init__(self, journal: list[str]) -> None:
+        super().__init__()
+        self.journal = journal
+
+    async def emit(
+        self, event_type: str, payload: dict[str, object], *, call_id: str, actor: str, durable: bool = False
+    ) -> None:
+        await super().emit(event_type, payload, call_id=call_id, actor=actor, durable=durable)
+        self.journal.append(str(event_type))
+
+
 def _call(ws: Workspace, when: datetime, *, fail: bool = False, state: CallState | None = None) -> ConciergeCall:
     ws.transfer.approval_timeout_s = 0.2
+    control = JournalControl(fail_transfers=fail)
     return ConciergeCall(
         call_id="c-gate",
         workspace=ws,
-        audit=MemoryAuditSink(),
-        control=RecordingCallControl(fail_transfers=fail),
+        audit=JournalSink(control.journal),
+        control=control,
         approvals=InMemoryApprovalQueue(),
         clock=lambda: when,
         state=state or CallState(),
@@ -104,8 +134,12 @@ async def test_decision_is_audited_durably_before_execution(
     decided = audit.of_type(EventType.TRANSFER_DECIDED)[0]
     assert decided.durable and decided.payload["approver"] == "policy"
     assert decided.payload["rule_id"] == str(outcome.decision.rule_id)
+    assert {r.payload["proposal_id"] for r in audit.records} == {outcome.proposal_id}
     assert bool(control.transfers) is executed
     assert (EventType.TRANSFER_EXECUTED in types) is executed
+    assert isinstance(control, JournalControl)
+    if executed:  # the durable decision row precedes the transfer itself
+        assert control.journal.index("transfer.decided") < control.journal.index("control.transfer")
     assert outcome.decision_ms < 20.0
 
 
@@ -115,10 +149,11 @@ async def test_failed_transport_is_audited_and_not_counted(workspace: Workspace)
     assert outcome.executed is False
     assert isinstance(call.audit, MemoryAuditSink)
     assert call.audit.types()[-1] == EventType.TRANSFER_FAILED
+    assert call.audit.records[-1].payload["error_kind"] == "transport_refused"
     assert call.state.transfers_executed == 0
 
 
-async def _approval_flow(call: ConciergeCall, action: str) -> None:
+async def _approval_flow(call: ConciergeCall, action: str) -> str:
     coord = TransferCoordinator(call)
     outcome = await coord.propose(
         TransferProposal("clinical", "medication question"), context=[{"role": "user", "text": "my [PERSON_1]"}]
@@ -128,11 +163,13 @@ async def _approval_flow(call: ConciergeCall, action: str) -> None:
     pending = await queue.pending(call.workspace.id)
     assert [p.id for p in pending] == [outcome.approval_id]
     assert pending[0].context == ({"role": "user", "text": "my [PERSON_1]"},)
+    assert pending[0].proposal_id == outcome.proposal_id
     if action == "approve":
         await queue.approve(outcome.approval_id, supervisor="sup-alice")
     elif action == "reject":
         await queue.reject(outcome.approval_id, supervisor="sup-bob", note="not urgent")
     await call.wait_background()
+    return outcome.approval_id
 
 
 @pytest.mark.parametrize(
@@ -147,7 +184,7 @@ async def test_approval_paths(
     workspace: Workspace, action: str, transferred: bool, rule: RuleId, approver: str
 ) -> None:
     call = _call(workspace, SAT_OPEN)
-    await _approval_flow(call, action)
+    approval_id = await _approval_flow(call, action)
     assert isinstance(call.audit, MemoryAuditSink) and isinstance(call.control, RecordingCallControl)
     decided = call.audit.of_type(EventType.TRANSFER_DECIDED)
     assert [d.payload["decision"] for d in decided] == [
@@ -160,11 +197,12 @@ async def test_approval_paths(
     assert control.of(CallAction.SAY)[0].text == HOLDING_MESSAGE
     assert bool(control.transfers) is transferred
     assert bool(control.of(CallAction.TO_IVR)) is not transferred
-    # the decision is logged before the transfer or the IVR hand-off
-    types = call.audit.types()
-    after = EventType.TRANSFER_EXECUTED if transferred else EventType.CALL_TO_IVR
-    assert types.index(after) > types.index(EventType.TRANSFER_DECIDED, 2)
-    req = await call.approvals.get(decided[1].payload["approval_id"])  # type: ignore[arg-type]
+    # the final decision is logged before the transfer or the IVR hand-off
+    assert isinstance(control, JournalControl)
+    journal = control.journal
+    second_decision = journal.index("transfer.decided", journal.index("transfer.decided") + 1)
+    assert journal.index("control.transfer" if transferred else "control.to_ivr") > second_decision
+    req = await call.approvals.get(approval_id)
     assert req is not None and req.decided_by == approver
     assert req.status is {"approve": ApprovalStatus.APPROVED, "reject": ApprovalStatus.REJECTED,
                           "timeout": ApprovalStatus.EXPIRED}[action]
@@ -185,7 +223,7 @@ async def test_approval_after_opt_out_is_denied_by_recheck(workspace: Workspace)
 
 async def test_approval_queue_rejects_double_decisions() -> None:
     q = InMemoryApprovalQueue()
-    req = await q.submit(workspace_id="w", call_id="c", department="fraud", reason="r", context=[])
+    req = await q.submit(workspace_id="w", call_id="c", proposal_id="p", department="fraud", reason="r", context=[])
     await q.approve(req.id, supervisor="s1")
     with pytest.raises(ApprovalError, match="already approved"):
         await q.reject(req.id, supervisor="s2")
@@ -197,8 +235,8 @@ async def test_approval_queue_rejects_double_decisions() -> None:
 
 async def test_concurrent_waiters_wake_on_decision() -> None:
     q = InMemoryApprovalQueue()
-    a = await q.submit(workspace_id="w", call_id="c1", department="fraud", reason="r", context=[])
-    b = await q.submit(workspace_id="w", call_id="c2", department="clinical", reason="r", context=[])
+    a = await q.submit(workspace_id="w", call_id="c1", proposal_id="p1", department="fraud", reason="r", context=[])
+    b = await q.submit(workspace_id="w", call_id="c2", proposal_id="p2", department="clinical", reason="r", context=[])
     wa = asyncio.create_task(q.wait(a.id, 5.0))
     wb = asyncio.create_task(q.wait(b.id, 5.0))
     await asyncio.sleep(0)
