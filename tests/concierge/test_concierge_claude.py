@@ -240,3 +240,22 @@ async def test_allowed_transfer_does_not_run_the_model_again(
     await _claude_conversation(call, api_server, "i need a refund")
     assert [a.department for a in control.transfers] == ["billing"]
     assert len(api_server.requests) == 1 and api_server.remaining == 0
+
+
+async def test_barge_in_cancels_the_turn_without_filler_or_failure(
+    call: ConciergeCall, api_server: MessagesApiServer, audit: MemoryAuditSink
+) -> None:
+    from pipecat.frames.frames import InterruptionFrame
+    from pipecat.tests.utils import SleepFrame
+
+    api_server.enqueue(S.reply("this answer is too slow", delay_s=1.0), S.reply("Go ahead."))
+    brain = _brain(call, api_server, filler_after_s=0.4)
+    ctx = _ctx(call, "hello")
+    down, _ = await run_test(
+        brain,
+        frames_to_send=[LLMContextFrame(context=ctx), SleepFrame(0.15), InterruptionFrame(), SleepFrame(0.6),
+                        LLMContextFrame(context=ctx), SleepFrame(0.2)],
+    )
+    assert not [f for f in down if isinstance(f, TTSSpeakFrame)]
+    assert "".join(f.text for f in down if isinstance(f, LLMTextFrame)) == "Go ahead."
+    assert audit.types() == [EventType.BRAIN_TURN] and call.failures == 0
