@@ -35,9 +35,10 @@ def test_no_raw_value_in_any_log_line(caplog: pytest.LogCaptureFixture) -> None:
             state.shred()
     lines = [r.getMessage().lower() for r in caplog.records]
     assert any("tokenized" in line for line in lines)  # the redactor does log at DEBUG
+    found: list[tuple[str, str]] = []
     for line in lines:
         squashed = re.sub(r"\D", "", line)
         for s in secrets:
-            assert s not in line
-            if s.isdigit():
-                assert s not in squashed or len(s) < 6
+            if s in line or (s.isdigit() and len(s) >= 6 and s in squashed):
+                found.append((s, line))
+    assert found == []
