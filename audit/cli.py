@@ -72,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--json", dest="json_out", help="also write the results as JSON to this file")
 
     k = sub.add_parser("keygen", help="create an Ed25519 checkpoint key, or export the public key of one")
-    k.add_argument("--private-key", required=True, help="PEM file to create (or read, with --public-only)")
+    k.add_argument("--private-key", help="PEM file to create (or read, with --public-only); default: print the new key")
     k.add_argument("--public-key", help="PEM file for the public key (default: print it)")
     k.add_argument("--public-only", action="store_true", help="read --private-key and export its public key")
 
@@ -233,6 +233,16 @@ def _print_results(results: list[VerifyResult]) -> None:
 
 
 def cmd_keygen(args: argparse.Namespace) -> int:
+    if args.private_key is None:
+        if args.public_only:
+            raise AuditError("--public-only needs --private-key")
+        pem = generate_private_key_pem()
+        sys.stdout.write(pem.decode("ascii"))
+        key = load_private_key(pem)
+        if args.public_key:
+            Path(args.public_key).write_bytes(public_key_pem(key))
+        Console(stderr=True).print(f"key id {key_id(key)}; keep the private key secret, give auditors the public key")
+        return OK
     priv_path = Path(args.private_key)
     if args.public_only:
         key = load_private_key(priv_path.read_bytes())

@@ -35,6 +35,13 @@ def test_keygen_refuses_to_overwrite_and_exports_public_key(keys: tuple[Path, Pa
     assert capsys.readouterr().out == pub.read_text()
 
 
+def test_keygen_to_stdout(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pub = tmp_path / "pub.pem"
+    assert main(["keygen", "--public-key", str(pub)]) == 0
+    signer = CheckpointSigner(private_key=capsys.readouterr().out.encode())
+    assert signer.public_key_pem() == pub.read_bytes()
+
+
 def test_export_then_verify_export_alone(tmp_path: Path, db: Path, keys: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "acme.jsonl"
     assert main(["export", "--db", str(db), "--format", "jsonl", "--output", str(out)]) == 0
