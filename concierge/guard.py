@@ -11,6 +11,7 @@ consecutive failures the call falls back to the IVR.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -28,6 +29,7 @@ APOLOGY = "Sorry, I'm having a little trouble. Could you say that again?"
 FALLBACK = "I'm sorry, I'm having trouble right now. Let me take you to our menu."
 
 PushFn = Callable[[Frame], Awaitable[None]]
+_log = logging.getLogger(__name__)
 _IDENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/@+\-]{0,199}\Z")
 
 
@@ -140,6 +142,17 @@ class TurnGuard:
         output = "".join(self._text)
         tokens_in, tokens_out = self._usage or (len(self._input.split()), len(output.split()))
         self.last_turn = TurnRecord(latency_ms, self._first_ms, self.fillers_pushed)
+        try:
+            await self._emit_turn(output, latency_ms, tokens_in, tokens_out)
+        except Exception as exc:  # e.g. the audit schema's raw-data backstop refused the model's output
+            _log.warning("brain.turn refused by the audit sink: %s", type(exc).__name__)
+            await self.call.emit(
+                EventType.BRAIN_FAILED,
+                {"model": self.model_id, "error_kind": "audit_rejected", "latency_ms": int(latency_ms)},
+                actor="brain",
+            )
+
+    async def _emit_turn(self, output: str, latency_ms: float, tokens_in: int, tokens_out: int) -> None:
         await self.call.emit(
             EventType.BRAIN_TURN,
             {

@@ -259,3 +259,13 @@ async def test_barge_in_cancels_the_turn_without_filler_or_failure(
     assert not [f for f in down if isinstance(f, TTSSpeakFrame)]
     assert "".join(f.text for f in down if isinstance(f, LLMTextFrame)) == "Go ahead."
     assert audit.types() == [EventType.BRAIN_TURN] and call.failures == 0
+
+
+async def test_model_output_with_a_raw_number_is_not_audited_as_text(
+    call: ConciergeCall, api_server: MessagesApiServer, audit: MemoryAuditSink
+) -> None:
+    api_server.enqueue(S.reply("Call us back at 555 123 4567."))
+    brain = _brain(call, api_server)
+    await run_test(brain, frames_to_send=[LLMContextFrame(context=_ctx(call, "what number do i call"))])
+    assert audit.types() == [EventType.BRAIN_FAILED]
+    assert audit.records[0].payload["error_kind"] == "audit_rejected"
