@@ -23,6 +23,7 @@ class ApprovalStatus(StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
     EXPIRED = "expired"
+    CANCELLED = "cancelled"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +84,10 @@ class ApprovalQueue(Protocol):
     async def approve(self, request_id: str, *, supervisor: str, note: str | None = None) -> ApprovalRequest: ...
 
     async def reject(self, request_id: str, *, supervisor: str, note: str | None = None) -> ApprovalRequest: ...
+
+    async def cancel(self, request_id: str) -> ApprovalRequest:
+        """Withdraw a pending request (the call ended first); decided_by "call_ended"."""
+        ...
 
 
 @dataclass
@@ -145,6 +150,9 @@ class InMemoryApprovalQueue:
 
     async def reject(self, request_id: str, *, supervisor: str, note: str | None = None) -> ApprovalRequest:
         return self._decide(request_id, ApprovalStatus.REJECTED, supervisor, note)
+
+    async def cancel(self, request_id: str) -> ApprovalRequest:
+        return self._decide(request_id, ApprovalStatus.CANCELLED, "call_ended", None)
 
     async def wait(self, request_id: str, timeout_s: float) -> ApprovalRequest:
         req = self._requests.get(request_id)

@@ -39,6 +39,7 @@ class RuleId(StrEnum):
     SUPERVISOR_APPROVED = "supervisor_approved"
     SUPERVISOR_REJECTED = "supervisor_rejected"
     APPROVAL_TIMEOUT = "approval_timeout"
+    CALL_HANDED_OFF = "call_handed_off"
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,8 @@ holding line, and decide in the background; on rejection or timeout the call goe
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 import uuid
 from collections.abc import Sequence
@@ -109,8 +111,20 @@ class TransferCoordinator:
 
     async def _await_approval(self, pid: str, req: ApprovalRequest, gated: GateDecision) -> None:
         call = self.call
-        done = await call.approvals.wait(req.id, call.workspace.transfer.approval_timeout_s)
-        if done.status is ApprovalStatus.APPROVED and not call.handed_off:
+        try:
+            done = await call.approvals.wait(req.id, call.workspace.transfer.approval_timeout_s)
+        except asyncio.CancelledError:
+            # The call ended while a supervisor was deciding: withdraw the request and close the trail.
+            with contextlib.suppress(Exception):
+                await call.approvals.cancel(req.id)
+                left = GateDecision(Decision.DENY, RuleId.CALL_HANDED_OFF, "the call ended first", gated.department)
+                await self._decided(pid, left, approver="call_ended")
+            raise
+        if done.status is ApprovalStatus.APPROVED and call.handed_off:
+            left = GateDecision(Decision.DENY, RuleId.CALL_HANDED_OFF, "the call left the concierge", gated.department)
+            await self._decided(pid, left, approver=done.decided_by or "unknown")
+            return
+        if done.status is ApprovalStatus.APPROVED:
             # The call may have changed while it waited (opt-out, another transfer): re-check.
             recheck = self.gate.evaluate(TransferProposal(gated.department, req.reason), call.state)
             if recheck.decision is Decision.DENY:

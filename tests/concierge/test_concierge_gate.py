@@ -244,3 +244,31 @@ async def test_concurrent_waiters_wake_on_decision() -> None:
     await q.approve(a.id, supervisor="s")
     ra, rb = await asyncio.wait_for(asyncio.gather(wa, wb), 1.0)
     assert (ra.status, rb.status) == (ApprovalStatus.APPROVED, ApprovalStatus.REJECTED)
+
+
+async def test_call_ending_during_approval_withdraws_the_request(workspace: Workspace) -> None:
+    call = _call(workspace, SAT_OPEN)
+    call.workspace.transfer.approval_timeout_s = 30.0
+    outcome = await TransferCoordinator(call).propose(TransferProposal("fraud", "stolen card"))
+    assert outcome.approval_id
+    await asyncio.sleep(0)
+    await call.close()
+    req = await call.approvals.get(outcome.approval_id)
+    assert req is not None and req.status is ApprovalStatus.CANCELLED
+    assert isinstance(call.audit, MemoryAuditSink) and isinstance(call.control, RecordingCallControl)
+    last = call.audit.of_type(EventType.TRANSFER_DECIDED)[-1]
+    assert (last.payload["rule_id"], last.payload["approver"]) == (RuleId.CALL_HANDED_OFF, "call_ended")
+    assert not call.control.transfers and await call.approvals.pending() == []
+
+
+async def test_approval_after_the_call_left_the_concierge_is_not_executed(workspace: Workspace) -> None:
+    call = _call(workspace, SAT_OPEN)
+    outcome = await TransferCoordinator(call).propose(TransferProposal("clinical", "results"))
+    assert outcome.approval_id
+    call.handed_off = True  # e.g. the caller asked for a human meanwhile
+    await call.approvals.approve(outcome.approval_id, supervisor="sup-dan")
+    await call.wait_background()
+    assert isinstance(call.audit, MemoryAuditSink) and isinstance(call.control, RecordingCallControl)
+    last = call.audit.of_type(EventType.TRANSFER_DECIDED)[-1]
+    assert (last.payload["rule_id"], last.payload["approver"]) == (RuleId.CALL_HANDED_OFF, "sup-dan")
+    assert not call.control.transfers
