@@ -2,7 +2,8 @@
 
 ``ring(call, now)`` 180; ``answer(call, sdp, now)`` 200 with our SDP (SdpParseError if the bytes
 are not SDP); ``reject(call, status, now)`` a final 3xx..6xx; ``send_bye(call, now)``;
-``send_refer(call, target_uri, now)`` (SipParseError for a bad URI). Acting on a call in the
+``send_refer(call, target_uri, now)`` (SipParseError for a bad URI); ``send_info(call, body,
+content_type, now)`` (an INFO inside the call; its response is not reported). Acting on a call in the
 wrong state (already ended, not yet answered) raises :class:`SipCallError`.
 """
 
@@ -84,6 +85,13 @@ class CallActions:
             c, "REFER", now, headers=(("Refer-To", f"<{target}>"), ("Referred-By", f"<{me}>"))
         )
 
+    def send_info(self, call: str, body: bytes, content_type: str, now: float) -> None:
+        """Send an INFO with ``body`` inside a confirmed call (application data for the peer)."""
+        c = self._calls.get(call)
+        if c is None or c.dialog is None or c.state is not CallState.CONFIRMED:
+            raise SipCallError("INFO needs a confirmed call")
+        self._send_in_dialog(c, "INFO", now, body=body, content_type=content_type)
+
     def _local_uri(self) -> SipUri:
         return SipUri(host=self.config.host, user=self.config.user, port=self.config.port)
 
@@ -128,12 +136,21 @@ class CallActions:
             self._out.append(Datagram(data, call.source))
 
     def _send_in_dialog(
-        self, call: Call, method: str, now: float, *, headers: Iterable[tuple[str, str]] = ()
+        self,
+        call: Call,
+        method: str,
+        now: float,
+        *,
+        headers: Iterable[tuple[str, str]] = (),
+        body: bytes = b"",
+        content_type: str | None = None,
     ) -> None:
         assert call.dialog is not None
         branch = new_branch()
         via = f"SIP/2.0/{self.config.transport} {self.config.host}:{self.config.port};branch={branch};rport"
-        req = call.dialog.create_request(method, via=via, contact=self._contact(), headers=headers)
+        req = call.dialog.create_request(
+            method, via=via, contact=self._contact(), headers=headers, body=body, content_type=content_type
+        )
         tx = ClientNonInviteTransaction(req, now=now, timers=self.config.timers, reliable=call.reliable)
         self._client[branch] = ClientEntry(tx, call.source, call.ref)
         self._out.append(Datagram(tx.start(), call.source))
