@@ -67,7 +67,7 @@ DELEGATED: dict[tuple[str, ...], str] = {
     ("eval", "asr"): "voice.asr.evaluate:main",
     ("eval", "concierge"): "voice.evaluate:concierge_main",
     ("eval", "all"): "voice.evaluate:all_main",
-    ("eval", "gate"): "voice.evaluate:gate_main",
+    ("eval", "gate"): "voice.model_cards:gate_main",
     ("bench", "gate"): "voice.evaluate:gate_bench_main",
     ("bench", "audit"): "voice.evaluate:audit_bench_main",
     ("bench", "latency"): "voice.replay:bench_latency_main",

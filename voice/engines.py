@@ -128,6 +128,8 @@ class Engines:
         return make_brain(self, session=session, control=control)
 
     async def close(self) -> None:
+        if hasattr(self.audit, "flush"):
+            await self.audit.flush()
         if self.audit_log is not None and hasattr(self.audit_log, "close"):
             await self.audit_log.close()
         self.asr_executor.shutdown(wait=False)

@@ -25,10 +25,6 @@ def concierge_main(argv: list[str]) -> int:
     return main(["eval", *argv])
 
 
-def gate_main(argv: list[str]) -> int:
-    return gate_bench_main(argv)
-
-
 def gate_bench_main(argv: list[str]) -> int:
     from concierge.cli import main
 
