@@ -56,7 +56,8 @@ def _eval(args: argparse.Namespace, console: Console) -> int:
 
         fr = run_fsdd_cases(WhisperTranscriber(), Path(args.shared))
         fsdd_share = fr.share
-        detail = {"cases": fr.cases, "by_kind": fr.by_kind, "by_mode": fr.by_mode}
+        detail = {"cases": fr.cases, "by_kind": fr.by_kind, "by_mode": fr.by_mode,
+                  "without_context": fr.share_without_context}
     console.print(_table(f"Redaction on the corpus ({result.utterances} utterances)", result))
     console.print(_table(f"Hand-written held-out set ({heldout.utterances} utterances)", heldout))
     if fsdd_share is not None:
@@ -64,6 +65,7 @@ def _eval(args: argparse.Namespace, console: Console) -> int:
         ft.add_column("slice")
         ft.add_column("share", justify="right")
         ft.add_row("all", f"{fsdd_share:.3f}")
+        ft.add_row("all, no context utterance", f"{fr.share_without_context:.3f}")
         for group in ("by_kind", "by_mode"):
             values = detail[group]
             assert isinstance(values, dict)

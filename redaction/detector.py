@@ -220,9 +220,18 @@ def analyze(text: str, *, carried_cue: T | None = None, use_ner: bool = True) ->
                 typ = cue_type  # the number asked for, however short the ASR made it
         if typ is None:
             typ = classify_bare(run, at_end=at_end, prev=prev, nxt=nxt)
+        if typ is None and run.n_digits >= 3 and run.first <= first_content and at_end \
+                and all(w.text in LEADERS for w in words[:run.first]):
+            typ = T.ID_NUMBER  # an utterance that is nothing but a number: an answer, maybe a first part
         if typ is None:
             continue
         first = run.first
+        last = run.last
+        # digits glued to letters by ASR ("4ues 8, 4, 6", "8-fold 1") go with the number
+        while first - 1 >= 0 and taken.free(first - 1, first - 1) and any(ch.isdigit() for ch in words[first - 1].text):
+            first -= 1
+        while last + 1 < n and taken.free(last + 1, last + 1) and any(ch.isdigit() for ch in words[last + 1].text):
+            last += 1
         if typ in (T.MEDICAL_ID, T.ID_NUMBER):
             stop = cue[1] + 1 if cue is not None and cue[1] < run.first else 0
             while first - 1 >= stop and _id_prefix(words, first - 1):
@@ -232,7 +241,8 @@ def analyze(text: str, *, carried_cue: T | None = None, use_ner: bool = True) ->
             if first < run.first and run.first - first == 1 and words[first].text in ("a", "i"):
                 first += 1
         value = "".join(w.text for w in words[first:run.first]) + run.digits
-        add(typ, first, run.last, value, run)
+        value += "".join(ch for w in words[run.last + 1:last + 1] for ch in w.text if ch.isdigit())
+        add(typ, first, last, value, run)
 
     if use_ner and n:
         cased = _ner_worthwhile(text, words, taken)

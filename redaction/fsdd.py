@@ -4,7 +4,8 @@ Digit Dataset recordings, transcribed by a real ASR (passed in), then redacted.
 A case counts as tokenized only if no digit of the value reaches the brain: the redacted text of
 every utterance of the case holds no digit and no spoken digit word. Each number is tried spoken
 in one utterance, split in two, and split into its digit groups (three or four utterances); a
-context utterance ("my card number is") comes first, as a caller would say it.
+context utterance ("my card number is") comes first, as a caller would say it. The same
+transcripts are also redacted with no context utterance (``share_without_context``).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ class FsddResult:
     cases: int
     by_kind: dict[str, float]
     by_mode: dict[str, float]
+    share_without_context: float  # the same transcripts with no "my card number is" before them
 
 
 CONTEXT = {"card": "my card number is", "ssn": "my social security number is", "id": "my member id is"}
@@ -125,18 +127,20 @@ def run_fsdd_cases(transcribe: Transcriber, shared: Path, *, per_kind: int = 10,
         from tqdm import tqdm
 
         bar = tqdm(total=len(cases), desc="fsdd numbers", file=sys.stderr, leave=False)
+    bare: list[bool] = []
     for case in cases:
-        state = CallRedactor(call_id=f"fsdd-{len(ok)}")
-        clean = not leaks_digits(state.redact(CONTEXT[case.kind]).text)
+        texts: list[str] = []
         pos = 0
         for groups in _utterance_groups(case):
             n = sum(groups)
-            audio = _audio(fsdd, case, case.digits[pos:pos + n], groups, rng)
+            texts.append(transcribe(_audio(fsdd, case, case.digits[pos:pos + n], groups, rng), FSDD_RATE))
             pos += n
-            text = transcribe(audio, FSDD_RATE)
-            if leaks_digits(state.redact(text).text):
-                clean = False
+        state = CallRedactor(call_id=f"fsdd-{len(ok)}")
+        clean = not leaks_digits(state.redact(CONTEXT[case.kind]).text)
+        clean = not any(leaks_digits(state.redact(t).text) for t in texts) and clean
         ok.append((case, clean))
+        no_context = CallRedactor(call_id=f"fsdd-bare-{len(bare)}")
+        bare.append(not any(leaks_digits(no_context.redact(t).text) for t in texts))
         if bar is not None:
             bar.update(1)
     if bar is not None:
@@ -150,6 +154,7 @@ def run_fsdd_cases(transcribe: Transcriber, shared: Path, *, per_kind: int = 10,
         cases=len(ok),
         by_kind={k: share([c for cs, c in ok if cs.kind == k]) for k in ("card", "ssn", "id")},
         by_mode={m: share([c for cs, c in ok if cs.mode == m]) for m in ("one", "two", "groups")},
+        share_without_context=share(bare),
     )
 
 

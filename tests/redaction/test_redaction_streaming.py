@@ -89,3 +89,11 @@ def test_one_digit_word_in_a_sentence_does_not_join_an_open_number() -> None:
     state = CallRedactor()
     state.redact("my id is 1734")
     assert state.redact("one moment please").text == "one moment please"
+
+
+def test_a_bare_number_turn_is_tokenized_and_continued() -> None:
+    state = CallRedactor()
+    outs = [state.redact(t).text for t in ("1, 3, 9.", "0, 9, 9, 6, 0, 3, 0.")]
+    assert outs == ["[ID_NUMBER_1].", "[ID_NUMBER_1]."]
+    assert _value(state, "[ID_NUMBER_1]") == "1390996030"
+    assert CallRedactor().redact("12.").text == "12."
