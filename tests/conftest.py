@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
+from loguru import logger as _loguru
 
 REPO = Path(__file__).resolve().parent.parent
+
+# pipecat logs every frame at DEBUG through loguru: keep test output readable.
+_loguru.remove()
+_loguru.add(sys.stderr, level="WARNING")
 
 
 def shared_root() -> Path:

@@ -106,6 +106,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from voice.logs import configure
+
+    configure()
     args_list = list(sys.argv[1:] if argv is None else argv)
     for key in sorted(DELEGATED, key=len, reverse=True):
         if tuple(args_list[: len(key)]) == key:

@@ -20,6 +20,7 @@ import uvicorn
 
 from concierge.config import ConfigError, load_workspace
 from voice.app import ServerState, create_app
+from voice.logs import configure as configure_logging
 
 log = logging.getLogger("dialphone.server")
 
@@ -62,7 +63,7 @@ async def serve(*, config: Path, host: str, sip_port: int, http_port: int, data_
 
 
 def run_server(*, config: Path, host: str, sip_port: int, http_port: int, data_dir: Path) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
     try:
         asyncio.run(serve(config=config, host=host, sip_port=sip_port, http_port=http_port, data_dir=data_dir))
     except ConfigError as exc:
