@@ -263,6 +263,8 @@ class SipCall:
                 await asyncio.wait_for(self._established.wait(), timeout=5)
         if self.phase is not CallPhase.CONFIRMED or (self._refer is not None and not self._refer.done()):
             return False
+        if any(200 <= status < 300 for _, _, status in self.transfers):
+            return False  # already handed over: our leg is being torn down
         loop = asyncio.get_running_loop()
         self._refer = loop.create_future()
         ep = self.endpoint

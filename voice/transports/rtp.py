@@ -47,13 +47,13 @@ class _RtpInput(BaseInputTransport):
         self._inbox: asyncio.Queue[Frame] = asyncio.Queue(maxsize=500)  # 10 s of audio at most
         self._pump: asyncio.Task[None] | None = None
         self.ready = False
+        media.on_dtmf = self._on_dtmf  # a key pressed before the pipeline runs waits in the inbox
 
     async def start(self, frame: Any) -> None:
         await super().start(frame)
         await self.set_transport_ready(frame)
         self.ready = True
         self._media.on_audio = self._on_audio
-        self._media.on_dtmf = self._on_dtmf
         self._pump = self.create_task(self._run(), "rtp-in")
 
     async def stop(self, frame: Any) -> None:
