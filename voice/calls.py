@@ -100,6 +100,7 @@ def new_call(
         call_id=call_id,
         control=ivr_control,
         front=[switch],
+        ai=decision.ai,
     )
     switch.bind_session(session, control=ivr_control)
     session.optout = decision  # type: ignore[attr-defined]

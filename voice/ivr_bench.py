@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import json
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,9 +48,12 @@ class MemoryOptOuts:
 class BenchResult:
     greeting_ms: list[float] = field(default_factory=list)
     route_ms: list[float] = field(default_factory=list)
+    ai_calls_started: int = 0
     ai_calls_done: int = 0
     ivr_ai_invocations: int = 0
     failures: int = 0
+    ai_errors: list[str] = field(default_factory=list)
+    ai_busy_at_start: bool = False
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -67,10 +71,13 @@ async def run_bench(
     rate: int,
     fixtures: list[Path],
     progress: Progress | None = None,
+    warmup_s: float = 30.0,
+    ai_fast: bool = False,
 ) -> BenchResult:
-    """Run ``ivr_calls`` IVR calls while ``ai_calls`` AI calls loop over ``fixtures``."""
+    """Run ``ivr_calls`` IVR calls while ``ai_calls`` AI calls loop over ``fixtures``.
+
+    ``ai_fast`` streams the AI callers' speech as fast as possible (more load per second)."""
     from voice.ivr.harness import drive_call
-    from voice.replay import replay_inproc
     from voice.scenarios import load_scenario
 
     ws = engines.workspace
@@ -81,17 +88,34 @@ async def run_bench(
     stop = asyncio.Event()
     scenarios = [load_scenario(p, rate=rate) for p in fixtures]
 
+    ai_sessions: list[Any] = []
+
     async def ai_loop(i: int) -> None:
         n = i
         while not stop.is_set() and scenarios:
-            await replay_inproc(engines, scenarios[n % len(scenarios)])
+            result.ai_calls_started += 1
+            sc = scenarios[n % len(scenarios)]
+            try:
+                await drive_call(
+                    engines, rate=rate, speech=[t.pcm16 for t in sc.turns], fast=ai_fast, linger_s=3.0,
+                    on_session=ai_sessions.append,
+                )
+            except Exception as exc:  # an AI call that fails is reported, the bench goes on
+                result.ai_errors.append(type(exc).__name__)
+                return
             result.ai_calls_done += 1
             n += ai_calls
+
+    def ai_busy() -> bool:
+        return any(s.turns.asr_invocations for s in ai_sessions)
 
     loops = [asyncio.create_task(ai_loop(i), name=f"bench-ai-{i}") for i in range(ai_calls)]
     task = progress.add_task("IVR calls", total=ivr_calls) if progress is not None else None
     try:
-        await asyncio.sleep(2.0 if ai_calls else 0.0)  # let the AI calls get going
+        deadline = time.monotonic() + warmup_s
+        while ai_calls and not ai_busy() and time.monotonic() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)  # until the AI calls are transcribing (or warmup_s passed)
+        result.ai_busy_at_start = ai_busy()
         for _ in range(ivr_calls):
             r = await drive_call(
                 engines, rate=rate, caller=BENCH_CALLER, digits=digit, before_digits_s=0.4, optouts=optouts
@@ -107,6 +131,8 @@ async def run_bench(
                 progress.advance(task)
     finally:
         stop.set()
+        for t in loops:  # the load is no longer needed: hang those calls up
+            t.cancel()
         await asyncio.gather(*loops, return_exceptions=True)
     return result
 
@@ -119,9 +145,12 @@ def summary(result: BenchResult, *, ivr_calls: int, ai_calls: int) -> dict[str, 
         "route_p50_ms": round(percentile(result.route_ms, 0.5), 1),
         "ivr_calls": ivr_calls,
         "ai_calls_concurrent": ai_calls,
+        "ai_calls_started": result.ai_calls_started,
         "ai_calls_completed": result.ai_calls_done,
         "ivr_ai_invocations": result.ivr_ai_invocations,
         "failures": result.failures,
+        "ai_errors": result.ai_errors,
+        "ai_transcribing_at_start": result.ai_busy_at_start,
         "targets": {"greeting_p95_ms": GREETING_TARGET_MS, "route_p95_ms": ROUTE_TARGET_MS},
     }
 
@@ -133,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ai-calls", type=int, default=4)
     p.add_argument("--rate", type=int, choices=[8000, 16000], default=8000)
     p.add_argument("--fixtures", type=Path, default=Path("fixtures/audio"))
+    p.add_argument("--ai-fast", action="store_true", help="AI callers speak faster than real time")
     p.add_argument("--json", dest="json_out")
     args = p.parse_args(argv)
 
@@ -152,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
             with Progress(console=Console(stderr=True), transient=True) as progress:
                 res = await run_bench(
                     engines, ivr_calls=args.ivr_calls, ai_calls=args.ai_calls, rate=args.rate,
-                    fixtures=fixtures, progress=progress,
+                    fixtures=fixtures, progress=progress, ai_fast=args.ai_fast,
                 )
         finally:
             await engines.close()
@@ -166,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     table.add_row("transfer after last digit", str(out["route_p50_ms"]), str(out["route_p95_ms"]), f"{ROUTE_TARGET_MS:.0f}")
     Console().print(table)
     Console().print(
-        f"AI calls completed meanwhile: {out['ai_calls_completed']}; AI invocations on IVR calls: "
+        f"AI calls started meanwhile: {out['ai_calls_started']}; AI invocations on IVR calls: "
         f"{out['ivr_ai_invocations']}; failed IVR calls: {out['failures']}"
     )
     if args.json_out:

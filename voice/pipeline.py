@@ -111,9 +111,11 @@ class CallSession:
         observers: list[BaseObserver] | None = None,
         on_tokenized: Callable[[str], None] | None = None,
         front: list[FrameProcessor] | None = None,
+        ai: bool = True,
     ) -> None:
         """``front`` processors sit right after the transport input, before any model (the IVR/opt-out
-        switch goes there: once it takes over, no audio reaches ASR, redaction or the brain)."""
+        switch goes there: once it takes over, no audio reaches ASR, redaction or the brain).
+        ``ai=False`` (an opt-out resolved at set-up) leaves the models out of the pipeline."""
         self.engines = engines
         self.transport = transport
         self.kind = kind
@@ -163,18 +165,10 @@ class CallSession:
         self.tts = HibariTTSService(
             engine=engines.tts, cache=engines.prompts, executor=engines.tts_executor, sample_rate=sample_rate
         )
+        models: list[FrameProcessor] = [self.turns, self.redaction, self.aggregators.user(), self.brain, self.tts]
+        tail: list[FrameProcessor] = [self.aggregators.assistant()] if ai else []
         self.pipeline = Pipeline(
-            [
-                transport.input(),
-                *(front or []),
-                self.turns,
-                self.redaction,
-                self.aggregators.user(),
-                self.brain,
-                self.tts,
-                transport.output(),
-                self.aggregators.assistant(),
-            ]
+            [transport.input(), *(front or []), *(models if ai else []), transport.output(), *tail]
         )
         self.worker = PipelineWorker(
             self.pipeline,

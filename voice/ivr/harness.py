@@ -35,6 +35,7 @@ class DriveResult:
     ner_invocations: int = 0
     brain_turns: int = 0
     mode: str = "ai"
+    asr_at_switch: int | None = None
     heard_pcm: bytes = b""
 
 
@@ -56,8 +57,10 @@ async def drive_call(
     optouts: OptOutList | None = None,
     on_session: Any = None,
     fast: bool = False,
+    speech_after_switch: list[bytes] | None = None,
+    linger_s: float = 0.0,
 ) -> DriveResult:
-    """Run one call: greeting, optional speech turns, optional digits; end it; report."""
+    """Run one call: greeting, optional speech turns, optional digits, ``linger_s``; hang up; report."""
     transport = InprocTransport(sample_rate=rate)
     line = CallerLine(sample_rate=rate, send=transport.feed, fast=fast)
     transport.recording.listener = line.heard
@@ -83,6 +86,10 @@ async def drive_call(
             deadline = time.monotonic() + wait_ivr_s
             while switch.mode.value != "ivr" and time.monotonic() < deadline:  # noqa: ASYNC110
                 await asyncio.sleep(0.01)
+            result.asr_at_switch = session.turns.asr_invocations
+        for pcm in speech_after_switch or []:
+            line.say(pcm)
+            await line.drained()
         if digits:
             await asyncio.sleep(before_digits_s)
             pressed = 0.0
@@ -96,13 +103,15 @@ async def drive_call(
                 await asyncio.sleep(0.002)
             if transport.recording.transfers:
                 result.route_ms = (time.monotonic() - pressed) * 1000
+        if linger_s:
+            await asyncio.sleep(linger_s)
     finally:
         await line.stop()
-        await session.end()
+        await session.cancel()  # the caller hangs up (a queued prompt is not played out)
         try:
             await asyncio.wait_for(run, timeout=10)
         except TimeoutError:
-            await session.cancel()
+            run.cancel()
     result.transfers = list(transport.recording.transfers)
     result.events = list(session.log.events)
     result.asr_invocations = session.turns.asr_invocations
