@@ -88,8 +88,14 @@ async def drive_turns(line: CallerLine, scenario: Scenario, *, greeting_timeout_
     return out
 
 
-def fill_result(result: CallResult, report: dict[str, Any] | None, line: CallerLine) -> None:
-    """Rows from the server's tokenized report; latency from the caller's own clock, turn by turn."""
+def fill_result(result: CallResult, report: dict[str, Any] | None, line: CallerLine, *, started_at: float) -> None:
+    """Rows from the server's tokenized report; latency from the caller's own clock.
+
+    ``started_at`` is the caller's monotonic time when the call was set up; a row's ``ended_s``
+    counts from the server's set-up, so ``started_at + ended_s`` places the server's turn end on the
+    caller's clock (loopback or LAN: off by the one-way delay). A row takes the latency of the last
+    caller turn that ended before it, as the in-process replay does.
+    """
     result.heard_pcm = b"".join(line.received.pcm)
     if report is None:
         for tr in result.caller_turns:
@@ -98,9 +104,16 @@ def fill_result(result: CallResult, report: dict[str, Any] | None, line: CallerL
     result.events = [str(e) for e in report.get("events", [])]
     result.decisions = list(report.get("decisions", []))
     result.asr_invocations = int(report.get("asr_invocations", 0))
-    spoken = [tr for tr in result.caller_turns if not tr.barge_in] or result.caller_turns
+    claimed: set[int] = set()
     for i, row in enumerate(report.get("turns", [])):
-        latency = spoken[i].latency_ms if i < len(spoken) else None
+        latency = None
+        ended = row.get("ended_s")
+        if isinstance(ended, (int, float)):
+            at = started_at + float(ended) + 0.05
+            before = [c for c in result.caller_turns if c.last_voiced_at and c.last_voiced_at <= at]
+            if before and before[-1].index not in claimed and before[-1].reply_onset_at > before[-1].last_voiced_at:
+                latency = before[-1].latency_ms
+                claimed.add(before[-1].index)
         result.rows.append(
             TurnRow(
                 scenario=result.scenario,

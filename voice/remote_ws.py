@@ -86,6 +86,7 @@ class MediaStreamCaller:
         self._ws: ClientConnection | None = None
         self._rx: asyncio.Task[None] | None = None
         self._chunk = 0
+        self.started_at = 0.0
 
     async def open(self) -> None:
         if not self.secret:
@@ -97,6 +98,7 @@ class MediaStreamCaller:
         if self.caller:
             custom["caller"] = self.caller
         await self._ws.send(json.dumps({"event": "connected", "protocol": "Call", "version": "1.0.0"}))
+        self.started_at = time.monotonic()
         await self._ws.send(start_message(stream_sid=self.stream_sid, call_sid=self.call_sid, custom=custom))
         self._rx = asyncio.create_task(self._receive(), name="ws-caller-rx")
         self.line.start()
@@ -165,5 +167,5 @@ async def replay_ws(server: str, scenario: Scenario, *, secret: str | None = Non
     finally:
         await call.finish()
     result.transfers = list(call.peer.transfers)
-    fill_result(result, call.peer.report, call.line)
+    fill_result(result, call.peer.report, call.line, started_at=call.started_at)
     return result

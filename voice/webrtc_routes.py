@@ -26,7 +26,7 @@ from concierge.config import Transport
 from voice.app import ServerState
 from voice.call_control import PipelineCallControl
 from voice.calls import new_call
-from voice.transports.call_report import CallReporter
+from voice.transports.call_report import CallReporter, final_report
 from voice.transports.webrtc import PIPELINE_RATE, WebRtcCall, host_candidates_only
 
 log = logging.getLogger("dialphone.webrtc")
@@ -45,6 +45,18 @@ class OfferBody(BaseModel):
     type: Literal["offer"]
     pc_id: str | None = Field(default=None, max_length=200)
     restart_pc: bool | None = None
+
+
+def _plausible_offer(sdp: str) -> bool:
+    """An offer we can answer: SDP with an audio section, ICE credentials and a DTLS fingerprint."""
+    lines = sdp.splitlines()
+    return (
+        bool(lines)
+        and lines[0].strip() == "v=0"
+        and any(ln.startswith("m=audio ") for ln in lines)
+        and any(ln.startswith("a=ice-ufrag:") for ln in lines)
+        and any(ln.startswith("a=fingerprint:") for ln in lines)
+    )
 
 
 def _max_calls(state: ServerState) -> int:
@@ -73,6 +85,8 @@ def webrtc_router(state: ServerState) -> APIRouter:
             raise HTTPException(status_code=503, detail="starting", headers={"Retry-After": "5"})
         if body.pc_id is None and len(state.calls) >= _max_calls(state):
             raise HTTPException(status_code=503, detail="at capacity", headers={"Retry-After": "5"})
+        if not _plausible_offer(body.sdp):
+            raise HTTPException(status_code=400, detail="bad offer")
         request = SmallWebRTCRequest(sdp=body.sdp, type=body.type, pc_id=body.pc_id, restart_pc=body.restart_pc)
         try:
             answer = await handler.handle_web_request(request, calls.start)
@@ -102,8 +116,14 @@ class WebRtcCalls:
 
     async def _run(self, connection: SmallWebRTCConnection) -> None:
         ended = asyncio.Event()
+        hung_up = asyncio.Event()
         connected = asyncio.Event()
-        call = WebRtcCall(connection, on_hangup=ended.set)
+
+        def hangup() -> None:
+            hung_up.set()
+            ended.set()
+
+        call = WebRtcCall(connection, on_hangup=hangup)
         session = new_call(
             engines=self.state.engines,
             transport=call.transport,
@@ -127,14 +147,19 @@ class WebRtcCalls:
         run = asyncio.create_task(session.run(), name=f"webrtc-call-{session.call_id}")
         reporter.start()
         try:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(connected.wait(), timeout=CONNECT_TIMEOUT_S)
+            first = [asyncio.ensure_future(connected.wait()), asyncio.ensure_future(ended.wait())]
+            await asyncio.wait({run, *first}, timeout=CONNECT_TIMEOUT_S, return_when=asyncio.FIRST_COMPLETED)
+            for f in first:
+                f.cancel()
             if not connected.is_set():
                 log.warning("webrtc call %s: peer never connected", session.call_id)
                 ended.set()
             waiter = asyncio.ensure_future(ended.wait())
             await asyncio.wait({run, waiter}, return_when=asyncio.FIRST_COMPLETED)
             waiter.cancel()
+            if hung_up.is_set():  # the peer is still there: its last word is the call's report
+                await reporter.stop()
+                call.send(final_report(session))
             if not run.done():
                 await session.end()
                 try:

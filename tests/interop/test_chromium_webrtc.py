@@ -50,9 +50,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MediaServer]:
 
 
 def caller_wav(repo_root: Path, out: Path) -> Path:
-    """The billing fixture's first turn, then 20 s of line noise (the fake microphone loops)."""
+    """The billing fixture, then 6 s of line noise; the fake microphone loops it."""
     pcm, _ = read_audio(repo_root / "fixtures" / "audio" / "billing_16k.wav", RATE)
-    tail = np.random.default_rng(7).normal(0, 10 / 32768, RATE * 20).astype(np.float32)
+    tail = np.random.default_rng(7).normal(0, 10 / 32768, RATE * 6).astype(np.float32)
     with wave.open(str(out), "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
@@ -84,13 +84,18 @@ def test_browser_page_calls_transcribes_and_routes(server: MediaServer, repo_roo
             page.click("#call")
             page.wait_for_selector("#status[data-state=connected]", timeout=20_000)
             page.wait_for_selector("#transcript li", timeout=30_000)
-            page.wait_for_selector("#routing[data-department=billing]", timeout=30_000)
-            page.screenshot(path=str(artifacts / "chromium_webrtc_call.png"), full_page=True)
+            try:
+                page.wait_for_selector("#routing[data-department=billing][data-decision]", timeout=30_000)
+                page.wait_for_selector("#transfer:not([hidden])", timeout=10_000)
+            finally:
+                page.screenshot(path=str(artifacts / "chromium_webrtc_call.png"), full_page=True)
             caller_text = page.locator("#transcript li .caller").first.text_content() or ""
-            routing = page.locator("#routing").text_content() or ""
+            decision = page.locator("#decision").text_content() or ""
+            transfer = page.locator("#transfer").text_content() or ""
             page.click("#hangup")
             page.wait_for_selector("#status[data-state=ended]", timeout=5_000)
         finally:
             browser.close()
     assert caller_text.startswith("You: ") and len(caller_text) > len("You: ") + 5, console
-    assert "billing" in routing
+    assert decision.startswith("billing: allow"), decision
+    assert transfer == "transferred to billing (queue:billing)"

@@ -69,6 +69,9 @@ class MediaServer:
         workspace = load_workspace(REPO / "examples" / "workspace.yaml", env={})
         workspace.security.media_stream_secret = SECRET
         engines = Engines.load(workspace, self.data_dir, audit_db=self.data_dir / "audit.db")
+        # The first brain imports pipecat's OpenAI adapter (openai, seconds) on the event loop;
+        # do it before serving so the first call's timing is a call's, not an import's.
+        import pipecat.adapters.llm.services.open_ai_adapter  # noqa: F401
         await engines.start()
         self.state = ServerState(workspace=workspace, data_dir=self.data_dir)
         self.state.engines = engines

@@ -29,7 +29,8 @@ async def test_calls_over_media_streams_transcribe_tokenized_and_transfer(
     for result in (billing, card):
         assert result.rows, "the server reported no turn"
         assert result.rows[0].caller.strip(), "no tokenized transcript came back"
-        assert result.rows[0].latency_ms is not None and result.rows[0].latency_ms < 5000
+        latencies = [r.latency_ms for r in result.rows if r.latency_ms is not None]
+        assert latencies and max(latencies) < 5000, "no reply latency measured at the caller"
         assert "asr.transcribed" in result.events
         assert result.heard_pcm, "the caller heard nothing (greeting and reply)"
     assert billing.transfers == [("billing", "queue:billing")]

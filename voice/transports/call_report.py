@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -24,6 +25,18 @@ log = logging.getLogger("dialphone.transports.report")
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 DECISION_FIELDS = ("department", "decision", "rule_id")
+_DEPARTMENT = re.compile(r"propose_transfer\(.*department='([a-z][a-z0-9_]*)'")
+
+
+def proposed_department(session: Any) -> str | None:
+    """The department of the call's latest ``propose_transfer`` tool call (a decision event names
+    its proposal, not the department)."""
+    for rec in reversed(session.log.turns):
+        for call in reversed(rec.tool_calls):
+            m = _DEPARTMENT.search(call)
+            if m:
+                return m.group(1)
+    return None
 
 
 def turn_rows(session: Any) -> list[dict[str, Any]]:
@@ -43,6 +56,9 @@ def turn_rows(session: Any) -> list[dict[str, Any]]:
                 "asr_ms": round(t.asr_wait_ms, 1) if t else 0.0,
                 "brain_ms": round(rec.brain_ms, 1),
                 "tts_ms": round(rec.tts_first_ms, 1),
+                # when the turn ended, in seconds since the call was set up: lets a remote caller
+                # match its own turns to these rows (its clock started when it sent ``start``)
+                "ended_s": round(t.ended_at - session.started_at, 3) if t else None,
             }
         )
     return rows
@@ -102,4 +118,6 @@ class CallReporter:
         while self._sent_decisions < len(decisions):
             d = decisions[self._sent_decisions]
             self._sent_decisions += 1
-            await self._send({"type": "dialphone.decision", **{k: d.get(k) for k in DECISION_FIELDS}})
+            msg = {"type": "dialphone.decision", **{k: d.get(k) for k in DECISION_FIELDS}}
+            msg["department"] = msg.get("department") or proposed_department(self._session)
+            await self._send(msg)

@@ -26,16 +26,17 @@ function showTurn(msg) {
 
 function showDecision(msg) {
   const el = $("routing");
-  el.dataset.department = msg.department || "";
+  if (msg.department && !el.dataset.transferred) el.dataset.department = msg.department;
   el.dataset.decision = msg.decision || "";
-  el.textContent = `${msg.department}: ${msg.decision} (${msg.rule_id})`;
+  $("decision").textContent = `${msg.department || "department"}: ${msg.decision} (${msg.rule_id})`;
 }
 
 function showTransfer(msg) {
   const el = $("routing");
   el.dataset.department = msg.department;
   el.dataset.transferred = "true";
-  el.textContent = `transferred to ${msg.department} (${msg.target})`;
+  $("transfer").hidden = false;
+  $("transfer").textContent = `transferred to ${msg.department} (${msg.target})`;
 }
 
 function onMessage(event) {
