@@ -85,7 +85,7 @@ def _eval(args: argparse.Namespace, console: Console) -> int:
 
 def _bench(args: argparse.Namespace, console: Console) -> int:
     _pin_one_core()
-    r = bench()
+    r = bench(rounds=args.rounds)
     table = Table(title=f"Redaction latency per utterance (<= {r.max_words} words, one core, warm)")
     for col in ("utterances", "p50 ms", "p95 ms", "cpu p50 ms", "cpu p95 ms"):
         table.add_column(col, justify="right")
@@ -109,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     ev.add_argument("--shared", default=str(default_shared()), metavar="DIR", help="the shared data folder")
     be = sub.add_parser("bench", help="latency per utterance on the corpus")
     be.add_argument("--json", metavar="F", help="write {p50_ms, p95_ms} as JSON to F")
+    be.add_argument("--rounds", type=int, default=3, help="passes over the corpus (default 3)")
     args = parser.parse_args(argv)
     console = Console(file=sys.stdout)
     if args.command == "eval":

@@ -113,14 +113,15 @@ def _utterance_groups(case: FsddCase) -> list[tuple[int, ...]]:
 
 
 def run_fsdd_cases(transcribe: Transcriber, shared: Path, *, per_kind: int = 10, seed: int = 7,
-                   progress: bool = True) -> FsddResult:
+                   progress: bool = True, kinds: tuple[str, ...] = ("card", "ssn", "id"),
+                   modes: tuple[str, ...] = ("one", "two", "groups")) -> FsddResult:
     """Run every case; see the module docstring for what counts as tokenized."""
     fsdd = shared / "audio" / "fsdd"
     if not fsdd.is_dir():
         raise FileNotFoundError("FSDD folder not found under the shared folder")
     rng = random.Random(seed)
     speakers = sorted({p.name.split("_")[1] for p in fsdd.glob("*_*_*.wav")})
-    cases = make_cases(rng, speakers, per_kind)
+    cases = [c for c in make_cases(rng, speakers, per_kind) if c.kind in kinds and c.mode in modes]
     ok: list[tuple[FsddCase, bool]] = []
     bar = None
     if progress:

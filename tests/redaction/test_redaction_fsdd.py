@@ -23,6 +23,7 @@ def test_leak_check_ignores_tokens_only() -> None:
 
 @pytest.mark.slow
 def test_fsdd_numbers_are_tokenized(shared_dir: Path, transcriber: WhisperTranscriber) -> None:
-    r = run_fsdd_cases(transcriber, shared_dir, per_kind=1, seed=11, progress=False)
-    assert r.cases == 9
+    r = run_fsdd_cases(transcriber, shared_dir, per_kind=1, seed=11, progress=False,
+                       kinds=("card", "ssn"), modes=("two", "groups"))
+    assert r.cases == 4
     assert r.share == 1.0
