@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypeAlias
 
 from audit.exceptions import CanonicalError
@@ -35,6 +35,7 @@ MAX_SAFE_INT = 2**53 - 1
 GENESIS_HASH = "0" * 64
 _HEX64 = re.compile(r"[0-9a-f]{64}\Z")
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+_encode_str: Callable[[str], str] = json.encoder.encode_basestring
 _ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
@@ -136,9 +137,10 @@ def row_canonical_text(
 
     Equal to ``canonical_text(body)``: the top-level keys are fixed ASCII names, listed here in
     sorted order; tests check the equality on generated rows."""
-    enc = _ENCODER.encode
+    enc = _encode_str
+    call = "null" if call_id is None else enc(call_id)
     return (
-        f'{{"actor":{enc(actor)},"call_id":{enc(call_id)},"payload":{payload_text},"prev_hash":{enc(prev_hash)},'
+        f'{{"actor":{enc(actor)},"call_id":{call},"payload":{payload_text},"prev_hash":{enc(prev_hash)},'
         f'"schema_version":{int(schema_version)},"seq":{int(seq)},"ts":{enc(ts)},"type":{enc(type)},'
         f'"workspace_id":{enc(workspace_id)}}}'
     )
