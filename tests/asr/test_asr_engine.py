@@ -59,6 +59,8 @@ def test_four_digit_sequences(engine: AsrEngine, shared_dir: Path) -> None:
     assert plain >= 7
     assert sum(spoken_digits(t) == s.digits for t, s in zip(hinted, seqs, strict=True)) >= 7
     assert all(set(t) <= set("0123456789 ,.-") for t in hinted)  # digit-only vocabulary
+    fixed = [spoken_digits(engine.transcribe(s.audio, hint="digits:4").text) for s in seqs]
+    assert sum(f == s.digits for f, s in zip(fixed, seqs, strict=True)) >= 7
 
 
 def test_repetition_guard_cuts_a_real_loop(speech: Path) -> None:

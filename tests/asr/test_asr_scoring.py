@@ -11,7 +11,8 @@ from voice.asr.evaluate import main
 from voice.asr.fsdd import build_sequences
 from voice.asr.guards import cut_repetition, find_loop, token_budget
 from voice.asr.metrics import edit_distance, wilson_interval
-from voice.asr.textnorm import normalize_words, spoken_digits
+from voice.asr.textnorm import looks_numeric, normalize_words, spoken_digits
+from voice.asr.tokens import expected_digits, is_digits_hint
 
 
 @pytest.mark.parametrize(
@@ -78,3 +79,25 @@ def test_eval_cli_writes_json(shared_dir: Path, tmp_path: Path, capsys: pytest.C
     assert 0 <= report["wer_speech"] < 0.5 and 0 <= report["digit_accuracy_fsdd"] <= 1
     assert report["fsdd"]["no_hint"]["per_accent"]["USA/neutral"]["n"] == 2
     assert "WER speech" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("text", "numeric"),
+    [
+        ("4, 3, 0, 1.", True),
+        ("Set 872.", True),
+        ("Okay, two, five, four.", True),
+        ("I paid 250 dollars twice.", False),
+        ("The child almost hurt the small dog.", False),
+        ("1, 2", False),
+    ],
+)
+def test_looks_numeric(text: str, numeric: bool) -> None:
+    assert looks_numeric(text) is numeric
+
+
+def test_hint_grammar() -> None:
+    assert is_digits_hint("digits") and is_digits_hint("digits:4") and expected_digits("digits:16") == 16
+    assert (
+        not is_digits_hint("digits:0") and not is_digits_hint("Acme Dental") and expected_digits(None) is None
+    )

@@ -32,6 +32,7 @@ class AsrConfig:
     silence_dbfs: audio whose loudest 20 ms frame is below this never reaches the model.
     tokens_per_second / token_base: the decoding budget, base + rate x duration.
     word_timestamps: also align words to audio (one more decoder pass, ~10-20 ms).
+    auto_digits: re-decode a transcript that is mostly a spoken number with the digit-only vocabulary.
     cache_size: results kept for speculative reuse.
     """
 
@@ -50,4 +51,5 @@ class AsrConfig:
     tokens_per_second: float = 8.0
     token_base: int = 8
     word_timestamps: bool = False
+    auto_digits: bool = True
     cache_size: int = 8

@@ -13,7 +13,8 @@ from voice.asr.audio import FloatArray
 from voice.asr.config import AsrConfig, Device
 from voice.asr.exceptions import AsrModelError
 from voice.asr.features import FULL_FRAMES, MelFrontEnd
-from voice.asr.tokens import DIGITS_HINT, WhisperTokens
+from voice.asr.textnorm import spoken_digits
+from voice.asr.tokens import WhisperTokens, expected_digits, is_digits_hint
 from voice.models import ResolvedModel
 
 log = logging.getLogger(__name__)
@@ -83,13 +84,18 @@ class WhisperDecoder:
     def generate(
         self, features: ctranslate2.StorageView, hint: str | None, budgets: list[int]
     ) -> list[Decoded]:
+        """One decode per item. ``digits``/``digits:N`` hints restrict the vocabulary to digits; with
+        ``digits:N`` the best of the beam's hypotheses that holds exactly N digits is chosen."""
         prompt = self.tokens.prompt(hint)
-        suppress = [-1, *self.tokens.non_digit_ids] if hint == DIGITS_HINT else [-1]
+        digits = is_digits_hint(hint)
+        want = expected_digits(hint)
+        suppress = [-1, *self.tokens.non_digit_ids] if digits else [-1]
         try:
             results = self.model.generate(
                 features,
                 [prompt] * len(budgets),
                 beam_size=self.config.beam_size,
+                num_hypotheses=self.config.beam_size if want else 1,
                 max_length=len(prompt) + max(budgets) + 1,
                 return_scores=True,
                 return_no_speech_prob=True,
@@ -100,9 +106,13 @@ class WhisperDecoder:
             raise AsrModelError(f"Whisper decoding failed: {type(exc).__name__}") from exc
         out: list[Decoded] = []
         for res, budget in zip(results, budgets, strict=True):
-            ids = [i for i in res.sequences_ids[0] if i < self.tokens.eot]
+            best = 0
+            if want:
+                texts = [self.tokens.decode(h) for h in res.sequences_ids]
+                best = next((i for i, t in enumerate(texts) if len(spoken_digits(t)) == want), 0)
+            ids = [i for i in res.sequences_ids[best] if i < self.tokens.eot]
             truncated = len(ids) >= budget
-            out.append(Decoded(ids[:budget], float(res.scores[0]), float(res.no_speech_prob), truncated))
+            out.append(Decoded(ids[:budget], float(res.scores[best]), float(res.no_speech_prob), truncated))
         return out
 
     def align(

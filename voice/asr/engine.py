@@ -2,13 +2,18 @@
 
     engine = AsrEngine()                                  # tiny.en, verified, int8 on CPU
     result = engine.transcribe(pcm16k)                    # float32 or int16, mono, 16 kHz
-    result = engine.transcribe(pcm16k, hint="digits")     # only digits (PINs, card numbers)
+    result = engine.transcribe(pcm16k, hint="digits")     # digit-only vocabulary (card numbers)
+    result = engine.transcribe(pcm16k, hint="digits:4")   # a number of known length (PIN, last 4)
     spec = engine.start(pcm_at_first_pause)               # speculative decode at the first pause
     result = engine.finish(spec, pcm_at_end_of_turn)      # reused if the audio did not change
     results = engine.transcribe_batch([pcm_a, pcm_b])     # one encoder/decoder pass for many calls
 
 Decoding: one pass, no temperature fallback, beam search (``beam_size``), a token budget relative
-to the duration, a repetition cut, and Whisper's no-speech rule (returns "").
+to the duration, a repetition cut, and Whisper's no-speech rule (returns ""). With ``auto_digits``
+a transcript that is mostly a spoken number is decoded once more with the digit-only vocabulary
+(reusing nothing but the audio: one more encoder+decoder pass, ~50 ms, only for such turns).
+Any other hint string is given to Whisper as previous text (names, vocabulary); measured: the bot's
+own question as a hint lowers digit accuracy, so do not pass it.
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ from voice.asr.config import AsrConfig
 from voice.asr.decoder import TOKENS_PER_SECOND, Decoded, WhisperDecoder
 from voice.asr.guards import cut_repetition, is_no_speech, token_budget
 from voice.asr.result import AsrResult, Word
+from voice.asr.textnorm import looks_numeric
+from voice.asr.tokens import DIGITS_HINT
 from voice.models import resolve_whisper
 
 log = logging.getLogger(__name__)
@@ -146,12 +153,15 @@ class AsrEngine:
             )
             for p in audio
         ]
-        decoded = []
-        for d in self._decoder.generate(features, hint, budgets):
-            ids, cut = cut_repetition(d.ids, truncated=d.truncated)
-            if cut:
-                log.info("ASR repetition loop cut (%d -> %d tokens)", len(d.ids), len(ids))
-            decoded.append(dataclasses.replace(d, ids=ids, truncated=cut))
+        decoded = [self._guard(d) for d in self._decoder.generate(features, hint, budgets)]
+        if hint is None and self.config.auto_digits:
+            numeric = [j for j, d in enumerate(decoded) if looks_numeric(self._decoder.tokens.decode(d.ids))]
+            if numeric:  # a spoken number: decode again with the digit-only vocabulary
+                sub = self._decoder.features([audio[j] for j in numeric], frames, window.lead_samples())
+                redo = self._decoder.generate(sub, DIGITS_HINT, [budgets[j] for j in numeric])
+                for j, d in zip(numeric, redo, strict=True):
+                    if d.ids:
+                        decoded[j] = self._guard(d)
         words: list[list[Word]] = [[] for _ in group]
         if self.config.word_timestamps:
             lead = window.lead_samples() / SAMPLE_RATE
@@ -163,6 +173,13 @@ class AsrEngine:
                     scale = 1000 // TOKENS_PER_SECOND
                     words[j].append(Word(text, max(0, base_ms + s * scale), max(0, base_ms + e * scale)))
         return decoded, words
+
+    @staticmethod
+    def _guard(d: Decoded) -> Decoded:
+        ids, cut = cut_repetition(d.ids, truncated=d.truncated)
+        if cut:
+            log.info("ASR repetition loop cut (%d -> %d tokens)", len(d.ids), len(ids))
+        return dataclasses.replace(d, ids=ids, truncated=cut)
 
     def _result(self, n: int, parts: list[tuple[Decoded, list[Word], int]], latency: float) -> AsrResult:
         texts, words, cut = [], [], False

@@ -30,7 +30,7 @@ FULL_FRAMES = 3000
 class WindowPolicy:
     """How much silence surrounds the utterance and how short the encoder window may be."""
 
-    lead_s: float = 0.3
+    lead_s: float = 1.0
     tail_s: float = 1.0
     min_window_s: float = 5.0
     full_window: bool = False

@@ -10,6 +10,20 @@ import tokenizers
 
 MAX_PROMPT_TOKENS = 223
 DIGITS_HINT = "digits"
+_DIGITS_N = re.compile(r"^digits:([1-9][0-9]?)$")
+
+
+def expected_digits(hint: str | None) -> int | None:
+    """N for a ``digits:N`` hint (a number of known length: PIN, last four, ZIP), else None."""
+    m = _DIGITS_N.match(hint or "")
+    return int(m.group(1)) if m else None
+
+
+def is_digits_hint(hint: str | None) -> bool:
+    """True for ``digits`` and ``digits:N``: decode with the digit-only vocabulary."""
+    return hint == DIGITS_HINT or expected_digits(hint) is not None
+
+
 _DIGIT_TOKEN = re.compile(r" ?[0-9]|[,.\-]| -")
 
 
@@ -39,7 +53,7 @@ class WhisperTokens:
     def prompt(self, hint: str | None) -> list[int]:
         """Decoder prompt: optional previous text (the hint), then the start-of-transcript sequence."""
         ids: list[int] = []
-        if hint and hint != DIGITS_HINT:
+        if hint and not is_digits_hint(hint):
             text = " " + hint.strip()
             ids = [self.prev, *self._tok.encode(text, add_special_tokens=False).ids[-MAX_PROMPT_TOKENS:]]
         return [*ids, *self.sot_sequence, self.no_timestamps]
