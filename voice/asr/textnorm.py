@@ -107,10 +107,10 @@ def spoken_digits(text: str) -> str:
 
 
 def looks_numeric(text: str, *, min_digits: int = 3, min_share: float = 0.75) -> bool:
-    """True when ``text`` is mostly a spoken number: ``min_digits``+ digits and at least ``min_share``
-    of its words are digits or digit words ("4, 3, 0, 1", "Set 872"; not "I paid 250 dollars")."""
-    words = re.findall(r"[a-z]+|[0-9]+", text.lower())
-    if not words or len(spoken_digits(text)) < min_digits:
+    """True when ``text`` is mostly a spoken number: ``min_digits``+ digits, and digits make up at least
+    ``min_share`` of digits plus other words ("4, 3, 0, 1", "Set 872"; not "I paid 250 dollars twice")."""
+    digits = len(spoken_digits(text))
+    if digits < min_digits:
         return False
-    numeric = sum(1 for w in words if w.isdigit() or w in _DIGIT_WORDS)
-    return numeric / len(words) >= min_share
+    others = sum(1 for w in re.findall(r"[a-z]+", text.lower()) if w not in _DIGIT_WORDS)
+    return digits / (digits + others) >= min_share
