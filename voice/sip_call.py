@@ -160,6 +160,9 @@ class SipCall:
         ep.act(lambda now: ep.core.answer(self.ref, sdp, now))
         self.answered_at = time.monotonic()
         self.phase = CallPhase.ANSWERED
+        await asyncio.sleep(0)  # let waiting SIP traffic through before the CPU-bound build
+        if self.phase is CallPhase.ENDED:
+            return False
         # The pipeline is built after the 200 OK: set-up (~30 ms) stays off the SIP path; the
         # media clock already sends silence, and the greeting starts as soon as the pipeline runs.
         self.transport = RtpTransport(media=self.media, tag=self.ref)
@@ -233,13 +236,23 @@ class SipCall:
         self._established.set()
 
     def ended(self) -> None:
-        """The core ended the call (BYE, CANCEL, no ACK): stop the pipeline; no BYE from us."""
-        first = self.phase is not CallPhase.ENDED
+        """The core ended the call (BYE, CANCEL, no ACK): stop media and pipeline now; no BYE from us."""
+        if self.phase is CallPhase.ENDED:
+            return
         self.phase = CallPhase.ENDED
+        self._stop_now()
+
+    def _stop_now(self) -> None:
+        if self.media is not None:
+            self.media.close()
         if self._refer is not None and not self._refer.done():
             self._refer.set_result(487)
-        if first and self.session is not None:
-            asyncio.get_running_loop().create_task(self.session.end())
+        if self.session is not None:  # cancel, not EndFrame: nobody listens to queued audio any more
+            asyncio.get_running_loop().create_task(self._cancel_session())
+
+    async def _cancel_session(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.session.cancel()
 
     def reinvite(self, ev: ReInvite) -> None:
         if self.media is not None:
@@ -283,9 +296,18 @@ class SipCall:
         return ok
 
     async def hang_up(self) -> None:
-        """End the call from our side: the pipeline stops, then BYE goes out in teardown."""
-        if self.session is not None and self.phase is not CallPhase.ENDED:
-            await self.session.end()
+        """End the call from our side now: BYE (or a final error while still ringing), then stop."""
+        if self.phase is CallPhase.ENDED:
+            return
+        answered = self.answered_at is not None
+        self.phase = CallPhase.ENDED
+        ep = self.endpoint
+        with contextlib.suppress(SipCallError):
+            if answered:
+                ep.act(lambda now: ep.core.send_bye(self.ref, now))
+            else:
+                ep.act(lambda now: ep.core.reject(self.ref, 480, now))
+        self._stop_now()
 
     async def wait(self, within_s: float) -> bool:
         if self._task is None:
