@@ -133,7 +133,7 @@ class Brain(_Model):
 class Vad(_Model):
     aggressiveness: int = Field(default=2, ge=0, le=3)
     frame_ms: int = 20
-    start_ms: int = Field(default=60, ge=0, le=2000)
+    start_ms: int = Field(default=100, ge=0, le=2000)
     stop_ms: int = Field(default=200, ge=20, le=5000)
 
     @field_validator("frame_ms")
