@@ -1,0 +1,61 @@
+"""The concierge routing card (``concierge-routing.md``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from voice.cards import markdown as md
+from voice.cards.details import TRAINING
+
+NAME = "concierge-routing"
+
+
+def analyses(s: Mapping[str, Any]) -> list[str]:
+    r = s["routing"]
+    out = [f"{r['scenarios']} fixture scenarios, {r['accuracy']['n']} routed turns: accuracy "
+           f"{md.prop(r['accuracy'])} (95% CI {md.ci(r['accuracy']['ci95'])}).", ""]
+    out += md.table(("expected outcome", "n", "routed correctly", "95% CI"), md.prop_rows(r["by_expected"]))
+    out += [md.gap_line("accuracy by expected outcome", r["expected_gap"]), ""]
+    return out
+
+
+def render(metrics: Mapping[str, Any]) -> str:
+    main = metrics.get("full") or metrics["quick"]
+    misses = main["routing"]["misses"]
+    out = ["# Model card: concierge routing (embedded brain)", "", md.GENERATED, "", "## Model details", ""]
+    out += md.details(metrics["models"]["routing"])
+    out += ["## Intended use", "",
+            "- Choosing where a caller goes (a department of the workspace, a human, an FAQ answer, or a "
+            "clarifying question) from the tokenized transcript of a turn, offline, in well under a millisecond; "
+            "every transfer is proposed to the transfer gate, which may deny it or ask a human.", "",
+            "Out of scope: open conversation; answering questions beyond the configured FAQ; any decision about "
+            "a caller's eligibility, credit, care or identity; configurations with many overlapping departments "
+            "(re-measure on your own workspace).", "",
+            "## Factors", "",
+            "- Expected outcome (department, human, FAQ, unclear), the caller's wording (scripted fixture turns, "
+            "clarified follow-ups, numbers split across turns).",
+            "- Not covered: recognition errors (turns are the scripted text, not ASR output), other workspaces, "
+            "languages other than English.", "",
+            "## Metrics", "",
+            "- Routing accuracy per turn (the first tool call names the expected department or outcome), 95% "
+            "Wilson interval, by expected outcome.", "",
+            "## Evaluation data", "",
+            "- The caller scenarios of `fixtures/audio/*.yaml` (both renderings of each scenario, 8 kHz and 16 kHz, "
+            "carry the same script), routed against `examples/workspace.yaml` "
+            "(`concierge.evaluate.evaluate_routing`).", "",
+            "## Training data", "", TRAINING["routing"], ""]
+    out += md.sections(metrics, analyses, "Full run", "Quick subset (CI)")
+    out += ["## Ethical considerations", "",
+            "- Misrouting costs the caller time, not a decision: transfers go through the transfer gate and the "
+            "caller can always ask for a person.",
+            "- The brain sees tokens only (redaction runs first); nothing here depends on who the caller is.", "",
+            "## Caveats and known failure modes (measured)", ""]
+    if misses:
+        out += [f"- {m['scenario']} turn {m['turn']}: expected {m['expected']}, routed {m['got']}." for m in misses]
+    else:
+        out.append(f"- No misrouted turn among the {main['routing']['accuracy']['n']} fixture turns; the fixtures were "
+                   "written with the router, so this is an optimistic figure.")
+    out += ["- Word overlap routing fails on paraphrases that share no stem or example with any department; it "
+            "then asks a clarifying question rather than guessing.", ""]
+    return "\n".join(out)
