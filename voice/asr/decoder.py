@@ -31,6 +31,20 @@ class Decoded:
     truncated: bool
 
 
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    """Encoder output of a batch; ``array`` is its host copy on the CPU path (None on a GPU)."""
+
+    storage: ctranslate2.StorageView
+    array: np.ndarray | None
+
+    def subset(self, index: list[int]) -> ctranslate2.StorageView | None:
+        """Encoder output of some items, without encoding again (None when only a GPU copy exists)."""
+        if self.array is None:
+            return None
+        return ctranslate2.StorageView.from_array(np.ascontiguousarray(self.array[index]))
+
+
 def pick_device(device: Device) -> str:
     if device is Device.AUTO:
         return "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
@@ -69,17 +83,20 @@ class WhisperDecoder:
         out = self.model.encode(ctranslate2.StorageView.from_array(np.ascontiguousarray(mels)), to_cpu=True)
         return np.asarray(out, dtype=np.float32)
 
-    def features(self, items: list[FloatArray], frames: int, lead: int) -> ctranslate2.StorageView:
+    def features(self, items: list[FloatArray], frames: int, lead: int) -> Encoded:
         """Encoder output for a batch sharing one window of ``frames`` mel frames."""
         if self.full_window:
             frames = FULL_FRAMES
         mels = np.stack([self.mel.window(x, frames, lead) for x in items])
-        if self._silence is None or frames >= FULL_FRAMES:
-            return self.model.encode(ctranslate2.StorageView.from_array(mels))
+        if self.device != "cpu":
+            return Encoded(self.model.encode(ctranslate2.StorageView.from_array(mels)), None)
         enc = self._encode_np(mels)
-        tail = self._silence[:, enc.shape[1] :]
-        fill = np.broadcast_to(tail, (len(items), *tail.shape[1:]))
-        return ctranslate2.StorageView.from_array(np.ascontiguousarray(np.concatenate([enc, fill], axis=1)))
+        if self._silence is not None and enc.shape[1] < self._silence.shape[1]:
+            tail = self._silence[:, enc.shape[1] :]
+            fill = np.broadcast_to(tail, (len(items), *tail.shape[1:]))
+            enc = np.concatenate([enc, fill], axis=1)
+        enc = np.ascontiguousarray(enc)
+        return Encoded(ctranslate2.StorageView.from_array(enc), enc)
 
     def generate(
         self, features: ctranslate2.StorageView, hint: str | None, budgets: list[int]

@@ -11,7 +11,7 @@
 Decoding: one pass, no temperature fallback, beam search (``beam_size``), a token budget relative
 to the duration, a repetition cut, and Whisper's no-speech rule (returns ""). With ``auto_digits``
 a transcript that is mostly a spoken number is decoded once more with the digit-only vocabulary
-(reusing nothing but the audio: one more encoder+decoder pass, ~50 ms, only for such turns).
+(one more decoder pass on the same encoder output, only for such turns).
 Any other hint string is given to Whisper as previous text (names, vocabulary); measured: the bot's
 own question as a hint lowers digit accuracy, so do not pass it.
 """
@@ -146,7 +146,8 @@ class AsrEngine:
         window = self.config.window
         audio = [p for _, p, _ in group]
         frames = max(window.frames_for(len(p)) for p in audio)
-        features = self._decoder.features(audio, frames, window.lead_samples())
+        encoded = self._decoder.features(audio, frames, window.lead_samples())
+        features = encoded.storage
         budgets = [
             token_budget(
                 len(p) / SAMPLE_RATE, per_second=self.config.tokens_per_second, base=self.config.token_base
@@ -157,7 +158,11 @@ class AsrEngine:
         if hint is None and self.config.auto_digits:
             numeric = [j for j, d in enumerate(decoded) if looks_numeric(self._decoder.tokens.decode(d.ids))]
             if numeric:  # a spoken number: decode again with the digit-only vocabulary
-                sub = self._decoder.features([audio[j] for j in numeric], frames, window.lead_samples())
+                sub = encoded.subset(numeric)
+                if sub is None:
+                    sub = self._decoder.features(
+                        [audio[j] for j in numeric], frames, window.lead_samples()
+                    ).storage
                 redo = self._decoder.generate(sub, DIGITS_HINT, [budgets[j] for j in numeric])
                 for j, d in zip(numeric, redo, strict=True):
                     if d.ids:

@@ -8,8 +8,11 @@ for a 2 s utterance wastes most of the CPU time, so the engine encodes only a sh
 The decoder, though, loops ("the dog. the dog. the dog...") when the encoder output ends right after
 the speech: the model has only ever seen 1500 positions. The engine therefore completes the short
 encoder output up to 1500 positions with the encoder output of 30 s of silence, computed once at
-load (``silence_fill``). Measured on tiny.en int8, 2 cores: no loops on 100 FSDD 4-digit sequences,
-accuracy equal to the full 30 s window, at a fraction of the encoder time (see bench/bench_asr.py).
+load (``silence_fill``). Measured on tiny.en int8, 2 cores, FSDD 4-digit sequences: with a 5-10 s
+window and no fill, greedy decoding looped on 4-7 of 60; with the fill, none did at beam 3 (greedy
+still looped on 3 of 100), and accuracy matched or beat the full 30 s window (92-95% vs 89-93%) at a
+fraction of the encoder time (see bench/bench_asr.py). A second of leading silence also helps the
+first word of an utterance that starts abruptly (digits: 92% at 0.3 s, 93-97% at 1.0 s).
 """
 
 from __future__ import annotations
