@@ -14,6 +14,10 @@ CUES: tuple[tuple[tuple[str, ...], T], ...] = (
     (("card", "verification"), T.CVV),
     (("digit", "code"), T.CVV),
     (("the", "back"), T.CVV),
+    (("zip", "code"), T.ADDRESS), (("postal", "code"), T.ADDRESS), (("area", "code"), T.PHONE),
+    (("confirmation", "code"), T.ID_NUMBER), (("access", "code"), T.ID_NUMBER),
+    (("reference", "code"), T.ID_NUMBER), (("booking", "code"), T.ID_NUMBER),
+    (("code",), T.CVV),
     (("cvv",), T.CVV), (("cvc",), T.CVV), (("csc",), T.CVV), (("cvv2",), T.CVV),
     (("valid", "thru"), T.EXPIRY), (("valid", "through"), T.EXPIRY),
     (("good", "thru"), T.EXPIRY), (("good", "through"), T.EXPIRY),
@@ -77,10 +81,12 @@ def nearest_cue(words: list[Word], lo: int, hi: int) -> tuple[T, int] | None:
         if found is None:
             continue
         typ, first = found
-        if typ is T.ID_NUMBER:
+        if typ in (T.ID_NUMBER, T.BANK_ACCOUNT):
+            # "member id", "patient account number": the more specific cue before wins
+            wanted = (T.MEDICAL_ID, T.BANK_ACCOUNT, T.CREDIT_CARD) if typ is T.ID_NUMBER else (T.MEDICAL_ID,)
             for j in range(first - 1, max(lo, first - _SPECIFIC_REACH) - 1, -1):
                 more = cue_at(words, j)
-                if more is not None and more[0] in (T.MEDICAL_ID, T.BANK_ACCOUNT, T.CREDIT_CARD):
+                if more is not None and more[0] in wanted:
                     return more[0], more[1]
         return typ, first
     return None

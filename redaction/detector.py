@@ -10,7 +10,7 @@ from redaction.entities import EntityType as T
 from redaction.names import NON_NAMES, find_names
 from redaction.nlp import get_engine
 from redaction.numeric import classify_bare, classify_with_cue, is_harmless_after
-from redaction.spoken import FILLERS, NumberRun, Word, number_runs, tokenize
+from redaction.spoken import FILLERS, Chunk, NumberRun, Word, number_runs, tokenize
 from redaction.textual import WordSpan, find_addresses, find_dates, find_spoken_emails
 
 CUE_WINDOW = 8
@@ -54,7 +54,24 @@ MAX_BRIDGE = 2
 LEAD_SLACK = 2  # stray ASR words allowed before a number that continues the last utterance
 
 
-def _bridge(words: list[Word], runs: list[NumberRun], carried_cue: T | None) -> list[NumberRun]:
+def _free_parts(run: NumberRun, taken: _Taken) -> list[NumberRun]:
+    """The parts of ``run`` outside words already claimed (a date, an address ...)."""
+    if taken.free(run.first, run.last):
+        return [run]
+    parts: list[NumberRun] = []
+    cur: list[Chunk] = []
+    for c in (*run.chunks, None):
+        if c is not None and taken.free(c.first, c.last):
+            cur.append(replace(c, group_start=c.group_start or not cur))
+            continue
+        if cur:
+            parts.append(NumberRun(cur[0].first, cur[-1].last, cur[0].start, cur[-1].end, tuple(cur),
+                                   run.plus and cur[0].first == run.first, run.has_words))
+            cur = []
+    return parts
+
+
+def _bridge(words: list[Word], runs: list[NumberRun], carried_cue: T | None, taken: _Taken) -> list[NumberRun]:
     """Join runs split by one or two stray words ("4 aunt, 7, 4 ...", "or 3982 by 977") when the
     utterance is about a number: a cue, a carried cue, or mostly number tokens."""
     if len(runs) < 2:
@@ -65,7 +82,7 @@ def _bridge(words: list[Word], runs: list[NumberRun], carried_cue: T | None) -> 
     for run in runs[1:]:
         prev = out[-1]
         gap = range(prev.last + 1, run.first)
-        if len(gap) <= MAX_BRIDGE and not any(cue_at(words, i) for i in gap):
+        if len(gap) <= MAX_BRIDGE and not any(cue_at(words, i) for i in gap) and taken.free(prev.last + 1, run.first - 1):
             context = dominant or carried_cue is not None or nearest_cue(
                 words, max(0, prev.first - CUE_WINDOW), prev.first) is not None
             if context:
@@ -153,7 +170,7 @@ def analyze(text: str, *, carried_cue: T | None = None, use_ner: bool = True) ->
     """Detect entities in one final utterance. ``carried_cue``: a cue the previous utterance
     ended with ("my card number is" ... "4111 ..."), applied to a number that opens this one."""
     words = tokenize(text)
-    runs = _bridge(words, number_runs(text, words), carried_cue)
+    raw_runs = number_runs(text, words)
     taken = _Taken()
     dets: list[Detection] = []
     n = len(words)
@@ -168,7 +185,7 @@ def analyze(text: str, *, carried_cue: T | None = None, use_ner: bool = True) ->
         if taken.free(span.first, span.last):
             add(T.EMAIL, span.first, span.last, _email_value(words, span))
 
-    for span in find_dates(words, runs):
+    for span in find_dates(words, raw_runs):
         if not taken.free(span.first, span.last):
             continue
         cue = nearest_cue(words, max(0, span.first - CUE_WINDOW), span.first)
@@ -181,7 +198,7 @@ def analyze(text: str, *, carried_cue: T | None = None, use_ner: bool = True) ->
         else:
             taken.take(span.first, span.last)  # an appointment date: harmless, keep the runs out
 
-    for span in find_addresses(words, runs):
+    for span in find_addresses(words, raw_runs):
         if taken.free(span.first, span.last):
             add(T.ADDRESS, span.first, span.last, text[words[span.first].start:words[span.last].end].lower())
 
@@ -189,6 +206,7 @@ def analyze(text: str, *, carried_cue: T | None = None, use_ner: bool = True) ->
         if taken.free(span.first, span.last):
             add(T.PERSON, span.first, span.last, text[words[span.first].start:words[span.last].end])
 
+    runs = _bridge(words, [p for r in raw_runs for p in _free_parts(r, taken)], carried_cue, taken)
     leading_run: NumberRun | None = None  # a number opening the utterance (continues the last one)
     cued_run: NumberRun | None = None  # the number a carried cue applies to (a few stray words allowed)
     prev_end = -1
@@ -198,9 +216,6 @@ def analyze(text: str, *, carried_cue: T | None = None, use_ner: bool = True) ->
             nxt_word = words[run.last + 1] if run.last + 1 < n else None
             if run.first <= first_content and not is_harmless_after(nxt_word):
                 leading_run = run
-        if not taken.free(run.first, run.last):
-            prev_end = run.last
-            continue
         lo = max(prev_end + 1, run.first - CUE_WINDOW)
         cue = nearest_cue(words, lo, run.first)
         prev_end = run.last

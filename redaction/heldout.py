@@ -5,6 +5,13 @@ Its first run (before any change prompted by it) scored recall EMAIL 0.67 (2/3),
 0.75; the three generic fixes that followed (ID letter prefixes, an 8-word cue window, an initial
 before an e-mail local part) bring it to 1.0, so it is no longer strictly held out.
 
+Set B (50 utterances, the second block) was then written and run once before any change: recall
+CVV 0/1 ("the little code is ..."), DOB 2/3, MEDICAL_ID 2/3 ("patient account number"), PERSON
+4/6 ("hi it's tanya", "Ms. Rodriguez"); precision BANK_ACCOUNT 1/2, PERSON 5/6, ID_NUMBER 6/7
+("1 thousand 250 dollars"); every other type 1.0. Generic fixes followed ("code" cues, dates
+before bridging, title + surname, "hi it's", "N thousand M"); "this is john's wife" is still
+redacted (counted as a false positive).
+
 Inline tags mark entities (``<SSN>123 45 6789</SSN>``); `` || `` separates the utterances of one
 call. Scores on it are reported beside the templated corpus as a check on over-fitting.
 """
@@ -78,6 +85,52 @@ HELDOUT: tuple[str, ...] = (
     "the card reader is broken",
     "my social worker suggested i call",
     "number 2 please",
+    # set B: written later still, after every change above; first run noted in the docstring
+    "hey so i'm trying to pay and the card is <CREDIT_CARD>3782 822463 10005</CREDIT_CARD> amex",
+    "uh the visa is <CREDIT_CARD>four eight five three, nine eight one two, seven seven four four, three two one six</CREDIT_CARD> hmm wait let me check",
+    "it's my mastercard <CREDIT_CARD>5105105105105100</CREDIT_CARD>",
+    "and the little code is <CVV>five one five</CVV>",
+    "expiration month <EXPIRY>zero four</EXPIRY> year <EXPIRY>twenty eight</EXPIRY>",
+    "social is <SSN>two one nine oh nine nine nine nine nine</SSN> i think",
+    "my s s n <SSN>321 54 9876</SSN>",
+    "yeah the phone on file should be <PHONE>nine one seven, four four four, one two three four</PHONE>",
+    "reach me at <PHONE>312-555-0187</PHONE> any time after noon",
+    "my mobile number is <PHONE>07700 900123</PHONE>",
+    "the email i used was <EMAIL>kelly underscore brooks at outlook dot com</EMAIL>",
+    "<EMAIL>dave.m@protonmail.com</EMAIL> is my email",
+    "born <DOB>may sixteenth nineteen fifty two</DOB>",
+    "my date of birth is <DOB>4/17/1993</DOB>",
+    "d o b <DOB>october twenty first two thousand</DOB>",
+    "the account number for the direct deposit is <BANK_ACCOUNT>4417 2280 0913</BANK_ACCOUNT>",
+    "my routing number <ROUTING_NUMBER>two six oh oh seven three six zero five</ROUTING_NUMBER>",
+    "my blue cross member id <MEDICAL_ID>XEH 553 228 190</MEDICAL_ID>",
+    "prescription number <MEDICAL_ID>6 6 1 0 4 2 8</MEDICAL_ID>",
+    "the patient account number is <MEDICAL_ID>00457731</MEDICAL_ID>",
+    "hi it's <PERSON>tanya</PERSON> from the third floor",
+    "my full name is <PERSON>robert james mcallister</PERSON>",
+    "This is <PERSON>Father Michael</PERSON> from St. Anne's.",
+    "Can I speak with <PERSON>Ms. Rodriguez</PERSON>?",
+    "name is <PERSON>li</PERSON> spelled <PERSON>l i</PERSON>",
+    "we're at <ADDRESS>3150 west oak ridge road suite 200</ADDRESS>",
+    "deliver to <ADDRESS>eighteen fifty five mission street</ADDRESS> please",
+    "My address is <ADDRESS>42 Wallaby Way</ADDRESS>, Sydney.",
+    "the confirmation code is <ID_NUMBER>X7 44 91 B2</ID_NUMBER>",
+    "my reservation number <ID_NUMBER>five five two nine one eight three</ID_NUMBER>",
+    "my employee id is <ID_NUMBER>40021</ID_NUMBER>",
+    "my id is || <ID_NUMBER>four four one</ID_NUMBER> || <ID_NUMBER>nine two</ID_NUMBER> || <ID_NUMBER>oh oh seven</ID_NUMBER>",
+    "social <SSN>219</SSN> || <SSN>09</SSN> || <SSN>9999</SSN>",
+    "i'd like 2 large coffees",
+    "it's apartment 5 i mean the building has 5 floors",
+    "can you call back in 10 minutes",
+    "the invoice total was 1 thousand 250 dollars",
+    "we booked 3 rooms for 4 nights",
+    "this is john's wife calling",
+    "the number 7 bus is late",
+    "my kid scored 98 percent",
+    "i have a 2019 honda civic",
+    "this is about order 12",
+    "i'm in suite 400",
+    "we'll arrive around 6 15",
 )
 
 _TAG = re.compile(r"<([A-Z_]+)>(.*?)</\1>")

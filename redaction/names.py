@@ -10,7 +10,7 @@ from redaction.spoken import FILLERS, Word
 from redaction.textual import WordSpan
 
 NAME_CUES: tuple[tuple[str, ...], ...] = (
-    ("my", "name", "is"), ("name", "is"), ("name's",), ("names",), ("this", "is"),
+    ("my", "name", "is"), ("name", "is"), ("hi", "it's"), ("hey", "it's"), ("hello", "it's"), ("name's",), ("names",), ("this", "is"),
     ("first", "name", "is"), ("last", "name", "is"), ("surname", "is"), ("full", "name", "is"),
     ("under", "the", "name"), ("under", "the", "name", "of"), ("it's", "under"), ("speaking", "with"),
     ("spoke", "with"), ("spoke", "to"), ("talked", "to"), ("talking", "to"), ("my", "name's"),
@@ -21,6 +21,7 @@ NAME_CUES: tuple[tuple[str, ...], ...] = (
 _WEAK_CUES = frozenset({("i", "am"), ("i'm",), ("for",), ("called",), ("husband",), ("wife",), ("son",),
                         ("daughter",), ("mother",), ("father",), ("this", "is"), ("patient", "is"),
                         ("doctor",), ("dr",), ("mister",), ("mr",), ("mrs",), ("ms",), ("miss",)})
+_TITLES = frozenset({("mister",), ("mr",), ("mrs",), ("ms",), ("miss",), ("doctor",), ("dr",)})
 SPELL_CUES: tuple[tuple[str, ...], ...] = (("spelled",), ("spelt",), ("spelling",), ("spell", "it"),
                                            ("that's", "spelled"), ("spelled", "as"))
 
@@ -98,7 +99,8 @@ def find_names(words: list[Word]) -> list[WordSpan]:
             cased = words[i].raw[:1].isupper()
             while j < n and j - i < 3 and _name_word(words[j]) and (not cased or words[j].raw[:1].isupper()):
                 j += 1
-            out.append(WordSpan(i, j - 1))
+            start = cue[1] if cue[0] in _TITLES else i  # "Ms. Rodriguez": the title names the person too
+            out.append(WordSpan(start, j - 1))
             i = j
             continue
         i += 1

@@ -261,6 +261,12 @@ def _build_run(text: str, words: list[Word], kinds: list[_Kind], first: int, las
         if idx > first and _gap_breaks(text, words[idx - 1], words[idx]):
             close()
             group_break = True
+        if k is _Kind.DIGITS and cur is not None and cur.mode is _Mode.AFTER_SCALE and w.isdigit() \
+                and int(w) < 1000 and cur.value % 1000 == 0:
+            cur.value += int(w)  # "1 thousand 250"
+            cur.last = idx
+            close()
+            continue
         if k is _Kind.DIGITS or k is _Kind.ALNUM:
             close()
             parts = [p for p in _SPLIT_DIGITS_RE.split(w.lstrip("+")) if p]
