@@ -222,6 +222,6 @@ class AuditLog:
             return 0
         try:
             return len(self._checkpointer.run(sorted(workspaces or set(self._touched)), force=force))
-        except AuditError as exc:
+        except Exception as exc:  # a failed checkpoint must not stop the writer; the next one covers it
             log.error("audit checkpoint failed: %s", type(exc).__name__)
             return 0
