@@ -10,6 +10,7 @@ Misrecognized words fall back on character-trigram similarity; words split by th
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -21,6 +22,12 @@ from concierge.textmatch import content_stems, phrase_concepts, stem, trigram_si
 _HUMAN = frozenset({"agent", "human", "representative", "rep", "operator", "no_ai", "person", "receptionist"})
 _END = frozenset({"bye", "goodbye", "hang"})
 _END_PHRASES = ("that's all", "that is all", "nothing else", "no thank you", "no thanks", "that's it")
+
+
+_PROBLEM = re.compile(
+    r"\b(?:doesn'?t|does not|don'?t|won'?t|can'?t|cannot|isn'?t|not) (?:\w+ )?(?:work|working|load|loading|"
+    r"open|connect|let|get|log|sign)|\b(?:broken|fails?|failed|failing|error|crash\w*|down)\b"
+)
 
 
 class IntentKind(StrEnum):
@@ -152,7 +159,10 @@ class IntentRouter:
         if kb_scores:
             top = max(range(len(kb_scores)), key=kb_scores.__getitem__)
             faq = kb_scores[top]
-            if faq >= self.faq_score and (is_question(text) or faq >= 0.9 or not clear):
+            # A caller reporting that something fails wants a person who can fix it, not the FAQ
+            # entry about it ("the reset link doesn't work" is not "how do I reset my password?").
+            problem = bool(_PROBLEM.search(text.lower()))
+            if faq >= self.faq_score and not (clear and problem) and (is_question(text) or faq >= 0.9 or not clear):
                 q = self.kb.entries[top].question
                 return Intent(IntentKind.FAQ, confidence=faq, faq_question=q, scores=scores)
         if clear:

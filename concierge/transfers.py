@@ -97,6 +97,7 @@ class TransferCoordinator:
             err = "transport_refused"
         if ok:
             call.state.transfers_executed += 1
+            call.handed_off = True  # the call now belongs to the transfer target: the AI stays silent
             payload: dict[str, object] = {
                 "proposal_id": pid, "department": d.department, "method": str(call.transport), "target": target
             }

@@ -125,7 +125,8 @@ async def test_brain_turn_latency_is_within_budget(call: ConciergeCall, audit: M
     ctx = new_context(call.workspace)
     await _converse(call, ctx, "my internet is not working", "thanks that's all goodbye")
     latencies = sorted(int(t.payload["latency_ms"]) for t in audit.of_type(EventType.BRAIN_TURN))  # type: ignore[call-overload]
-    assert len(latencies) == 2 and latencies[0] <= 10  # routing plus frame pushes, inside a live pipeline
+    # The transfer executed on the first turn: the call left the AI, so the goodbye gets no brain turn.
+    assert len(latencies) == 1 and latencies[0] <= 10  # routing plus frame pushes, inside a live pipeline
 
 
 def test_build_brain_picks_backend(call: ConciergeCall) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,11 @@ async def _get(engines: Engines, name: str) -> tuple[dict[str, Any], CallResult]
     if not _CACHE:
         _CACHE.update(await _replay_all(engines))
     return _CACHE[name]
+
+
+def _open_now(engines: Engines, department: str) -> bool:
+    dept = engines.workspace.department(department)
+    return dept is not None and dept.hours.is_open(datetime.now(UTC))
 
 
 def test_every_scenario_has_both_bands() -> None:
@@ -86,8 +92,11 @@ async def test_fixture_expectations(engines: Engines, path: Path) -> None:
         if expect.get("needs_approval"):
             assert "needs_approval" in decisions
             assert result.transfers == []  # nobody approved within the replay: nothing executed
-        else:
+        elif _open_now(engines, department):
             assert "allow" in decisions
             assert [t[0] for t in result.transfers] == [department]
+        else:  # outside the department's business hours (sales): denied, nothing executed
+            assert decisions and set(decisions) == {"deny"}
+            assert result.transfers == []
     if "clarifying_question" in kinds:
         assert "?" in result.rows[0].reply
