@@ -5,15 +5,19 @@ to a workspace answers 404 for any workspace but the token's own (so a token can
 another tenant), then 403 when the role lacks the route's permission.
 """
 
-from __future__ import annotations
+# No "from __future__ import annotations": FastAPI reads these dependency signatures at run time.
 
-from collections.abc import Awaitable, Callable
-from typing import Annotated
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Path, Request
+from fastapi import Depends, HTTPException, Path, Request, Response
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from voice.admin.exceptions import ChangeRejected, StoreError
 from voice.admin.roles import Permission, Principal
-from voice.admin.service import AdminService
+from voice.admin.service import AdminService, AuditUnavailable
 from voice.admin.tokens import match
 
 WS_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,39}$"
@@ -22,13 +26,16 @@ WorkspaceId = Annotated[str, Path(pattern=WS_PATTERN, description="workspace id"
 _UNAUTHORIZED = HTTPException(401, "a valid API token is required", headers={"WWW-Authenticate": "Bearer"})
 
 
-def principal_dependency(service: AdminService) -> Callable[[Request], Awaitable[Principal]]:
-    async def principal(request: Request) -> Principal:
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+_BEARER = HTTPBearer(auto_error=False, description="an API token of the workspace (admin, supervisor or auditor)")
+
+
+def principal_dependency(service: AdminService) -> Callable[..., Awaitable[Principal]]:
+    async def principal(
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
+    ) -> Principal:
+        if credentials is None or not credentials.credentials.strip():
             raise _UNAUTHORIZED
-        rec = match(token.strip(), service.store.tokens())
+        rec = match(credentials.credentials.strip(), service.store.tokens())
         if rec is None:
             raise _UNAUTHORIZED
         return Principal(name=rec.name, role=rec.role, workspace_id=rec.workspace_id, token_id=rec.id)
@@ -64,3 +71,23 @@ class Guards:
             return who
 
         return unscoped
+
+
+class AdminRoute(APIRoute):
+    """Turns the admin layer's errors into HTTP answers (422 naming the field, 503)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def run(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except ChangeRejected as exc:
+                loc = ["body", *[str(p) for p in exc.loc]]
+                return JSONResponse({"detail": [{"loc": loc, "msg": exc.msg, "type": "value_error"}]}, 422)
+            except AuditUnavailable:
+                return JSONResponse({"detail": "the audit log is not running; changes are refused"}, 503)
+            except StoreError:
+                return JSONResponse({"detail": "the configuration store is unavailable"}, 503)
+
+        return run

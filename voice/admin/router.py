@@ -10,19 +10,16 @@ call set-up (:func:`voice.optout.register_list`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from fastapi.responses import FileResponse, JSONResponse
-from fastapi.routing import APIRoute
 
-from voice.admin.deps import Guards
-from voice.admin.exceptions import ChangeRejected, StoreError
+from voice.admin.deps import AdminRoute, Guards
 from voice.admin.routes_config import config_router
 from voice.admin.routes_ops import ops_router
-from voice.admin.service import AdminService, AuditUnavailable
+from voice.admin.service import AdminService
 from voice.admin.sqlite_store import SqliteConfigStore
 from voice.admin.store import ConfigStore
 from voice.optout import register_list
@@ -30,26 +27,6 @@ from voice.optout import register_list
 STATIC = Path(__file__).resolve().parent / "static"
 MODEL_CARDS = Path(__file__).resolve().parents[2] / "docs" / "model-cards"
 _CONSOLE_FILES = {"console.js": "text/javascript", "console.css": "text/css"}
-
-
-class AdminRoute(APIRoute):
-    """Turns the admin layer's errors into HTTP answers (422 naming the field, 503)."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def run(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except ChangeRejected as exc:
-                loc = ["body", *[str(p) for p in exc.loc]]
-                return JSONResponse({"detail": [{"loc": loc, "msg": exc.msg, "type": "value_error"}]}, 422)
-            except AuditUnavailable:
-                return JSONResponse({"detail": "the audit log is not running; changes are refused"}, 503)
-            except StoreError:
-                return JSONResponse({"detail": "the configuration store is unavailable"}, 503)
-
-        return run
 
 
 def admin_router(state: Any, *, store: ConfigStore | None = None, model_cards_dir: Path | None = None) -> APIRouter:

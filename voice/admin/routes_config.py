@@ -1,13 +1,14 @@
 """Admin API: workspaces, departments and routing, business hours, the IVR menu, feature switches."""
 
-from __future__ import annotations
+# No "from __future__ import annotations" here: FastAPI resolves the route signatures at run time,
+# and they name dependencies built in the enclosing function (per service and guards).
 
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path
 
 from concierge.config import BusinessHours, Department, Features, IvrMenu, Workspace
-from voice.admin.deps import Guards, WorkspaceId
+from voice.admin.deps import AdminRoute, Guards, WorkspaceId
 from voice.admin.roles import Permission, Principal
 from voice.admin.schemas import Routing, RoutingUpdate, WorkspacePatch, WorkspaceSummary
 from voice.admin.service import AdminService
@@ -23,7 +24,7 @@ def _dept_index(data: dict[str, Any], name: str) -> int:
 
 
 def config_router(service: AdminService, guards: Guards) -> APIRouter:
-    r = APIRouter(tags=["configuration"])
+    r = APIRouter(tags=["configuration"], route_class=AdminRoute)
     Reader = Annotated[Principal, Depends(guards.need(Permission.CONFIG_READ))]
     Writer = Annotated[Principal, Depends(guards.need(Permission.CONFIG_WRITE))]
 

@@ -1,6 +1,7 @@
 """Admin API: caller opt-out list, approval queue, live calls, audit export, model cards, whoami."""
 
-from __future__ import annotations
+# No "from __future__ import annotations" here: FastAPI resolves the route signatures at run time,
+# and they name dependencies built in the enclosing function (per service and guards).
 
 import asyncio
 import csv
@@ -20,7 +21,7 @@ from audit.events import ROW_FIELDS
 from audit.export import ExportSummary, iter_jsonl
 from audit.store import RowQuery
 from concierge.exceptions import ApprovalError
-from voice.admin.deps import Guards, WorkspaceId
+from voice.admin.deps import AdminRoute, Guards, WorkspaceId
 from voice.admin.roles import Permission, Principal
 from voice.admin.schemas import Approval, DecisionBody, LiveCall, OptOut, OptOutCreate, WhoAmI
 from voice.admin.service import AdminService
@@ -36,7 +37,7 @@ class ExportFormat(StrEnum):
 
 
 def ops_router(service: AdminService, guards: Guards) -> APIRouter:
-    r = APIRouter()
+    r = APIRouter(route_class=AdminRoute)
 
     # -- opt-outs ---------------------------------------------------------------
     @r.get("/workspaces/{ws}/optouts", response_model=list[OptOut], tags=["opt-out"])

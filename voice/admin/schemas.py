@@ -80,6 +80,7 @@ class Approval(BaseModel):
     id: str
     workspace_id: str
     call_id: str
+    proposal_id: str | None = None
     department: str
     reason: str
     context: list[dict[str, str]]

@@ -32,6 +32,9 @@ class AuditUnavailable(Exception):
     """The audit log is not running: changes are refused rather than made unaudited."""
 
 
+ABSENT = "<absent>"  # before a creation / after a removal (the audit payload holds no nulls)
+
+
 def _lookup(data: Any, path: tuple[str, ...], fields: tuple[str, ...] | None = None) -> Any:
     """The value at ``path``; a list of departments is indexed by name. ``fields`` picks a subset."""
     for part in path:
@@ -102,8 +105,8 @@ class AdminService:
                     workspace_id=workspace_id,
                     admin=principal.identity,
                     key=".".join(key) or ",".join(fields or ()),
-                    before=before,
-                    after=after,
+                    before=ABSENT if before is None else before,
+                    after=ABSENT if after is None else after,
                 ),
                 durable=True,
             )
@@ -115,7 +118,11 @@ class AdminService:
         """Audit a change that is not part of the workspace document (the opt-out list)."""
         await self.audit_log().append(
             builders.config_changed(
-                workspace_id=workspace_id, admin=principal.identity, key=key, before=before, after=after
+                workspace_id=workspace_id,
+                admin=principal.identity,
+                key=key,
+                before=ABSENT if before is None else before,
+                after=ABSENT if after is None else after,
             ),
             durable=True,
         )
