@@ -13,9 +13,11 @@
     media.close()
 
 Why a thread: the event loop also runs every call's pipeline, and one slow step there (a
-synthesis, a redaction pass) would hold back every call's packets. The media thread keeps its own
-20 ms clock: it reads every RTP socket as packets arrive (a selector), and on each tick plays one
-frame per call out of its jitter buffer and sends one packet per call: a queued telephone-event,
+synthesis, a redaction pass) would hold back every call's packets. The media thread reads every
+RTP socket as packets arrive (a selector); a frame plays out of the jitter buffer as soon as its
+packet is there (in order), and when the next one is late or lost the 20 ms clock plays on
+(concealment, comfort noise), so the pipeline hears a continuous line with the least delay. On
+each tick the thread also sends one packet per call: a queued telephone-event,
 queued bot audio, or silence, so the stream the peer hears has no gaps (and a NAT binding stays
 open). On hold (the peer sent sendonly / inactive) nothing is sent. Caller audio and digits reach
 the event loop in one ``call_soon_threadsafe`` per tick. Packets are parsed and checked by
@@ -44,6 +46,7 @@ log = logging.getLogger("dialphone.sip.media")
 FRAME_S = 0.02
 FRAME_SAMPLES = 160
 FRAME_BYTES = FRAME_SAMPLES * 2
+LATE_AFTER_S = 2.5 * FRAME_S  # the next packet is this late: conceal it and let the clock play on
 _SILENCE = np.zeros(FRAME_SAMPLES, dtype=np.int16)
 Addr = tuple[str, int]
 Delivery = tuple[Callable[[str], None] | Callable[[bytes], None], object]
@@ -163,6 +166,8 @@ class RtpSession:
         self._out: deque[bytes] = deque()
         self._dtmf_out: deque[bytes] = deque()
         self._closed = False
+        self._played_at = 0.0
+        self._clock_mode = False  # packets stopped coming: the clock plays each frame
 
     @classmethod
     def open(cls, *, host: str, clock: MediaClock, prefetch: int = 2) -> RtpSession:
@@ -234,31 +239,51 @@ class RtpSession:
 
     def read_ready(self) -> None:
         rx = self.receiver
+        loop = self.clock._loop
+        out: list[Delivery] = []
         for _ in range(64):
             try:
                 data, addr = self.sock.recvfrom(2048)
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError:  # ICMP port unreachable and the like
-                return
+            except OSError:  # nothing more to read (BlockingIOError), or ICMP port unreachable
+                break
             if rx is None or self._closed:
                 continue
             digit = rx.receive_datagram(data, (str(addr[0]), int(addr[1])), time.monotonic())
             if digit is not None and self.on_dtmf is not None:
-                cb = self.on_dtmf
-                loop = self.clock._loop
-                if loop is not None:
-                    with contextlib.suppress(RuntimeError):
-                        loop.call_soon_threadsafe(cb, digit)
+                out.append((self.on_dtmf, digit))
+            self._play_ready(out)
+        if out and loop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop is closing
+                loop.call_soon_threadsafe(_deliver, out)
+
+    def _play(self, out: list[Delivery]) -> None:
+        assert self.receiver is not None
+        frame = self.receiver.get_frame()
+        if frame.kind is FrameKind.PREFETCH:
+            return
+        self._played_at = time.monotonic()
+        if self.on_audio is not None:
+            out.append((self.on_audio, frame.pcm.astype("<i2").tobytes()))
+
+    def _play_ready(self, out: list[Delivery]) -> None:
+        """Play every frame whose packet is here, as it arrives (no waiting for the tick)."""
+        rx = self.receiver
+        while rx is not None and rx.jitter.ready():
+            self._play(out)
+            self._clock_mode = False
 
     def tick(self, out: list[Delivery]) -> None:
         rx, pk = self.receiver, self._packetizer
         if rx is None or pk is None or self._closed:
             return
-        if rx.latch.latched is not None:
-            frame = rx.get_frame()
-            if self.on_audio is not None and frame.kind is not FrameKind.PREFETCH:
-                out.append((self.on_audio, frame.pcm.astype("<i2").tobytes()))
+        # Inbound: frames normally play on arrival; when the next one is late or lost, the clock
+        # plays on (concealment, then comfort noise) so the pipeline hears a continuous line.
+        if rx.latch.latched is not None and (
+            self._clock_mode or time.monotonic() - self._played_at >= LATE_AFTER_S
+        ):
+            self._play(out)
+            self._clock_mode = True
+            self._play_ready(out)
         with self._lock:
             if self._dtmf_out:
                 data = self._dtmf_out.popleft()

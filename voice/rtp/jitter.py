@@ -6,6 +6,7 @@ The network side calls ``put(packet)`` whenever audio RTP arrives; the playout c
     jb = JitterBuffer(codec="PCMU", prefetch=3, capacity=50)
     jb.put(packet)                         # False: dropped (late, duplicate, not audio)
     frame = jb.get()                       # PlayoutFrame(pcm, kind, sequence)
+    jb.ready()                             # True: the next frame is here (play it on arrival)
 
 * Reordering: packets are ordered by (wrapping) sequence number within ``capacity`` frames.
 * Start: silence until ``prefetch`` frames are buffered (the initial delay).
@@ -136,6 +137,12 @@ class JitterBuffer:
         self._packets.clear()
         self._next = self._ref = None
         self._started = False
+
+    def ready(self) -> bool:
+        """True when :meth:`get` would play a received frame now (no concealment, no prefetch wait)."""
+        if not self._started:
+            return len(self._packets) >= self.prefetch
+        return self._next is not None and self._next in self._packets
 
     def get(self) -> PlayoutFrame:
         if not self._started:
