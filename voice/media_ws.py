@@ -186,7 +186,8 @@ class MediaStreamCall:
                 w.cancel()
             if not run.done():
                 run.cancel()
-            await self._close(CLOSE_NORMAL, "call ended")
+            if not transport.closing:
+                await self._close(CLOSE_NORMAL, "call ended")
 
     async def _close(self, code: int, reason: str) -> None:
         if self.ws.application_state == WebSocketState.DISCONNECTED or self.ws.client_state == WebSocketState.DISCONNECTED:

@@ -53,6 +53,8 @@ log = logging.getLogger("dialphone.transports.twilio")
 
 LOG_FIRST_MALFORMED = 5  # then one line per LOG_EVERY_MALFORMED, so a flood cannot flood the log
 LOG_EVERY_MALFORMED = 100
+INBOUND_BATCH_MS = 40  # caller audio joined into frames this long (see HardenedTwilioSerializer)
+OUTBOUND_CHUNK_MS = 40  # bot audio sent in media messages this long (Twilio takes any length)
 
 
 class AudioBudget:
@@ -104,6 +106,7 @@ class HardenedTwilioSerializer(TwilioFrameSerializer):
         sample_rate: int,
         tag: str,
         on_stop: Callable[[], None],
+        batch_ms: int = 40,
     ) -> None:
         super().__init__(
             stream_sid,
@@ -111,6 +114,10 @@ class HardenedTwilioSerializer(TwilioFrameSerializer):
             params=TwilioFrameSerializer.InputParams(auto_hang_up=False, sample_rate=sample_rate),
         )
         self.stats = StreamStats(last_message_at=time.monotonic())
+        # Inbound 20 ms messages are joined into ``batch_ms`` frames: every pipecat frame costs
+        # queue hops and observer calls, and the turn processor re-slices into VAD frames anyway.
+        self._batch_bytes = sample_rate * 2 * batch_ms // 1000
+        self._pending = bytearray()
         self.budget = AudioBudget()
         self._tag = tag
         self._on_stop = on_stop
@@ -143,9 +150,11 @@ class HardenedTwilioSerializer(TwilioFrameSerializer):
                 self.stats.dropped_audio_bytes += len(event.payload)
                 raise MalformedMessage("audio faster than real time, dropped")
             pcm = await ulaw_to_pcm(event.payload, PROVIDER_RATE, self._pcm_rate, self._input_resampler)
-            if not pcm:
+            self._pending += pcm
+            if len(self._pending) < self._batch_bytes:
                 return None
-            return InputAudioRawFrame(audio=pcm, num_channels=1, sample_rate=self._pcm_rate)
+            audio, self._pending = bytes(self._pending), bytearray()
+            return InputAudioRawFrame(audio=audio, num_channels=1, sample_rate=self._pcm_rate)
         if isinstance(event, Dtmf):
             self.stats.dtmf += 1
             return InputDTMFFrame(KeypadEntry(event.digit))
@@ -183,14 +192,15 @@ class TwilioMediaTransport(FastAPIWebsocketTransport):
     def __init__(self, websocket: WebSocket, *, start: Start, sample_rate: int, tag: str, on_stop: Callable[[], None]) -> None:
         self.stream_sid = start.stream_sid
         self.serializer = HardenedTwilioSerializer(
-            stream_sid=start.stream_sid, call_sid=start.call_sid, sample_rate=sample_rate, tag=tag, on_stop=on_stop
+            stream_sid=start.stream_sid, call_sid=start.call_sid, sample_rate=sample_rate, tag=tag, on_stop=on_stop,
+            batch_ms=INBOUND_BATCH_MS,
         )
         params = FastAPIWebsocketParams(
             audio_in_enabled=True,
             audio_in_sample_rate=sample_rate,
             audio_out_enabled=True,
             audio_out_sample_rate=sample_rate,
-            audio_out_10ms_chunks=2,
+            audio_out_10ms_chunks=OUTBOUND_CHUNK_MS // 10,
             audio_out_end_silence_secs=0,
             serializer=self.serializer,
             allowed_origins=[],
@@ -199,6 +209,11 @@ class TwilioMediaTransport(FastAPIWebsocketTransport):
         super().__init__(websocket, params, input_name=f"ws-in-{tag}", output_name=f"ws-out-{tag}")
         self._output = _MarkingOutput(self, self._client, params, stream_sid=start.stream_sid, name=f"ws-out-{tag}")
         self.transfers: list[tuple[str, str]] = []
+
+    @property
+    def closing(self) -> bool:
+        """True once pipecat has started closing the WebSocket (the call's end frame did it)."""
+        return bool(self._client.is_closing)
 
     async def send_event(self, message: dict[str, Any]) -> None:
         """Send one of our own JSON events (report, transfer) on the stream."""
