@@ -10,7 +10,6 @@ Misrecognized words fall back on character-trigram similarity; words split by th
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -22,12 +21,6 @@ from concierge.textmatch import content_stems, phrase_concepts, stem, trigram_si
 _HUMAN = frozenset({"agent", "human", "representative", "rep", "operator", "no_ai", "person", "receptionist"})
 _END = frozenset({"bye", "goodbye", "hang"})
 _END_PHRASES = ("that's all", "that is all", "nothing else", "no thank you", "no thanks", "that's it")
-
-
-_PROBLEM = re.compile(
-    r"\b(?:doesn'?t|does not|don'?t|won'?t|can'?t|cannot|isn'?t|not) (?:\w+ )?(?:work|working|load|loading|"
-    r"open|connect|let|get|log|sign)|\b(?:broken|fails?|failed|failing|error|crash\w*|down)\b"
-)
 
 
 class IntentKind(StrEnum):
@@ -159,10 +152,9 @@ class IntentRouter:
         if kb_scores:
             top = max(range(len(kb_scores)), key=kb_scores.__getitem__)
             faq = kb_scores[top]
-            # A caller reporting that something fails wants a person who can fix it, not the FAQ
-            # entry about it ("the reset link doesn't work" is not "how do I reset my password?").
-            problem = bool(_PROBLEM.search(text.lower()))
-            if faq >= self.faq_score and not (clear and problem) and (is_question(text) or faq >= 0.9 or not clear):
+            # A statement with a clear department ("I forgot my password and the reset link doesn't
+            # work") is routed; the FAQ answers questions, or statements no department claims.
+            if faq >= self.faq_score and (is_question(text) or not clear):
                 q = self.kb.entries[top].question
                 return Intent(IntentKind.FAQ, confidence=faq, faq_question=q, scores=scores)
         if clear:
