@@ -85,6 +85,8 @@ async def test_a_new_ivr_prompt_is_rendered_before_the_change_applies(admin: Adm
         ("DELETE", "/departments/billing", None, "departments"),
         ("POST", "/optouts", {"number": "call me maybe"}, "number"),
         ("PATCH", "", {"name": ""}, "name"),
+        ("PUT", "/ivr", {"greeting": "x" * 501}, "greeting"),
+        ("PUT", "/ivr", {"options": [{"digit": "1", "department": "billing", "prompt": " "}]}, "prompt"),
     ],
 )
 async def test_invalid_payloads_get_422_naming_the_field(
@@ -220,3 +222,13 @@ async def test_openapi_documents_every_admin_route_with_bearer_auth(admin: Admin
     assert (await admin.client.get("/admin/static/console.js")).status_code == 200
     assert (await admin.client.get("/admin/static/secret.db")).status_code == 404
 
+
+
+@pytest.mark.parametrize("text", ["Press one 😀 for billing.", "Billing\u0000 line.", "١٢٣ ﷽", "\u202eevil"])
+async def test_odd_prompt_texts_are_rendered_or_refused_never_a_server_error(admin: AdminEnv, text: str) -> None:
+    menu = admin.engines.workspace.ivr.model_dump(mode="json")
+    menu["greeting"] = text
+    r = await admin.client.put(f"{W}/ivr", headers=admin.auth("demo", A), json=menu)
+    assert r.status_code in (200, 422), r.text
+    if r.status_code == 200:
+        assert (text, 8000) in admin.engines.prompts

@@ -13,6 +13,7 @@ from voice.admin.roles import Permission, Principal
 from voice.admin.schemas import Routing, RoutingUpdate, WorkspacePatch, WorkspaceSummary
 from voice.admin.service import AdminService
 
+MAX_PROMPT_CHARS = 500  # a prompt is spoken; longer text is a mistake (and minutes of synthesis)
 DeptName = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{0,39}$", description="department name")]
 
 
@@ -138,6 +139,15 @@ def config_router(service: AdminService, guards: Guards) -> APIRouter:
 
     @r.put("/workspaces/{ws}/ivr", response_model=IvrMenu)
     async def put_ivr(ws: WorkspaceId, body: IvrMenu, who: Writer) -> Any:
+        texts: list[tuple[list[str | int], str]] = [
+            (["body", "greeting"], body.greeting),
+            (["body", "invalid_prompt"], body.invalid_prompt),
+            (["body", "goodbye_prompt"], body.goodbye_prompt),
+        ] + [(["body", "options", i, "prompt"], o.prompt) for i, o in enumerate(body.options)]
+        for loc, text in texts:
+            if not text.strip() or len(text) > MAX_PROMPT_CHARS:
+                raise HTTPException(422, [{"loc": loc, "msg": f"a prompt is 1 to {MAX_PROMPT_CHARS} characters",
+                                           "type": "value_error"}])
         digits = [o.digit for o in body.options]
         if len(set(digits)) != len(digits):
             raise HTTPException(422, [{"loc": ["body", "options"], "msg": "each digit may be used once",

@@ -99,12 +99,13 @@ class AdminService:
                 err = exc.errors()[0]
                 loc = tuple(err["loc"]) or key
                 raise ChangeRejected(tuple(p for p in loc), str(err["msg"])) from None
+            await self._prerender(new)
             log = self.audit_log()
             await log.append(
                 builders.config_changed(
                     workspace_id=workspace_id,
                     admin=principal.identity,
-                    key=".".join(key) or ",".join(fields or ()),
+                    key=".".join(key) or "workspace",
                     before=ABSENT if before is None else before,
                     after=ABSENT if after is None else after,
                 ),
@@ -132,12 +133,24 @@ class AdminService:
         state = self.state
         if state.workspace is None or state.workspace.id != workspace.id:
             return
+        await self._prerender(workspace)
         engines = state.engines
         if engines is not None and engines.workspace.id == workspace.id:
-            loop = asyncio.get_running_loop()
-            await loop.run_in_executor(engines.tts_executor, prerender, workspace, engines.prompts)
             engines.workspace = workspace
         state.workspace = workspace
+
+    async def _prerender(self, workspace: Workspace) -> None:
+        """Render the IVR prompts of the workspace the server runs; a prompt that cannot be
+        synthesized rejects the change (a caller would otherwise hear nothing)."""
+        state = self.state
+        engines = state.engines
+        if engines is None or state.workspace is None or state.workspace.id != workspace.id:
+            return
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.run_in_executor(engines.tts_executor, prerender, workspace, engines.prompts)
+        except Exception as exc:  # synthesis or WAV decoding failed: refuse, naming the menu
+            raise ChangeRejected(("ivr",), f"a prompt cannot be rendered ({type(exc).__name__})") from None
 
     # -- model cards ----------------------------------------------------------
     def model_cards(self) -> list[str]:
