@@ -143,7 +143,8 @@ def config_router(service: AdminService, guards: Guards) -> APIRouter:
             (["body", "greeting"], body.greeting),
             (["body", "invalid_prompt"], body.invalid_prompt),
             (["body", "goodbye_prompt"], body.goodbye_prompt),
-        ] + [(["body", "options", i, "prompt"], o.prompt) for i, o in enumerate(body.options)]
+        ]
+        texts += [(["body", "options", i, "prompt"], o.prompt) for i, o in enumerate(body.options)]
         for loc, text in texts:
             if not text.strip() or len(text) > MAX_PROMPT_CHARS:
                 raise HTTPException(422, [{"loc": loc, "msg": f"a prompt is 1 to {MAX_PROMPT_CHARS} characters",
