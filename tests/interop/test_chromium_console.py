@@ -1,0 +1,198 @@
+"""The admin console in headless Chromium, end to end.
+
+A clinical-department call (the fixture, replayed in process through :func:`voice.calls.new_call`)
+waits for a supervisor: the supervisor signs in to the console, sees the pending transfer live with
+the tokenized context, approves it with one click, and the call continues (the transfer executes).
+An admin then adds a caller to the opt-out list and an auditor exports the log, both in the
+browser. Debian's chromium (``scripts/system-deps.sh``) is driven by Playwright with
+``executable_path`` (no browser download) and a fresh profile; screenshots go to ``artifacts/``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+import uvicorn
+from fastapi import FastAPI
+
+from concierge.audit_sink import MemoryAuditSink
+from concierge.config import load_workspace
+from voice.admin import Role, SqliteConfigStore, admin_router
+from voice.admin.tokens import digest, new_token
+from voice.app import ServerState
+from voice.engines import Engines
+from voice.ivr import prerender
+from voice.ivr.harness import drive_call
+from voice.optout import number_digest, register_list
+from voice.scenarios import load_scenario
+
+pytestmark = [pytest.mark.interop, pytest.mark.asyncio(loop_scope="module")]
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+CHROMIUM_PRESENT = Path(CHROMIUM).exists()
+FACTOR = float(os.environ.get("DIALPHONE_TIMEOUT_FACTOR", "1"))
+
+
+@dataclass
+class Console:
+    url: str
+    engines: Engines
+    store: SqliteConfigStore
+    tokens: dict[Role, str] = field(default_factory=dict)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def console(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Console]:
+    tmp = tmp_path_factory.mktemp("console")
+    ws = load_workspace(REPO / "examples" / "workspace.yaml", env={})
+    engines = Engines.load(ws, tmp)
+    await engines.start()
+    prerender(ws, engines.prompts)
+    engines.audit = MemoryAuditSink()
+    state = ServerState(workspace=ws, data_dir=tmp)
+    state.engines = engines
+    state.ready = True
+    store = SqliteConfigStore(tmp / "config.db")
+    app = FastAPI(title="console test")
+    app.include_router(admin_router(state, store=store))
+    env = Console(url="", engines=engines, store=store)
+    for role in Role:
+        token = new_token()
+        store.add_token(workspace_id=ws.id, name=f"{role.value}-1", role=role, digest=digest(token))
+        env.tokens[role] = token
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    serving = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110
+        await asyncio.sleep(0.05)
+    env.url = f"http://127.0.0.1:{port}"
+    try:
+        yield env
+    finally:
+        server.should_exit = True
+        await serving
+        register_list(ws.id, None)
+        store.close()
+        await engines.close()
+
+
+async def _browser(tmp_path: Path) -> Any:
+    from playwright.async_api import async_playwright
+
+    pw = await async_playwright().start()
+    ctx = await pw.chromium.launch_persistent_context(
+        str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+        accept_downloads=True,
+    )
+    return pw, ctx
+
+
+async def _sign_in(page: Any, url: str, token: str) -> None:
+    await page.goto(url + "/admin")
+    await page.fill("[data-testid=token]", token)
+    await page.click("[data-testid=signin]")
+    await page.wait_for_selector("nav:not([hidden]) button", timeout=10_000 * FACTOR)
+
+
+async def test_supervisor_approves_a_waiting_transfer_and_the_call_continues(console: Console, tmp_path: Path) -> None:
+    assert CHROMIUM_PRESENT, "Debian chromium missing: run scripts/system-deps.sh"
+    artifacts = REPO / "artifacts"
+    artifacts.mkdir(exist_ok=True)
+    clinical = load_scenario(REPO / "fixtures" / "audio" / "clinical_16k.yaml")
+    sessions: list[Any] = []
+    call = asyncio.create_task(drive_call(
+        console.engines, rate=16000, speech=[t.pcm16 for t in clinical.turns], linger_s=60.0,
+        on_session=sessions.append,
+    ))
+    pw, ctx = await _browser(tmp_path)
+    try:
+        page = await ctx.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        await _sign_in(page, console.url, console.tokens[Role.SUPERVISOR])
+        card = page.locator("[data-testid^=approval-]").first
+        await card.wait_for(timeout=30_000 * FACTOR)  # appears live, while the caller waits
+        assert sessions and sessions[0].transport.recording.transfers == []
+        text = await card.inner_text()
+        assert "clinical" in text and "medication" in text  # the tokenized context the brain had
+        await page.screenshot(path=str(artifacts / "console_pending_approval.png"), full_page=True)
+        await page.locator("[data-testid^=approve-]").first.click()
+        decided = page.locator("[data-testid^=decided-]").first
+        await decided.wait_for(timeout=5_000 * FACTOR)
+        assert (await decided.inner_text()) == "approved by supervisor:supervisor-1"
+        recording = sessions[0].transport.recording
+        for _ in range(int(100 * FACTOR)):  # the call continues: the transfer executes
+            if recording.transfers:
+                break
+            await asyncio.sleep(0.05)
+        await page.screenshot(path=str(artifacts / "console_approved.png"), full_page=True)
+        assert recording.transfers == [("clinical", "clinical")]
+        decisions = [d for d in sessions[0].log.decisions if d.get("approver") == "supervisor:supervisor-1"]
+        assert decisions and decisions[0]["decision"] == "allow"
+        assert errors == []
+    finally:
+        call.cancel()
+        await asyncio.gather(call, return_exceptions=True)
+        await ctx.close()
+        await pw.stop()
+
+
+async def test_admin_edits_the_opt_out_list_and_auditor_exports(console: Console, tmp_path: Path) -> None:
+    artifacts = REPO / "artifacts"
+    artifacts.mkdir(exist_ok=True)
+    pw, ctx = await _browser(tmp_path)
+    try:
+        page = await ctx.new_page()
+        await _sign_in(page, console.url, console.tokens[Role.ADMIN])
+        await page.click("[data-testid=tab-optouts]")
+        await page.fill("[data-testid=optout-number]", "+1 212 555 0155")
+        await page.click("[data-testid=optout-add]")
+        await page.wait_for_selector("[data-testid=optouts] td:has-text('55')", timeout=5_000 * FACTOR)
+        assert console.store.contains("demo", number_digest("demo", "+1 212 555 0155"))
+        await page.click("[data-testid=tab-features]")
+        await page.uncheck("[data-testid=feature-recording]")
+        await page.click("[data-testid=features-save]")
+        await page.wait_for_selector("#status:has-text('saved')", timeout=5_000 * FACTOR)
+        await page.screenshot(path=str(artifacts / "console_admin.png"), full_page=True)
+
+        auditor = await ctx.new_page()
+        await _sign_in(auditor, console.url, console.tokens[Role.AUDITOR])
+        await auditor.click("[data-testid=export-jsonl]")
+        link = auditor.locator("[data-testid=export-result] a")
+        await link.wait_for(timeout=10_000 * FACTOR)
+        assert "lines" in (await link.inner_text())
+        async with auditor.expect_download() as dl:
+            await link.click()
+        saved = tmp_path / "export.jsonl"
+        await (await dl.value).save_as(str(saved))
+        assert saved.read_text().startswith('{"') and '"record":"trailer"' in saved.read_text()
+        await auditor.screenshot(path=str(artifacts / "console_auditor.png"), full_page=True)
+    finally:
+        await ctx.close()
+        await pw.stop()
