@@ -73,7 +73,9 @@ async def _throughput(db: Path, signer: CheckpointSigner, n_events: int, calls: 
     return Throughput(sum(counts), elapsed, _pct(latencies, 0.99) * 1e3, max(latencies) * 1e3, batches)
 
 
-async def _open_loop(db: Path, signer: CheckpointSigner, rate: int, seconds: float) -> tuple[float, list[float]]:
+async def _open_loop(
+    db: Path, signer: CheckpointSigner, rate: int, seconds: float
+) -> tuple[float, list[float]]:
     """Offer ``rate`` events/s (100 calls, observer style: non-gating events are not awaited,
     gating ones are awaited durably); returns (achieved events/s, commit latencies in ms)."""
     store = SqliteAuditStore(db)
@@ -93,7 +95,9 @@ async def _open_loop(db: Path, signer: CheckpointSigner, rate: int, seconds: flo
             due = min(total, int((time.perf_counter() - started) * rate) + 1)
             while sent < due:
                 event, gating = next(streams[sent % 100])
-                fut = loop.create_task(log.append(event, durable=True)) if gating else log.append_nowait(event)
+                fut = (
+                    loop.create_task(log.append(event, durable=True)) if gating else log.append_nowait(event)
+                )
                 fut.add_done_callback(done_cb(time.perf_counter()))
                 pending.append(fut)
                 sent += 1
@@ -163,7 +167,13 @@ async def _build_log(db: Path, signer: CheckpointSigner, n_events: int) -> None:
 
 
 def tamper_trials(
-    *, db: Path, signer: CheckpointSigner, n_events: int, trials: int, jobs: int, progress: Callable[[int], None] | None = None
+    *,
+    db: Path,
+    signer: CheckpointSigner,
+    n_events: int,
+    trials: int,
+    jobs: int,
+    progress: Callable[[int], None] | None = None,
 ) -> dict[str, KindStats]:
     """``trials`` random trials per fault kind on a fresh ``n_events`` log (checkpoint every 100)."""
     asyncio.run(_build_log(db, signer, n_events))
@@ -193,7 +203,9 @@ def tamper_trials(
 _Outcome = list[tuple[bool, bool | None, str, str]]
 
 
-def _run_chunks(db: Path, signer: CheckpointSigner, work: list[tuple[str, list[int]]], jobs: int) -> Iterator[tuple[str, _Outcome]]:
+def _run_chunks(
+    db: Path, signer: CheckpointSigner, work: list[tuple[str, list[int]]], jobs: int
+) -> Iterator[tuple[str, _Outcome]]:
     """Run trial chunks in ``jobs`` processes (in this process when jobs == 1)."""
     if jobs <= 1:
         _init_worker(str(db), signer.public_key_pem())
@@ -202,7 +214,10 @@ def _run_chunks(db: Path, signer: CheckpointSigner, work: list[tuple[str, list[i
         return
     ctx = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(
-        max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(str(db), signer.public_key_pem())
+        max_workers=jobs,
+        mp_context=ctx,
+        initializer=_init_worker,
+        initargs=(str(db), signer.public_key_pem()),
     ) as pool:
         futures = {pool.submit(_trials, kind, seeds): kind for kind, seeds in work}
         for fut in concurrent.futures.as_completed(futures):
@@ -222,12 +237,21 @@ def run_bench(
     with tempfile.TemporaryDirectory(dir=workdir, prefix="audit-bench-") as tmp:
         root = Path(tmp)
         tp = asyncio.run(_throughput(root / "throughput.db", signer, n_events, calls=200))
-        offered_rate, commit_lat = asyncio.run(_open_loop(root / "open-loop.db", signer, 5000, max(1.0, n_events / 5000)))
+        offered_rate, commit_lat = asyncio.run(
+            _open_loop(root / "open-loop.db", signer, 5000, max(1.0, n_events / 5000))
+        )
         samples = min(300, max(20, n_events // 40))
         idle = asyncio.run(_gating(root / "gating-idle.db", signer, samples, background_calls=0))
         loaded = asyncio.run(_gating(root / "gating-load.db", signer, samples, background_calls=40))
         tamper = (
-            tamper_trials(db=root / "tamper.db", signer=signer, n_events=n_events, trials=trials, jobs=jobs or os.cpu_count() or 1, progress=progress)
+            tamper_trials(
+                db=root / "tamper.db",
+                signer=signer,
+                n_events=n_events,
+                trials=trials,
+                jobs=jobs or os.cpu_count() or 1,
+                progress=progress,
+            )
             if trials
             else {}
         )

@@ -27,13 +27,29 @@ def _event(t: EventType, ws: str, call: str | None, actor: str, **fields: Any) -
 
 
 def call_started(
-    *, workspace_id: str, call_id: str, transport: str, ai_enabled: bool, caller: str | None = None, actor: str = "system"
+    *,
+    workspace_id: str,
+    call_id: str,
+    transport: str,
+    ai_enabled: bool,
+    caller: str | None = None,
+    actor: str = "system",
 ) -> AuditEvent:
     """``caller`` is the vault token of the caller number, never the number."""
-    return _event(EventType.CALL_STARTED, workspace_id, call_id, actor, transport=transport, ai_enabled=ai_enabled, caller=caller)
+    return _event(
+        EventType.CALL_STARTED,
+        workspace_id,
+        call_id,
+        actor,
+        transport=transport,
+        ai_enabled=ai_enabled,
+        caller=caller,
+    )
 
 
-def call_ended(*, workspace_id: str, call_id: str, reason: str, duration_ms: int, actor: str = "system") -> AuditEvent:
+def call_ended(
+    *, workspace_id: str, call_id: str, reason: str, duration_ms: int, actor: str = "system"
+) -> AuditEvent:
     return _event(EventType.CALL_ENDED, workspace_id, call_id, actor, reason=reason, duration_ms=duration_ms)
 
 
@@ -118,15 +134,31 @@ def brain_turn(
     )
 
 
-def brain_failed(*, workspace_id: str, call_id: str, model: str, error_kind: str, latency_ms: int) -> AuditEvent:
-    return _event(EventType.BRAIN_FAILED, workspace_id, call_id, model, model=model, error_kind=error_kind, latency_ms=latency_ms)
+def brain_failed(
+    *, workspace_id: str, call_id: str, model: str, error_kind: str, latency_ms: int
+) -> AuditEvent:
+    return _event(
+        EventType.BRAIN_FAILED,
+        workspace_id,
+        call_id,
+        model,
+        model=model,
+        error_kind=error_kind,
+        latency_ms=latency_ms,
+    )
 
 
 def transfer_proposed(
     *, workspace_id: str, call_id: str, proposal_id: str, department: str, reason: str, actor: str
 ) -> AuditEvent:
     return _event(
-        EventType.TRANSFER_PROPOSED, workspace_id, call_id, actor, proposal_id=proposal_id, department=department, reason=reason
+        EventType.TRANSFER_PROPOSED,
+        workspace_id,
+        call_id,
+        actor,
+        proposal_id=proposal_id,
+        department=department,
+        reason=reason,
     )
 
 
@@ -156,7 +188,14 @@ def transfer_decided(
 
 
 def transfer_executed(
-    *, workspace_id: str, call_id: str, proposal_id: str, department: str, method: str, target: str, actor: str = "system"
+    *,
+    workspace_id: str,
+    call_id: str,
+    proposal_id: str,
+    department: str,
+    method: str,
+    target: str,
+    actor: str = "system",
 ) -> AuditEvent:
     return _event(
         EventType.TRANSFER_EXECUTED,
@@ -192,26 +231,58 @@ def transfer_failed(
     )
 
 
-def vault_detokenized(*, workspace_id: str, call_id: str, token: str, purpose: str, requester: str) -> AuditEvent:
-    return _event(EventType.VAULT_DETOKENIZED, workspace_id, call_id, requester, token=token, purpose=purpose, requester=requester)
+def vault_detokenized(
+    *, workspace_id: str, call_id: str, token: str, purpose: str, requester: str
+) -> AuditEvent:
+    return _event(
+        EventType.VAULT_DETOKENIZED,
+        workspace_id,
+        call_id,
+        requester,
+        token=token,
+        purpose=purpose,
+        requester=requester,
+    )
 
 
 def optout_applied(
     *, workspace_id: str, call_id: str, scope: OptOutScope, trigger: str, actor: str = "system"
 ) -> AuditEvent:
-    return _event(EventType.OPTOUT_APPLIED, workspace_id, call_id, actor, scope=OptOutScope(scope).value, trigger=trigger)
+    return _event(
+        EventType.OPTOUT_APPLIED,
+        workspace_id,
+        call_id,
+        actor,
+        scope=OptOutScope(scope).value,
+        trigger=trigger,
+    )
 
 
 def ivr_routed(
     *, workspace_id: str, call_id: str, menu: str, selection: str, department: str, actor: str = "ivr"
 ) -> AuditEvent:
-    return _event(EventType.IVR_ROUTED, workspace_id, call_id, actor, menu=menu, selection=selection, department=department)
+    return _event(
+        EventType.IVR_ROUTED,
+        workspace_id,
+        call_id,
+        actor,
+        menu=menu,
+        selection=selection,
+        department=department,
+    )
 
 
 def config_changed(*, workspace_id: str, admin: str, key: str, before: Any, after: Any) -> AuditEvent:
     """Floats in ``before``/``after`` are written as their ``repr`` strings (rows hold no floats)."""
     return _event(
-        EventType.CONFIG_CHANGED, workspace_id, None, admin, admin=admin, key=key, before=jsonify(before), after=jsonify(after)
+        EventType.CONFIG_CHANGED,
+        workspace_id,
+        None,
+        admin,
+        admin=admin,
+        key=key,
+        before=jsonify(before),
+        after=jsonify(after),
     )
 
 
@@ -244,7 +315,14 @@ def audit_exported(
 
 
 def audit_purged(
-    *, workspace_id: str, cut_seq: int, cut_hash: str, cutoff: str, retention_days: int, rows_removed: int, actor: str
+    *,
+    workspace_id: str,
+    cut_seq: int,
+    cut_hash: str,
+    cutoff: str,
+    retention_days: int,
+    rows_removed: int,
+    actor: str,
 ) -> AuditEvent:
     return _event(
         EventType.AUDIT_PURGED,

@@ -57,7 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--since", help="ISO 8601 time, inclusive (UTC if no zone)")
     e.add_argument("--until", help="ISO 8601 time, exclusive")
     e.add_argument("--call", help="only this call id (filtered export)")
-    e.add_argument("--type", action="append", choices=[t.value for t in EventType], help="only these types (repeatable)")
+    e.add_argument(
+        "--type", action="append", choices=[t.value for t in EventType], help="only these types (repeatable)"
+    )
     e.add_argument("--format", required=True, choices=[f.value for f in ExportFormat])
     e.add_argument("--output", help="file to write (default: stdout)")
     e.add_argument("--requester", default="cli", help="identity recorded in the audit.exported event")
@@ -67,26 +69,40 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("target", help="audit database or EXPORT.jsonl")
     v.add_argument("--public-key", help="PEM file of the checkpoint public key (pins the key)")
     v.add_argument("--workspace", help="only this workspace (databases)")
-    v.add_argument("--checkpoints", help="JSONL with checkpoints kept outside the database (e.g. an earlier export)")
-    v.add_argument("--strict", action="store_true", help="fail when rows are not covered by a signed checkpoint")
+    v.add_argument(
+        "--checkpoints", help="JSONL with checkpoints kept outside the database (e.g. an earlier export)"
+    )
+    v.add_argument(
+        "--strict", action="store_true", help="fail when rows are not covered by a signed checkpoint"
+    )
     v.add_argument("--json", dest="json_out", help="also write the results as JSON to this file")
 
     k = sub.add_parser("keygen", help="create an Ed25519 checkpoint key, or export the public key of one")
-    k.add_argument("--private-key", help="PEM file to create (or read, with --public-only); default: print the new key")
+    k.add_argument(
+        "--private-key", help="PEM file to create (or read, with --public-only); default: print the new key"
+    )
     k.add_argument("--public-key", help="PEM file for the public key (default: print it)")
     k.add_argument("--public-only", action="store_true", help="read --private-key and export its public key")
 
-    g = sub.add_parser("purge", help="apply retention: drop rows older than N days, keep the chain verifiable")
+    g = sub.add_parser(
+        "purge", help="apply retention: drop rows older than N days, keep the chain verifiable"
+    )
     g.add_argument("--db", default=_db_default())
     g.add_argument("--workspace", help="workspace id (default: every workspace)")
     g.add_argument("--days", type=int, required=True)
     g.add_argument("--now", help="ISO 8601 time to count from (default: now)")
-    g.add_argument("--private-key", default=os.environ.get("DIALPHONE_AUDIT_KEY"), help="sign a checkpoint after the purge")
+    g.add_argument(
+        "--private-key",
+        default=os.environ.get("DIALPHONE_AUDIT_KEY"),
+        help="sign a checkpoint after the purge",
+    )
     g.add_argument("--actor", default="retention")
 
     b = sub.add_parser("bench", help="throughput, durable write latency and tamper-detection trials")
     b.add_argument("--json", dest="json_out", help="write the figures to this JSON file")
-    b.add_argument("--events", type=int, default=10_000, help="events per throughput run and in the tamper log")
+    b.add_argument(
+        "--events", type=int, default=10_000, help="events per throughput run and in the tamper log"
+    )
     b.add_argument("--trials", type=int, default=1000, help="tamper trials per fault kind (0: skip)")
     b.add_argument("--jobs", type=int, default=None, help="processes for the trials (default: CPU count)")
     b.add_argument("--dir", default=None, help="directory for the bench databases (default: temp dir)")
@@ -138,9 +154,21 @@ def _pick_workspace(store: SqliteAuditStore, wanted: str | None) -> str:
 def cmd_export(args: argparse.Namespace) -> int:
     with SqliteAuditStore(args.db, create=False, read_only=args.no_record) as store:
         ws = _pick_workspace(store, args.workspace)
-        query = RowQuery(since=_ts_arg(args.since), until=_ts_arg(args.until), call_id=args.call, types=tuple(args.type) if args.type else None)
+        query = RowQuery(
+            since=_ts_arg(args.since),
+            until=_ts_arg(args.until),
+            call_id=args.call,
+            types=tuple(args.type) if args.type else None,
+        )
         with _progress(store.count(ws, query), "export") as bar, _output(args.output) as out:
-            summary = export(store, workspace_id=ws, query=query, fmt=ExportFormat(args.format), out=out, progress=bar.update)
+            summary = export(
+                store,
+                workspace_id=ws,
+                query=query,
+                fmt=ExportFormat(args.format),
+                out=out,
+                progress=bar.update,
+            )
         if not args.no_record:
             append_sync(
                 store,
@@ -161,7 +189,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         table.add_column(col)
     seq_range = f"{summary.first_seq}..{summary.last_seq}" if summary.rows else "-"
     mode = "contiguous" if query.contiguous else "filtered"
-    table.add_row(ws, mode, str(summary.rows), seq_range, str(summary.checkpoints), str(summary.unanchored_rows))
+    table.add_row(
+        ws, mode, str(summary.rows), seq_range, str(summary.checkpoints), str(summary.unanchored_rows)
+    )
     Console(stderr=True).print(table)
     return OK
 
@@ -179,7 +209,13 @@ def cmd_verify(args: argparse.Namespace) -> int:
         with SqliteAuditStore(target, read_only=True) as store:
             total = sum(store.count(ws) for ws in store.workspaces())
             with _progress(total, "verify") as bar:
-                results = verify_store(store, public_key=pinned, workspace_id=args.workspace, extra_checkpoints=extra, progress=bar.update)
+                results = verify_store(
+                    store,
+                    public_key=pinned,
+                    workspace_id=args.workspace,
+                    extra_checkpoints=extra,
+                    progress=bar.update,
+                )
     _print_results(results)
     if args.json_out:
         Path(args.json_out).write_text(json.dumps([_result_json(r) for r in results], indent=2) + "\n")
@@ -188,7 +224,16 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def _result_json(r: VerifyResult) -> dict[str, object]:
-    fault = None if r.fault is None else {"kind": r.fault.kind.value, "seq": r.fault.seq, "detail": r.fault.detail, "cause": r.fault.cause}
+    fault = (
+        None
+        if r.fault is None
+        else {
+            "kind": r.fault.kind.value,
+            "seq": r.fault.seq,
+            "detail": r.fault.detail,
+            "cause": r.fault.cause,
+        }
+    )
     return {
         "workspace_id": r.workspace_id,
         "ok": r.ok,
@@ -207,7 +252,16 @@ def _result_json(r: VerifyResult) -> dict[str, object]:
 def _print_results(results: list[VerifyResult]) -> None:
     console = Console()
     table = Table(title="audit verify")
-    for col in ("workspace", "rows checked", "seq range", "signed checkpoints", "unanchored", "result", "first bad seq", "fault"):
+    for col in (
+        "workspace",
+        "rows checked",
+        "seq range",
+        "signed checkpoints",
+        "unanchored",
+        "result",
+        "first bad seq",
+        "fault",
+    ):
         table.add_column(col)
     for r in results:
         f = r.fault
@@ -225,7 +279,9 @@ def _print_results(results: list[VerifyResult]) -> None:
     for r in results:
         console.print(f"{r.workspace_id}: public key {r.key_source}")
         if r.fault is not None:
-            console.print(f"{r.workspace_id}: first bad seq {r.fault.seq}: {r.fault.kind.value} ({r.fault.cause}): {r.fault.detail}")
+            console.print(
+                f"{r.workspace_id}: first bad seq {r.fault.seq}: {r.fault.kind.value} ({r.fault.cause}): {r.fault.detail}"
+            )
         for w in r.warnings:
             console.print(f"[yellow]warning[/yellow] {r.workspace_id}: {w}")
     if not results:
@@ -241,7 +297,9 @@ def cmd_keygen(args: argparse.Namespace) -> int:
         key = load_private_key(pem)
         if args.public_key:
             Path(args.public_key).write_bytes(public_key_pem(key))
-        Console(stderr=True).print(f"key id {key_id(key)}; keep the private key secret, give auditors the public key")
+        Console(stderr=True).print(
+            f"key id {key_id(key)}; keep the private key secret, give auditors the public key"
+        )
         return OK
     priv_path = Path(args.private_key)
     if args.public_only:
@@ -259,7 +317,10 @@ def cmd_keygen(args: argparse.Namespace) -> int:
         Path(args.public_key).write_bytes(pub)
     else:
         sys.stdout.write(pub.decode("ascii"))
-    Console(stderr=True).print(f"key id {key_id(key)}; private key {priv_path}" + (f", public key {args.public_key}" if args.public_key else ""))
+    Console(stderr=True).print(
+        f"key id {key_id(key)}; private key {priv_path}"
+        + (f", public key {args.public_key}" if args.public_key else "")
+    )
     return OK
 
 
@@ -276,7 +337,9 @@ def cmd_purge(args: argparse.Namespace) -> int:
             if rec is not None and signer is not None:
                 Checkpointer(store=store, signer=signer).checkpoint(ws)
             cut = "" if rec is None else str(rec.payload.get("cut_seq"))
-            table.add_row(ws, outcome.cutoff, str(outcome.rows_removed), cut, "" if rec is None else str(rec.seq))
+            table.add_row(
+                ws, outcome.cutoff, str(outcome.rows_removed), cut, "" if rec is None else str(rec.seq)
+            )
     Console().print(table)
     return OK
 
@@ -284,8 +347,12 @@ def cmd_purge(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from audit.bench import run_bench
 
-    with tqdm(total=args.trials * 6, desc="tamper trials", unit="trial", file=sys.stderr, disable=None) as bar:
-        figures = run_bench(n_events=args.events, trials=args.trials, jobs=args.jobs, workdir=args.dir, progress=bar.update)
+    with tqdm(
+        total=args.trials * 6, desc="tamper trials", unit="trial", file=sys.stderr, disable=None
+    ) as bar:
+        figures = run_bench(
+            n_events=args.events, trials=args.trials, jobs=args.jobs, workdir=args.dir, progress=bar.update
+        )
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(figures, indent=2) + "\n")
     console = Console()
@@ -293,7 +360,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
     table.add_column("figure")
     table.add_column("value", justify="right")
     table.add_column("target")
-    targets = {"events_per_s": ">= 5000", "gating_write_p95_ms": "<= 5", "at_5000_per_s_commit_p99_ms": "<= 50"}
+    targets = {
+        "events_per_s": ">= 5000",
+        "gating_write_p95_ms": "<= 5",
+        "at_5000_per_s_commit_p99_ms": "<= 50",
+    }
     for name, value in figures.items():
         if name != "tamper":
             table.add_row(name, str(value), targets.get(name, ""))
@@ -304,7 +375,14 @@ def cmd_bench(args: argparse.Namespace) -> int:
             t.add_column(col)
         for kind, s in figures["tamper"].items():
             named = f"{s['first_bad_seq_named']}/{s['first_bad_seq_predicted']}"
-            t.add_row(kind, str(s["trials"]), str(s["detected"]), f"{s['detection_rate']:.2%}", named, ", ".join(f"{k}:{v}" for k, v in s["faults"].items()))
+            t.add_row(
+                kind,
+                str(s["trials"]),
+                str(s["detected"]),
+                f"{s['detection_rate']:.2%}",
+                named,
+                ", ".join(f"{k}:{v}" for k, v in s["faults"].items()),
+            )
         console.print(t)
     ok = figures["events_per_s"] >= 5000 and figures["gating_write_p95_ms"] <= 5
     ok = ok and all(s["detected"] == s["trials"] for s in figures["tamper"].values())

@@ -211,7 +211,9 @@ class AuditRecord:
         extra = set(row) - set(ROW_FIELDS)
         missing = set(ROW_FIELDS) - set(row)
         if extra or missing:
-            raise MalformedRecordError(f"row fields differ from the schema: extra={sorted(extra)} missing={sorted(missing)}")
+            raise MalformedRecordError(
+                f"row fields differ from the schema: extra={sorted(extra)} missing={sorted(missing)}"
+            )
         ints = ("schema_version", "seq")
         strs = ("ts", "workspace_id", "type", "actor", "prev_hash", "row_hash")
         for name in ints:

@@ -74,7 +74,11 @@ def export(
 ) -> ExportSummary:
     """Write the export to ``out``, streaming; returns what was written."""
     summary = ExportSummary(workspace_id=workspace_id)
-    lines = iter_jsonl(store, workspace_id=workspace_id, query=query, summary=summary) if fmt is ExportFormat.JSONL else None
+    lines = (
+        iter_jsonl(store, workspace_id=workspace_id, query=query, summary=summary)
+        if fmt is ExportFormat.JSONL
+        else None
+    )
     if lines is None:
         _write_csv(store, workspace_id, query or RowQuery(), out, summary, progress)
         return summary
@@ -86,7 +90,12 @@ def export(
 
 
 def _write_csv(
-    store: AuditStore, ws: str, query: RowQuery, out: TextIO, summary: ExportSummary, progress: Callable[[int], None] | None
+    store: AuditStore,
+    ws: str,
+    query: RowQuery,
+    out: TextIO,
+    summary: ExportSummary,
+    progress: Callable[[int], None] | None,
 ) -> None:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(ROW_FIELDS)
@@ -106,7 +115,11 @@ def _count(summary: ExportSummary, row: AuditRecord) -> None:
 
 
 def iter_jsonl(
-    store: AuditStore, *, workspace_id: str, query: RowQuery | None = None, summary: ExportSummary | None = None
+    store: AuditStore,
+    *,
+    workspace_id: str,
+    query: RowQuery | None = None,
+    summary: ExportSummary | None = None,
 ) -> Iterator[str]:
     """The JSONL export as lines (see the module docstring)."""
     q = query or RowQuery()
@@ -119,7 +132,12 @@ def iter_jsonl(
         "schema_version": SCHEMA_VERSION,
         "workspace_id": workspace_id,
         "mode": "contiguous" if q.contiguous else "filtered",
-        "filter": {"since": q.since, "until": q.until, "call_id": q.call_id, "types": list(q.types) if q.types else None},
+        "filter": {
+            "since": q.since,
+            "until": q.until,
+            "call_id": q.call_id,
+            "types": list(q.types) if q.types else None,
+        },
         "first_seq": first.seq if first else None,
         "prev_hash": first.prev_hash if first else None,
         "public_keys": {k: v.decode("ascii") for k, v in sorted(store.public_keys().items())},
@@ -148,7 +166,11 @@ def _contiguous(store: AuditStore, ws: str, q: RowQuery, summary: ExportSummary)
         if after and after[0].span_start <= last.seq and (not inside or inside[-1].seq != last.seq):
             cp = after[0]
             tree = MerkleTree(store.row_hashes(ws, cp.span_start, cp.seq))
-            tail_proof = {"seq": last.seq, "checkpoint_seq": cp.seq, "path": tree.path(last.seq - cp.span_start)}
+            tail_proof = {
+                "seq": last.seq,
+                "checkpoint_seq": cp.seq,
+                "path": tree.path(last.seq - cp.span_start),
+            }
         anchored = inside[-1].seq if inside else summary.first_seq - 1
         summary.unanchored_rows = 0 if tail_proof else last.seq - anchored
     yield _line(
@@ -178,7 +200,9 @@ def _filtered(store: AuditStore, ws: str, q: RowQuery, summary: ExportSummary) -
             cp = cps[i]
             if tree_cp is not cp:
                 hashes = store.row_hashes(ws, cp.span_start, cp.seq)
-                tree, tree_cp = (MerkleTree(hashes), cp) if len(hashes) == cp.seq - cp.span_start + 1 else (None, cp)
+                tree, tree_cp = (
+                    (MerkleTree(hashes), cp) if len(hashes) == cp.seq - cp.span_start + 1 else (None, cp)
+                )
             if tree is not None:
                 used[cp.seq] = cp
                 proof = {"checkpoint_seq": cp.seq, "path": tree.path(row.seq - cp.span_start)}
@@ -189,5 +213,10 @@ def _filtered(store: AuditStore, ws: str, q: RowQuery, summary: ExportSummary) -
         summary.checkpoints += 1
         yield _line({"record": "checkpoint", "checkpoint": used[seq].to_dict()})
     yield _line(
-        {"record": "trailer", "rows": summary.rows, "last_seq": summary.last_seq, "last_hash": last.row_hash if last else None}
+        {
+            "record": "trailer",
+            "rows": summary.rows,
+            "last_seq": summary.last_seq,
+            "last_hash": last.row_hash if last else None,
+        }
     )

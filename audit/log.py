@@ -68,11 +68,15 @@ class AuditLog:
     ) -> None:
         self._store = store
         self._checkpointer = (
-            Checkpointer(store=store, signer=signer, every=checkpoint_every, interval_s=checkpoint_interval_s) if signer else None
+            Checkpointer(store=store, signer=signer, every=checkpoint_every, interval_s=checkpoint_interval_s)
+            if signer
+            else None
         )
         self._queue: asyncio.Queue[_Item | None] = asyncio.Queue(maxsize=queue_max)
         self._batch_max = batch_max
-        self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit-writer")
+        self._executor = concurrent.futures.ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="audit-writer"
+        )
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._touched: set[str] = set()
@@ -125,13 +129,17 @@ class AuditLog:
                 raise AuditError("append_sync() called from the log's own event loop; await append()")
         return asyncio.run_coroutine_threadsafe(self.append(event, durable=durable), loop).result(timeout)
 
-    async def purge(self, *, workspace_id: str, retention_days: int, actor: str = "retention") -> PurgeOutcome:
+    async def purge(
+        self, *, workspace_id: str, retention_days: int, actor: str = "retention"
+    ) -> PurgeOutcome:
         """Apply retention on the writer thread (serialized with appends), then checkpoint."""
         if not self.running or self._loop is None:
             raise AuditLogClosedError("the audit log is not running")
 
         def run() -> PurgeOutcome:
-            outcome = purge(self._store, workspace_id=workspace_id, retention_days=retention_days, actor=actor)
+            outcome = purge(
+                self._store, workspace_id=workspace_id, retention_days=retention_days, actor=actor
+            )
             if outcome.record is not None and self._checkpointer is not None:
                 self._checkpointer.run([workspace_id], force=True)
             return outcome
@@ -148,7 +156,9 @@ class AuditLog:
         while not self._queue.empty():  # appends that raced with close()
             item = self._queue.get_nowait()
             if item is not None and not item.future.done():
-                item.future.set_exception(AuditLogClosedError("the audit log closed before this event was written"))
+                item.future.set_exception(
+                    AuditLogClosedError("the audit log closed before this event was written")
+                )
         if self._checkpointer is not None and self._touched:
             loop = asyncio.get_running_loop()
             cps = await loop.run_in_executor(self._executor, self._checkpoint_safely, True)
@@ -165,7 +175,9 @@ class AuditLog:
             try:
                 first = await asyncio.wait_for(self._queue.get(), timeout=timeout)
             except TimeoutError:
-                self.stats.checkpoints += await loop.run_in_executor(self._executor, self._checkpoint_safely, False)
+                self.stats.checkpoints += await loop.run_in_executor(
+                    self._executor, self._checkpoint_safely, False
+                )
                 continue
             if first is None:
                 break
@@ -189,7 +201,11 @@ class AuditLog:
         except Exception as exc:  # the writer must outlive any one batch
             self.stats.failed_batches += 1
             log.error("audit batch of %d events failed: %s", len(batch), type(exc).__name__)
-            error = exc if isinstance(exc, AuditStoreError) else AuditStoreError(f"audit write failed: {type(exc).__name__}")
+            error = (
+                exc
+                if isinstance(exc, AuditStoreError)
+                else AuditStoreError(f"audit write failed: {type(exc).__name__}")
+            )
             for item in batch:
                 if not item.future.done():
                     item.future.set_exception(error)

@@ -119,7 +119,12 @@ PAYLOAD_SCHEMAS: dict[EventType, dict[str, FieldSpec]] = {
         "approver": _f(ID),
         "reason": _f(T),
     },
-    EventType.TRANSFER_EXECUTED: {"proposal_id": _f(ID), "department": _f(ID), "method": _f(ID), "target": _f(ID)},
+    EventType.TRANSFER_EXECUTED: {
+        "proposal_id": _f(ID),
+        "department": _f(ID),
+        "method": _f(ID),
+        "target": _f(ID),
+    },
     EventType.TRANSFER_FAILED: {
         "proposal_id": _f(ID),
         "department": _f(ID),
@@ -257,7 +262,12 @@ def _check_tool_calls(value: Any, where: str) -> JsonValue:
             if not is_identifier(key):
                 raise SchemaError(f"{where} has an argument name that is not an identifier")
             checked[key] = _check_field(arg, FieldSpec(FieldKind.TEXT), where=f"{where}.arguments")
-        calls.append({"name": _check_field(call["name"], FieldSpec(FieldKind.IDENT), where=where), "arguments": checked})
+        calls.append(
+            {
+                "name": _check_field(call["name"], FieldSpec(FieldKind.IDENT), where=where),
+                "arguments": checked,
+            }
+        )
     return calls
 
 

@@ -34,7 +34,12 @@ class PurgeOutcome:
 
 
 def purge(
-    store: AuditStore, *, workspace_id: str, retention_days: int, now: datetime | None = None, actor: str = "retention"
+    store: AuditStore,
+    *,
+    workspace_id: str,
+    retention_days: int,
+    now: datetime | None = None,
+    actor: str = "retention",
 ) -> PurgeOutcome:
     """Purge one workspace; the returned record is None when nothing was old enough."""
     if retention_days < 0:

@@ -33,7 +33,9 @@ DOMAIN = "dialphone.audit.checkpoint.v1"
 def generate_private_key_pem() -> bytes:
     """A new Ed25519 private key as unencrypted PKCS#8 PEM."""
     key = Ed25519PrivateKey.generate()
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 def load_private_key(material: bytes | str) -> Ed25519PrivateKey:
@@ -158,7 +160,9 @@ class CheckpointSigner:
     def public_key_pem(self) -> bytes:
         return public_key_pem(self._key)
 
-    def sign(self, *, workspace_id: str, seq: int, head_hash: str, span_start: int, span_root: str, ts: str) -> Checkpoint:
+    def sign(
+        self, *, workspace_id: str, seq: int, head_hash: str, span_start: int, span_root: str, ts: str
+    ) -> Checkpoint:
         unsigned = Checkpoint(
             workspace_id=workspace_id,
             seq=seq,

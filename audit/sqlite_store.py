@@ -86,10 +86,14 @@ class SqliteAuditStore:
         try:
             if read_only:  # verification must not change the file it checks
                 uri = f"{self.path.resolve().as_uri()}?mode=ro"
-                self._db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False, timeout=30.0)
+                self._db = sqlite3.connect(
+                    uri, uri=True, isolation_level=None, check_same_thread=False, timeout=30.0
+                )
                 self._db.execute("SELECT count(*) FROM events").fetchone()
             else:
-                self._db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False, timeout=30.0)
+                self._db = sqlite3.connect(
+                    str(self.path), isolation_level=None, check_same_thread=False, timeout=30.0
+                )
                 self._db.execute("PRAGMA journal_mode=WAL")
                 self._db.execute("PRAGMA synchronous=NORMAL")
                 self._db.executescript(_SCHEMA)
@@ -133,15 +137,28 @@ class SqliteAuditStore:
             if ws not in heads:
                 heads[ws] = self._head_locked(ws)
             head = heads[ws]
-            seq, prev, ts = (1, GENESIS, now) if head is None else (head.seq + 1, head.row_hash, max(now, head.ts))
+            seq, prev, ts = (
+                (1, GENESIS, now) if head is None else (head.seq + 1, head.row_hash, max(now, head.ts))
+            )
             record, payload_text = event.seal_with_text(seq=seq, prev_hash=prev, ts=ts)
             records.append(record)
             r = record
-            rows.append((r.schema_version, r.seq, r.ts, r.workspace_id, r.call_id, r.type, r.actor, payload_text, r.prev_hash, r.row_hash))
+            rows.append(
+                (
+                    r.schema_version,
+                    r.seq,
+                    r.ts,
+                    r.workspace_id,
+                    r.call_id,
+                    r.type,
+                    r.actor,
+                    payload_text,
+                    r.prev_hash,
+                    r.row_hash,
+                )
+            )
             heads[ws] = ChainHead(ws, seq, record.row_hash, ts)
-        self._db.executemany(
-            f"INSERT INTO events ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)", rows
-        )
+        self._db.executemany(f"INSERT INTO events ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
         self._db.executemany(
             "INSERT INTO heads (workspace_id, seq, row_hash, ts) VALUES (?,?,?,?) "
             "ON CONFLICT(workspace_id) DO UPDATE SET seq=excluded.seq, row_hash=excluded.row_hash, ts=excluded.ts",
@@ -156,18 +173,30 @@ class SqliteAuditStore:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
                 self._db.execute(
-                    "INSERT OR IGNORE INTO public_keys (key_id, pem) VALUES (?, ?)", (c.key_id, public_key_pem.decode("ascii"))
+                    "INSERT OR IGNORE INTO public_keys (key_id, pem) VALUES (?, ?)",
+                    (c.key_id, public_key_pem.decode("ascii")),
                 )
                 self._db.execute(
                     "INSERT OR REPLACE INTO checkpoints VALUES (?,?,?,?,?,?,?,?)",
-                    (c.workspace_id, c.seq, c.head_hash, c.span_start, c.span_root, c.ts, c.key_id, c.signature),
+                    (
+                        c.workspace_id,
+                        c.seq,
+                        c.head_hash,
+                        c.span_start,
+                        c.span_root,
+                        c.ts,
+                        c.key_id,
+                        c.signature,
+                    ),
                 )
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
                 self._rollback_quietly()
                 raise AuditStoreError(f"checkpoint write failed: {exc}") from None
 
-    def purge_before(self, workspace_id: str, *, cutoff_ts: str, retention_days: int, actor: str) -> AuditRecord | None:
+    def purge_before(
+        self, workspace_id: str, *, cutoff_ts: str, retention_days: int, actor: str
+    ) -> AuditRecord | None:
         """Delete the rows of ``workspace_id`` older than ``cutoff_ts`` and append ``audit.purged``.
 
         Returns the purge record, or None when no row is old enough. Durable commit.
@@ -186,8 +215,12 @@ class SqliteAuditStore:
                     if cut is None:
                         db.execute("ROLLBACK")
                         return None
-                    removed = db.execute("DELETE FROM events WHERE workspace_id=? AND seq<=?", (workspace_id, cut[0])).rowcount
-                    db.execute("DELETE FROM checkpoints WHERE workspace_id=? AND seq<=?", (workspace_id, cut[0]))
+                    removed = db.execute(
+                        "DELETE FROM events WHERE workspace_id=? AND seq<=?", (workspace_id, cut[0])
+                    ).rowcount
+                    db.execute(
+                        "DELETE FROM checkpoints WHERE workspace_id=? AND seq<=?", (workspace_id, cut[0])
+                    )
                     event = audit_purged(
                         workspace_id=workspace_id,
                         cut_seq=cut[0],
@@ -216,11 +249,19 @@ class SqliteAuditStore:
             return self._head_locked(workspace_id)
 
     def _head_locked(self, workspace_id: str) -> ChainHead | None:
-        row = self._db.execute("SELECT seq, row_hash, ts FROM heads WHERE workspace_id=?", (workspace_id,)).fetchone()
+        row = self._db.execute(
+            "SELECT seq, row_hash, ts FROM heads WHERE workspace_id=?", (workspace_id,)
+        ).fetchone()
         return None if row is None else ChainHead(workspace_id, row[0], row[1], row[2])
 
     def workspaces(self) -> list[str]:
-        return [r[0] for r in self._query("SELECT DISTINCT workspace_id FROM heads UNION SELECT DISTINCT workspace_id FROM events ORDER BY 1", ())]
+        return [
+            r[0]
+            for r in self._query(
+                "SELECT DISTINCT workspace_id FROM heads UNION SELECT DISTINCT workspace_id FROM events ORDER BY 1",
+                (),
+            )
+        ]
 
     def first_seq(self, workspace_id: str) -> int | None:
         rows = self._query("SELECT MIN(seq) FROM events WHERE workspace_id=?", (workspace_id,))
@@ -235,7 +276,8 @@ class SqliteAuditStore:
         after = 0
         while True:
             page = self._query(
-                f"SELECT {_COLUMNS} FROM events WHERE {where} AND seq>? ORDER BY seq LIMIT {_PAGE}", (*params, after)
+                f"SELECT {_COLUMNS} FROM events WHERE {where} AND seq>? ORDER BY seq LIMIT {_PAGE}",
+                (*params, after),
             )
             for row in page:
                 yield record_from_row(row)
@@ -254,7 +296,9 @@ class SqliteAuditStore:
         )
         return [r[0] for r in rows]
 
-    def checkpoints(self, workspace_id: str, *, min_seq: int | None = None, max_seq: int | None = None) -> list[Checkpoint]:
+    def checkpoints(
+        self, workspace_id: str, *, min_seq: int | None = None, max_seq: int | None = None
+    ) -> list[Checkpoint]:
         rows = self._query(
             "SELECT workspace_id, seq, head_hash, span_start, span_root, ts, key_id, signature FROM checkpoints "
             "WHERE workspace_id=? AND seq>=? AND seq<=? ORDER BY seq",

@@ -118,16 +118,30 @@ def tamper(snap: Snapshot, kind: TamperKind, rng: random.Random) -> Tampered:
     if kind is TamperKind.MODIFY:
         i = rng.randrange(n)
         rows[i] = _changed(rows[i], rng)
-        return Tampered("modify+rehash" if strong else "modify", lazy(rows, i if strong else None), cps, head_fn, None if strong else rows[i].seq)
+        return Tampered(
+            "modify+rehash" if strong else "modify",
+            lazy(rows, i if strong else None),
+            cps,
+            head_fn,
+            None if strong else rows[i].seq,
+        )
     if kind is TamperKind.DELETE:
         i = rng.randrange(n)
         seq = rows[i].seq
         del rows[i]
-        return Tampered("delete+rehash" if strong else "delete", lazy(rows, i if strong else None), cps, head_fn, None if strong else seq)
+        return Tampered(
+            "delete+rehash" if strong else "delete",
+            lazy(rows, i if strong else None),
+            cps,
+            head_fn,
+            None if strong else seq,
+        )
     if kind is TamperKind.INSERT:
         i = rng.randrange(n)  # before row i: between two rows, or before the first
         donor = rows[rng.randrange(n)]
-        forged = dataclasses.replace(_changed(donor, rng), seq=rows[i].seq, prev_hash=rows[i - 1].row_hash if i else GENESIS_HASH)
+        forged = dataclasses.replace(
+            _changed(donor, rng), seq=rows[i].seq, prev_hash=rows[i - 1].row_hash if i else GENESIS_HASH
+        )
         forged = dataclasses.replace(forged, row_hash=forged.recompute_hash())
         rows.insert(i, forged)
         if strong:
@@ -139,7 +153,13 @@ def tamper(snap: Snapshot, kind: TamperKind, rng: random.Random) -> Tampered:
             if not _same_content(rows[i], rows[j]):
                 break
         rows[i], rows[j] = rows[j], rows[i]
-        return Tampered("swap+rehash" if strong else "swap", lazy(rows, i if strong else None), cps, head_fn, None if strong else rows[j].seq)
+        return Tampered(
+            "swap+rehash" if strong else "swap",
+            lazy(rows, i if strong else None),
+            cps,
+            head_fn,
+            None if strong else rows[j].seq,
+        )
     if kind is TamperKind.TRUNCATE:
         k = rng.randint(1, min(100, n - 1))
         del rows[n - k :]
@@ -153,7 +173,9 @@ def tamper(snap: Snapshot, kind: TamperKind, rng: random.Random) -> Tampered:
     return _forge(rows, cps, head, rng)
 
 
-def _forge(rows: list[AuditRecord], cps: list[Checkpoint], head: tuple[int, str], rng: random.Random) -> Tampered:
+def _forge(
+    rows: list[AuditRecord], cps: list[Checkpoint], head: tuple[int, str], rng: random.Random
+) -> Tampered:
     idx = rng.randrange(len(cps))
     cp = cps[idx]
     how = rng.choice(("flip-bit", "moved-head", "other-key", "other-key-same-id"))
@@ -167,7 +189,12 @@ def _forge(rows: list[AuditRecord], cps: list[Checkpoint], head: tuple[int, str]
     else:
         signer = CheckpointSigner(private_key=Ed25519PrivateKey.generate().private_bytes_raw())
         forged = signer.sign(
-            workspace_id=cp.workspace_id, seq=cp.seq, head_hash=cp.head_hash, span_start=cp.span_start, span_root=cp.span_root, ts=cp.ts
+            workspace_id=cp.workspace_id,
+            seq=cp.seq,
+            head_hash=cp.head_hash,
+            span_start=cp.span_start,
+            span_root=cp.span_root,
+            ts=cp.ts,
         )
         if how == "other-key-same-id":
             forged = dataclasses.replace(forged, key_id=cp.key_id)
@@ -185,7 +212,9 @@ class KindStats:
     missed_variants: list[str] = field(default_factory=list)
 
 
-def run_trial(snap: Snapshot, public_key: Ed25519PublicKey, kind: TamperKind, seed: int) -> tuple[bool, bool | None, str, str]:
+def run_trial(
+    snap: Snapshot, public_key: Ed25519PublicKey, kind: TamperKind, seed: int
+) -> tuple[bool, bool | None, str, str]:
     """(detected, named the predicted seq or None if not predicted, fault kind, variant)."""
     t = tamper(snap, kind, random.Random(seed))
     result: VerifyResult = verify_chain(

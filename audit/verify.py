@@ -146,7 +146,9 @@ class ChainVerifier:
         self.result.checkpoints = len(checkpoints)
         self._check_signatures(checkpoints, public_keys)
 
-    def _check_signatures(self, checkpoints: Sequence[Checkpoint], keys: Mapping[str, Ed25519PublicKey]) -> None:
+    def _check_signatures(
+        self, checkpoints: Sequence[Checkpoint], keys: Mapping[str, Ed25519PublicKey]
+    ) -> None:
         fault, checked = check_signatures(self._ws, checkpoints, keys)
         self.result.signatures_checked = checked
         if fault is not None:
@@ -182,7 +184,11 @@ class ChainVerifier:
         self._span.append(row.row_hash)
         if row.type == EventType.AUDIT_PURGED.value:
             cut_seq, cut_hash = row.payload.get("cut_seq"), row.payload.get("cut_hash")
-            if isinstance(cut_seq, int) and is_hash(cut_hash) and (self._purge_cut is None or cut_seq > self._purge_cut[0]):
+            if (
+                isinstance(cut_seq, int)
+                and is_hash(cut_hash)
+                and (self._purge_cut is None or cut_seq > self._purge_cut[0])
+            ):
                 self._purge_cut = (cut_seq, str(cut_hash))
         cps = self._cps.get(row.seq)
         if cps:
@@ -194,11 +200,17 @@ class ChainVerifier:
 
     def _check_row(self, row: AuditRecord) -> Fault | None:
         if row.workspace_id != self._ws:
-            return Fault(FaultKind.WRONG_WORKSPACE, row.seq, f"row at seq {row.seq} belongs to another workspace")
+            return Fault(
+                FaultKind.WRONG_WORKSPACE, row.seq, f"row at seq {row.seq} belongs to another workspace"
+            )
         prev = self._prev
         if prev is None:
             expected_seq = self._anchor_seq if self._anchor_seq is not None else row.seq
-            expected_prev = self._anchor_prev if self._anchor_prev is not None else (GENESIS_HASH if row.seq == 1 else row.prev_hash)
+            expected_prev = (
+                self._anchor_prev
+                if self._anchor_prev is not None
+                else (GENESIS_HASH if row.seq == 1 else row.prev_hash)
+            )
         else:
             expected_seq, expected_prev = prev.seq + 1, prev.row_hash
         if row.seq > expected_seq:
@@ -206,26 +218,46 @@ class ChainVerifier:
         if row.seq < expected_seq:
             return Fault(FaultKind.SEQ_ORDER, row.seq, f"expected seq {expected_seq}, found {row.seq} again")
         if row.prev_hash != expected_prev:
-            return Fault(FaultKind.BROKEN_LINK, row.seq, f"prev_hash of seq {row.seq} is not the hash of the row before")
+            return Fault(
+                FaultKind.BROKEN_LINK,
+                row.seq,
+                f"prev_hash of seq {row.seq} is not the hash of the row before",
+            )
         try:
             recomputed = row.recompute_hash()
         except AuditError:
             return Fault(FaultKind.MALFORMED, row.seq, f"row at seq {row.seq} has no canonical form")
         if recomputed != row.row_hash:
-            return Fault(FaultKind.HASH_MISMATCH, row.seq, f"content of seq {row.seq} does not match its row_hash")
+            return Fault(
+                FaultKind.HASH_MISMATCH, row.seq, f"content of seq {row.seq} does not match its row_hash"
+            )
         return None
 
     def _check_checkpoint(self, cp: Checkpoint, row: AuditRecord) -> None:
         if cp.head_hash != row.row_hash:
-            self.fail(Fault(FaultKind.CHECKPOINT_MISMATCH, row.seq, f"signed head hash at seq {row.seq} differs from the row"))
+            self.fail(
+                Fault(
+                    FaultKind.CHECKPOINT_MISMATCH,
+                    row.seq,
+                    f"signed head hash at seq {row.seq} differs from the row",
+                )
+            )
             return
         first = self._span_first if self._span_first is not None else row.seq
         if cp.span_start >= first and cp.span_start <= row.seq:
             start = len(self._span) - (row.seq - cp.span_start + 1)
             if start >= 0 and merkle_root(self._span[start:]) != cp.span_root:
-                self.fail(Fault(FaultKind.CHECKPOINT_MISMATCH, row.seq, f"signed span root of seq {cp.span_start}..{row.seq} differs"))
+                self.fail(
+                    Fault(
+                        FaultKind.CHECKPOINT_MISMATCH,
+                        row.seq,
+                        f"signed span root of seq {cp.span_start}..{row.seq} differs",
+                    )
+                )
 
-    def finish(self, *, claimed_head: tuple[int, str] | None = None, tail_checked: bool = False) -> VerifyResult:
+    def finish(
+        self, *, claimed_head: tuple[int, str] | None = None, tail_checked: bool = False
+    ) -> VerifyResult:
         """Final checks; ``claimed_head`` is (seq, hash) the store says is last.
 
         ``tail_checked``: the caller proved checkpoints beyond the last row (exports)."""
@@ -234,13 +266,27 @@ class ChainVerifier:
         if not self._row_fault:
             beyond = [s for s in self._cps if s > last]
             if beyond and not tail_checked:
-                self._faults.append(Fault(FaultKind.TRUNCATED, last + 1, f"checkpoint at seq {min(beyond)} but last row is {last}"))
+                self._faults.append(
+                    Fault(
+                        FaultKind.TRUNCATED,
+                        last + 1,
+                        f"checkpoint at seq {min(beyond)} but last row is {last}",
+                    )
+                )
             if claimed_head is not None:
                 hseq, hhash = claimed_head
                 if hseq > last:
-                    self._faults.append(Fault(FaultKind.TRUNCATED, last + 1, f"head says seq {hseq} but last row is {last}"))
+                    self._faults.append(
+                        Fault(FaultKind.TRUNCATED, last + 1, f"head says seq {hseq} but last row is {last}")
+                    )
                 elif hseq < last or (self._prev is not None and hhash != self._prev.row_hash):
-                    self._faults.append(Fault(FaultKind.HEAD_MISMATCH, min(hseq + 1, last), "head record differs from the last row"))
+                    self._faults.append(
+                        Fault(
+                            FaultKind.HEAD_MISMATCH,
+                            min(hseq + 1, last),
+                            "head record differs from the last row",
+                        )
+                    )
             self._check_start()
         anchored_to = max([s for s in self._cps if s <= last], default=0)
         if tail_checked:
@@ -248,7 +294,9 @@ class ChainVerifier:
         if res.rows and not self._row_fault:
             res.unanchored_rows = max(0, last - max(anchored_to, (res.first_seq or 1) - 1))
         if res.unanchored_rows:
-            res.warnings.append(f"{res.unanchored_rows} rows after the last checkpoint are not covered by a signature")
+            res.warnings.append(
+                f"{res.unanchored_rows} rows after the last checkpoint are not covered by a signature"
+            )
         if self._faults:
             res.fault = min(self._faults, key=lambda f: f.seq)
         return res
@@ -259,13 +307,23 @@ class ChainVerifier:
             return
         cut = self._purge_cut
         if cut is None:
-            self._faults.append(Fault(FaultKind.SEQ_GAP, 1, f"chain starts at seq {first} with no audit.purged record"))
+            self._faults.append(
+                Fault(FaultKind.SEQ_GAP, 1, f"chain starts at seq {first} with no audit.purged record")
+            )
         elif cut[0] < first - 1:
-            self._faults.append(Fault(FaultKind.SEQ_GAP, cut[0] + 1, f"rows {cut[0] + 1}..{first - 1} missing after the purge cut"))
+            self._faults.append(
+                Fault(
+                    FaultKind.SEQ_GAP,
+                    cut[0] + 1,
+                    f"rows {cut[0] + 1}..{first - 1} missing after the purge cut",
+                )
+            )
         elif cut[0] > first - 1:
             self._faults.append(Fault(FaultKind.SEQ_ORDER, first, "rows present before the purge cut"))
         elif self._first_prev_hash != cut[1]:
-            self._faults.append(Fault(FaultKind.BROKEN_LINK, first, f"prev_hash of seq {first} is not the purge cut hash"))
+            self._faults.append(
+                Fault(FaultKind.BROKEN_LINK, first, f"prev_hash of seq {first} is not the purge cut hash")
+            )
 
 
 HeadClaim = tuple[int, str] | None
@@ -283,7 +341,9 @@ def verify_chain(
 ) -> VerifyResult:
     """Verify one stored chain (rows in seq order). ``claimed_head`` is what the store says its
     last row is; a callable is asked after the rows were read."""
-    verifier = ChainVerifier(workspace_id=workspace_id, checkpoints=checkpoints, public_keys=public_keys, key_source=key_source)
+    verifier = ChainVerifier(
+        workspace_id=workspace_id, checkpoints=checkpoints, public_keys=public_keys, key_source=key_source
+    )
     try:
         for i, row in enumerate(rows):
             if not verifier.feed(row):

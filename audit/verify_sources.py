@@ -22,7 +22,9 @@ from audit.verify import ChainVerifier, Fault, FaultKind, VerifyResult, check_si
 Progress = Callable[[int], None]
 
 
-def resolve_keys(pinned: Ed25519PublicKey | None, embedded: Mapping[str, bytes]) -> tuple[dict[str, Ed25519PublicKey], str]:
+def resolve_keys(
+    pinned: Ed25519PublicKey | None, embedded: Mapping[str, bytes]
+) -> tuple[dict[str, Ed25519PublicKey], str]:
     """The keys to check signatures with, and where they came from."""
     if pinned is not None:
         return {key_id(pinned): pinned}, "pinned"
@@ -99,7 +101,12 @@ def _lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
                 obj = loads_strict(text)
             except AuditError:
                 raise ExportFormatError(f"line {n} is not valid JSON") from None
-            if not isinstance(obj, dict) or obj.get("record") not in ("header", "event", "checkpoint", "trailer"):
+            if not isinstance(obj, dict) or obj.get("record") not in (
+                "header",
+                "event",
+                "checkpoint",
+                "trailer",
+            ):
                 raise ExportFormatError(f"line {n} is not an export record")
             yield n, obj
 
@@ -121,12 +128,16 @@ def _first_pass(path: Path) -> _Parsed:
     if header is None:
         raise ExportFormatError("empty file")
     first_seq, prev_hash = header.get("first_seq"), header.get("prev_hash")
-    if not (first_seq is None or (isinstance(first_seq, int) and first_seq >= 1)) or not (prev_hash is None or is_hash(prev_hash)):
+    if not (first_seq is None or (isinstance(first_seq, int) and first_seq >= 1)) or not (
+        prev_hash is None or is_hash(prev_hash)
+    ):
         raise ExportFormatError("the header's first_seq or prev_hash is malformed")
     return _Parsed(header, cps, trailer)
 
 
-def verify_export(path: str | Path, *, public_key: Ed25519PublicKey | None = None, progress: Progress | None = None) -> VerifyResult:
+def verify_export(
+    path: str | Path, *, public_key: Ed25519PublicKey | None = None, progress: Progress | None = None
+) -> VerifyResult:
     """Verify a JSONL export on its own (no database needed)."""
     path = Path(path)
     parsed = _first_pass(path)
@@ -165,7 +176,9 @@ def verify_export(path: str | Path, *, public_key: Ed25519PublicKey | None = Non
     return verifier.finish(tail_checked=tail_ok)
 
 
-def _warn_unpinned(result: VerifyResult, public_key: Ed25519PublicKey | None, keys: Mapping[str, Any]) -> None:
+def _warn_unpinned(
+    result: VerifyResult, public_key: Ed25519PublicKey | None, keys: Mapping[str, Any]
+) -> None:
     if public_key is None and keys:
         result.warnings.append("public key taken from the export itself (not pinned with --public-key)")
 
@@ -179,21 +192,38 @@ def _check_trailer(res: VerifyResult, parsed: _Parsed) -> tuple[Fault | None, bo
     t_last, t_rows = trailer.get("last_seq"), trailer.get("rows")
     if not isinstance(t_rows, int) or t_rows != res.rows or t_last != res.last_seq:
         if isinstance(t_last, int) and t_last > last:
-            return Fault(FaultKind.TRUNCATED, last + 1, f"trailer says last seq {t_last}, file ends at {last}"), False
-        return Fault(FaultKind.HEAD_MISMATCH, last, "trailer row count or last seq differs from the rows"), False
+            return Fault(
+                FaultKind.TRUNCATED, last + 1, f"trailer says last seq {t_last}, file ends at {last}"
+            ), False
+        return Fault(
+            FaultKind.HEAD_MISMATCH, last, "trailer row count or last seq differs from the rows"
+        ), False
     beyond = sorted((cp for cp in parsed.checkpoints if cp.seq > last), key=lambda c: c.seq)
     if not beyond:
         return None, False
     proof = trailer.get("tail_proof")
     cp = beyond[0]
-    if len(beyond) > 1 or not isinstance(proof, dict) or proof.get("checkpoint_seq") != cp.seq or proof.get("seq") != last:
-        return Fault(FaultKind.TRUNCATED, last + 1, f"checkpoint at seq {cp.seq} is beyond the last row {last}"), False
+    if (
+        len(beyond) > 1
+        or not isinstance(proof, dict)
+        or proof.get("checkpoint_seq") != cp.seq
+        or proof.get("seq") != last
+    ):
+        return Fault(
+            FaultKind.TRUNCATED, last + 1, f"checkpoint at seq {cp.seq} is beyond the last row {last}"
+        ), False
     path = proof.get("path")
     last_hash = trailer.get("last_hash")
-    if not isinstance(path, list) or not isinstance(last_hash, str) or not verify_inclusion(
-        last_hash, last - cp.span_start, cp.seq - cp.span_start + 1, [str(p) for p in path], cp.span_root
+    if (
+        not isinstance(path, list)
+        or not isinstance(last_hash, str)
+        or not verify_inclusion(
+            last_hash, last - cp.span_start, cp.seq - cp.span_start + 1, [str(p) for p in path], cp.span_root
+        )
     ):
-        return Fault(FaultKind.PROOF_INVALID, last, f"last row {last} is not in the span signed at seq {cp.seq}"), False
+        return Fault(
+            FaultKind.PROOF_INVALID, last, f"last row {last} is not in the span signed at seq {cp.seq}"
+        ), False
     return None, True
 
 
@@ -234,7 +264,9 @@ def _verify_filtered(
         if progress is not None and n % 1000 == 0:
             progress(1000)
     trailer = parsed.trailer
-    if not faults and (trailer is None or trailer.get("rows") != res.rows or trailer.get("last_seq") != res.last_seq):
+    if not faults and (
+        trailer is None or trailer.get("rows") != res.rows or trailer.get("last_seq") != res.last_seq
+    ):
         faults.append(Fault(FaultKind.TRUNCATED, prev_seq + 1, "trailer missing or row count differs"))
     if res.unanchored_rows:
         res.warnings.append(f"{res.unanchored_rows} rows have no inclusion proof (after the last checkpoint)")
@@ -244,7 +276,12 @@ def _verify_filtered(
 
 
 def _check_filtered_row(
-    row: AuditRecord, proof: Any, ws: str, prev_seq: int, flt: Mapping[str, Any], cps: Mapping[int, Checkpoint]
+    row: AuditRecord,
+    proof: Any,
+    ws: str,
+    prev_seq: int,
+    flt: Mapping[str, Any],
+    cps: Mapping[int, Checkpoint],
 ) -> Fault | None:
     if row.workspace_id != ws:
         return Fault(FaultKind.WRONG_WORKSPACE, row.seq, f"row at seq {row.seq} belongs to another workspace")
@@ -252,20 +289,34 @@ def _check_filtered_row(
         return Fault(FaultKind.SEQ_ORDER, row.seq, f"seq {row.seq} after seq {prev_seq}")
     try:
         if row.recompute_hash() != row.row_hash:
-            return Fault(FaultKind.HASH_MISMATCH, row.seq, f"content of seq {row.seq} does not match its row_hash")
+            return Fault(
+                FaultKind.HASH_MISMATCH, row.seq, f"content of seq {row.seq} does not match its row_hash"
+            )
     except AuditError:
         return Fault(FaultKind.MALFORMED, row.seq, f"row at seq {row.seq} has no canonical form")
     if not _matches(row, flt):
-        return Fault(FaultKind.OUTSIDE_FILTER, row.seq, f"row at seq {row.seq} does not match the export filter")
+        return Fault(
+            FaultKind.OUTSIDE_FILTER, row.seq, f"row at seq {row.seq} does not match the export filter"
+        )
     if proof is None:
         return None
     cp_seq = proof.get("checkpoint_seq") if isinstance(proof, dict) else None
     cp = cps.get(cp_seq) if isinstance(cp_seq, int) else None
     path = proof.get("path") if isinstance(proof, dict) else None
     if cp is None or not isinstance(path, list) or not cp.span_start <= row.seq <= cp.seq:
-        return Fault(FaultKind.PROOF_INVALID, row.seq, f"proof of seq {row.seq} names no checkpoint in the file")
-    if not verify_inclusion(row.row_hash, row.seq - cp.span_start, cp.seq - cp.span_start + 1, [str(p) for p in path], cp.span_root):
-        return Fault(FaultKind.PROOF_INVALID, row.seq, f"seq {row.seq} is not in the span signed at seq {cp.seq}")
+        return Fault(
+            FaultKind.PROOF_INVALID, row.seq, f"proof of seq {row.seq} names no checkpoint in the file"
+        )
+    if not verify_inclusion(
+        row.row_hash,
+        row.seq - cp.span_start,
+        cp.seq - cp.span_start + 1,
+        [str(p) for p in path],
+        cp.span_root,
+    ):
+        return Fault(
+            FaultKind.PROOF_INVALID, row.seq, f"seq {row.seq} is not in the span signed at seq {cp.seq}"
+        )
     return None
 
 
@@ -302,4 +353,8 @@ def merge_checkpoints(stored: Sequence[Checkpoint], extra: Sequence[Checkpoint])
 
 def read_checkpoints(path: str | Path) -> list[Checkpoint]:
     """Checkpoints from a JSONL file: an export, or lines ``{"record": "checkpoint", ...}``."""
-    return [Checkpoint.from_dict(obj.get("checkpoint") or {}) for _, obj in _lines(Path(path)) if obj["record"] == "checkpoint"]
+    return [
+        Checkpoint.from_dict(obj.get("checkpoint") or {})
+        for _, obj in _lines(Path(path))
+        if obj["record"] == "checkpoint"
+    ]

@@ -25,7 +25,9 @@ async def write_traffic(
         await asyncio.gather(*futures)
 
 
-def build_db(path: Path, signer: CheckpointSigner | None, workspaces: dict[str, int], *, every: int = 100) -> SqliteAuditStore:
+def build_db(
+    path: Path, signer: CheckpointSigner | None, workspaces: dict[str, int], *, every: int = 100
+) -> SqliteAuditStore:
     store = SqliteAuditStore(path)
     asyncio.run(write_traffic(store, signer, workspaces, every=every))
     return store

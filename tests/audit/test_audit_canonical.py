@@ -25,7 +25,7 @@ def test_sorted_keys_no_whitespace_utf8() -> None:
 
 
 def test_string_escapes_follow_rfc8785() -> None:
-    assert canonical_text("\u0001\b\t\n\f\r\"\\/€") == '"\\u0001\\b\\t\\n\\f\\r\\"\\\\/€"'
+    assert canonical_text('\u0001\b\t\n\f\r"\\/€') == '"\\u0001\\b\\t\\n\\f\\r\\"\\\\/€"'
 
 
 def test_keys_sort_by_utf16_code_units() -> None:
@@ -68,7 +68,9 @@ _json = st.recursive(
     call_id=st.none() | st.text(),
     seq=st.integers(1, 2**40),
 )
-def test_writer_fast_path_equals_generic_canonical_form(payload: dict[str, object], actor: str, call_id: str | None, seq: int) -> None:
+def test_writer_fast_path_equals_generic_canonical_form(
+    payload: dict[str, object], actor: str, call_id: str | None, seq: int
+) -> None:
     try:
         check_json(payload)
         check_json(actor)

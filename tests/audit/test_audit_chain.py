@@ -60,14 +60,19 @@ def test_pristine_chains_verify(db: Path, signer: CheckpointSigner) -> None:
     with SqliteAuditStore(db, create=False) as store:
         results = verify_store(store, public_key=signer.public_key)
         assert {r.workspace_id: r.rows for r in results} == {WS: 600, "other": 120}
-        assert all(r.ok and r.unanchored_rows == 0 and r.signatures_checked == r.checkpoints > 0 for r in results)
+        assert all(
+            r.ok and r.unanchored_rows == 0 and r.signatures_checked == r.checkpoints > 0 for r in results
+        )
         first = next(store.rows(WS))
         assert first.seq == 1 and first.prev_hash == GENESIS_HASH
 
 
 def test_workspaces_have_independent_chains(db: Path) -> None:
     with SqliteAuditStore(db, create=False) as store:
-        rec = store.append([builders.call_ended(workspace_id="new-ws", call_id="c", reason="hangup", duration_ms=5)], durable=True)[0]
+        rec = store.append(
+            [builders.call_ended(workspace_id="new-ws", call_id="c", reason="hangup", duration_ms=5)],
+            durable=True,
+        )[0]
         assert (rec.seq, rec.prev_hash) == (1, GENESIS_HASH)
         head = store.head(WS)
         assert head is not None and head.seq == 600
@@ -80,7 +85,13 @@ def test_modified_field(db: Path, signer: CheckpointSigner) -> None:
 
 
 def test_modified_payload_byte(db: Path, signer: CheckpointSigner) -> None:
-    _sql(db, ("UPDATE events SET payload=replace(payload, '\"sip\"', '\"SIP\"') WHERE workspace_id=? AND seq=1", (WS,)))
+    _sql(
+        db,
+        (
+            "UPDATE events SET payload=replace(payload, '\"sip\"', '\"SIP\"') WHERE workspace_id=? AND seq=1",
+            (WS,),
+        ),
+    )
     fault = _verify(db, signer).fault
     assert fault is not None and (fault.kind, fault.seq) == (FaultKind.HASH_MISMATCH, 1)
 
@@ -109,14 +120,19 @@ def test_inserted_row_shifting_seqs(db: Path, signer: CheckpointSigner) -> None:
         ),
     )
     fault = _verify(db, signer).fault
-    assert fault is not None and fault.seq == 400 and fault.kind in (FaultKind.SEQ_ORDER, FaultKind.BROKEN_LINK)
+    assert (
+        fault is not None and fault.seq == 400 and fault.kind in (FaultKind.SEQ_ORDER, FaultKind.BROKEN_LINK)
+    )
 
 
 def test_swapped_rows(db: Path, signer: CheckpointSigner) -> None:
     cols = "ts, call_id, type, actor, payload, prev_hash, row_hash"
     _sql(
         db,
-        (f"CREATE TABLE tmp AS SELECT seq, {cols} FROM events WHERE workspace_id=? AND seq IN (120, 450)", (WS,)),
+        (
+            f"CREATE TABLE tmp AS SELECT seq, {cols} FROM events WHERE workspace_id=? AND seq IN (120, 450)",
+            (WS,),
+        ),
         *[
             (
                 f"UPDATE events SET ({cols}) = (SELECT {cols} FROM tmp WHERE seq=?) WHERE workspace_id=? AND seq=?",
@@ -154,18 +170,31 @@ def test_truncated_tail_and_checkpoints_caught_by_outside_copy(db: Path, signer:
     )
     with SqliteAuditStore(db, create=False) as store:
         (alone,) = verify_store(store, public_key=signer.public_key, workspace_id=WS)
-        (with_copy,) = verify_store(store, public_key=signer.public_key, workspace_id=WS, extra_checkpoints=outside)
+        (with_copy,) = verify_store(
+            store, public_key=signer.public_key, workspace_id=WS, extra_checkpoints=outside
+        )
     assert alone.ok and alone.unanchored_rows > 0  # the honest limit, reported as unanchored rows
-    assert with_copy.fault is not None and (with_copy.fault.kind, with_copy.fault.seq) == (FaultKind.TRUNCATED, 591)
+    assert with_copy.fault is not None and (with_copy.fault.kind, with_copy.fault.seq) == (
+        FaultKind.TRUNCATED,
+        591,
+    )
 
 
 def test_forged_checkpoint_signature(db: Path, signer: CheckpointSigner) -> None:
     with SqliteAuditStore(db, create=False) as store:
         cp = store.checkpoints(WS)[2]
     forged = new_signer().sign(
-        workspace_id=WS, seq=cp.seq, head_hash=cp.head_hash, span_start=cp.span_start, span_root=cp.span_root, ts=cp.ts
+        workspace_id=WS,
+        seq=cp.seq,
+        head_hash=cp.head_hash,
+        span_start=cp.span_start,
+        span_root=cp.span_root,
+        ts=cp.ts,
     )
-    _sql(db, ("UPDATE checkpoints SET signature=? WHERE workspace_id=? AND seq=?", (forged.signature, WS, cp.seq)))
+    _sql(
+        db,
+        ("UPDATE checkpoints SET signature=? WHERE workspace_id=? AND seq=?", (forged.signature, WS, cp.seq)),
+    )
     fault = _verify(db, signer).fault
     assert fault is not None and (fault.kind, fault.seq) == (FaultKind.BAD_SIGNATURE, cp.seq)
 
@@ -185,7 +214,10 @@ def test_rehashed_rewrite_caught_by_signed_checkpoint(db: Path, signer: Checkpoi
         rewritten.append(row)
         prev = row.row_hash
     stmts: list[tuple[str, tuple[object, ...]]] = [
-        ("UPDATE events SET actor=?, prev_hash=?, row_hash=? WHERE workspace_id=? AND seq=?", (r.actor, r.prev_hash, r.row_hash, WS, r.seq))
+        (
+            "UPDATE events SET actor=?, prev_hash=?, row_hash=? WHERE workspace_id=? AND seq=?",
+            (r.actor, r.prev_hash, r.row_hash, WS, r.seq),
+        )
         for r in rewritten[target - 1 :]
     ]
     stmts.append(("UPDATE heads SET row_hash=? WHERE workspace_id=?", (prev, WS)))

@@ -28,7 +28,9 @@ def db(tmp_path: Path, keys: tuple[Path, Path]) -> Path:
     return path
 
 
-def test_keygen_refuses_to_overwrite_and_exports_public_key(keys: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+def test_keygen_refuses_to_overwrite_and_exports_public_key(
+    keys: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     priv, pub = keys
     assert main(["keygen", "--private-key", str(priv)]) == 2
     assert main(["keygen", "--private-key", str(priv), "--public-only"]) == 0
@@ -42,16 +44,36 @@ def test_keygen_to_stdout(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert signer.public_key_pem() == pub.read_bytes()
 
 
-def test_export_then_verify_export_alone(tmp_path: Path, db: Path, keys: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+def test_export_then_verify_export_alone(
+    tmp_path: Path, db: Path, keys: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "acme.jsonl"
     assert main(["export", "--db", str(db), "--format", "jsonl", "--output", str(out)]) == 0
     assert main(["verify", str(out), "--public-key", str(keys[1])]) == 0
     assert "OK" in capsys.readouterr().out
     call = tmp_path / "call.jsonl"
-    assert main(["export", "--db", str(db), "--call", "call-000002", "--format", "jsonl", "--output", str(call)]) == 0
+    assert (
+        main(["export", "--db", str(db), "--call", "call-000002", "--format", "jsonl", "--output", str(call)])
+        == 0
+    )
     assert main(["verify", str(call), "--public-key", str(keys[1])]) == 0
     csv_out = tmp_path / "acme.csv"
-    assert main(["export", "--db", str(db), "--type", "transfer.decided", "--format", "csv", "--output", str(csv_out)]) == 0
+    assert (
+        main(
+            [
+                "export",
+                "--db",
+                str(db),
+                "--type",
+                "transfer.decided",
+                "--format",
+                "csv",
+                "--output",
+                str(csv_out),
+            ]
+        )
+        == 0
+    )
     assert csv_out.read_text().count("transfer.decided") >= 10
 
 
@@ -62,10 +84,14 @@ def test_export_records_an_audit_exported_event(db: Path, tmp_path: Path, keys: 
     con.close()
     assert types == ["audit.exported"]
     assert main(["verify", str(db), "--public-key", str(keys[1])]) == 0
-    assert main(["verify", str(db), "--public-key", str(keys[1]), "--strict"]) == 1  # its row is not signed yet
+    assert (
+        main(["verify", str(db), "--public-key", str(keys[1]), "--strict"]) == 1
+    )  # its row is not signed yet
 
 
-def test_verify_names_first_bad_seq(db: Path, keys: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_verify_names_first_bad_seq(
+    db: Path, keys: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     con = sqlite3.connect(db)
     con.execute("UPDATE events SET actor='x' WHERE seq=77")
     con.commit()
@@ -90,7 +116,21 @@ def test_errors_exit_2(tmp_path: Path) -> None:
 
 def test_bench_small(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
-    rc = main(["bench", "--json", str(out), "--events", "400", "--trials", "2", "--jobs", "1", "--dir", str(tmp_path)])
+    rc = main(
+        [
+            "bench",
+            "--json",
+            str(out),
+            "--events",
+            "400",
+            "--trials",
+            "2",
+            "--jobs",
+            "1",
+            "--dir",
+            str(tmp_path),
+        ]
+    )
     figures = json.loads(out.read_text())
     assert {"events_per_s", "gating_write_p95_ms"} <= set(figures)
     assert all(k["detected"] == k["trials"] == 2 for k in figures["tamper"].values())

@@ -21,7 +21,10 @@ HERE = Path(__file__).resolve().parent
 def _run_and_kill(db: Path, key: Path, repo_root: Path, acks_wanted: int) -> dict[int, str]:
     env = {**os.environ, "PYTHONPATH": str(repo_root)}
     proc = subprocess.Popen(
-        [sys.executable, str(HERE / "audit_crash_writer.py"), str(db), str(key)], stdout=subprocess.PIPE, text=True, env=env
+        [sys.executable, str(HERE / "audit_crash_writer.py"), str(db), str(key)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     acks: dict[int, str] = {}
     deadline = time.monotonic() + 60
@@ -60,7 +63,10 @@ def test_sigkill_mid_write_loses_no_acknowledged_event(tmp_path: Path, repo_root
 
         # the chain continues after the restart
         before = result.rows
-        store.append([builders.call_ended(workspace_id="crash-ws", call_id="after", reason="hangup", duration_ms=1)], durable=True)
+        store.append(
+            [builders.call_ended(workspace_id="crash-ws", call_id="after", reason="hangup", duration_ms=1)],
+            durable=True,
+        )
         (again,) = verify_store(store, public_key=signer.public_key)
         assert again.ok and again.rows == before + 1
 

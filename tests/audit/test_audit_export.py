@@ -30,7 +30,9 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> tuple[SqliteAuditStore, Che
     return store, signer, root
 
 
-def _export(env: tuple[SqliteAuditStore, CheckpointSigner, Path], name: str, query: RowQuery | None = None) -> Path:
+def _export(
+    env: tuple[SqliteAuditStore, CheckpointSigner, Path], name: str, query: RowQuery | None = None
+) -> Path:
     store, _, root = env
     path = root / name
     with path.open("w", encoding="utf-8") as fh:
@@ -61,7 +63,9 @@ def test_full_export_verifies_alone(env: tuple[SqliteAuditStore, CheckpointSigne
     assert result.ok and result.rows == 730 and result.signatures_checked == result.checkpoints >= 7
 
 
-def test_time_range_export_ends_between_checkpoints_and_is_anchored(env: tuple[SqliteAuditStore, CheckpointSigner, Path]) -> None:
+def test_time_range_export_ends_between_checkpoints_and_is_anchored(
+    env: tuple[SqliteAuditStore, CheckpointSigner, Path],
+) -> None:
     path = _export(env, "range.jsonl", RowQuery(first_seq=150, last_seq=420))
     result = _check(path, env[1])
     assert result.ok, result.fault
@@ -69,8 +73,12 @@ def test_time_range_export_ends_between_checkpoints_and_is_anchored(env: tuple[S
     assert result.unanchored_rows == 0  # tail proof into the next checkpoint
 
 
-@pytest.mark.parametrize("query", [RowQuery(call_id="call-000007"), RowQuery(types=(EventType.TRANSFER_DECIDED.value,))])
-def test_filtered_export_rows_carry_inclusion_proofs(env: tuple[SqliteAuditStore, CheckpointSigner, Path], query: RowQuery) -> None:
+@pytest.mark.parametrize(
+    "query", [RowQuery(call_id="call-000007"), RowQuery(types=(EventType.TRANSFER_DECIDED.value,))]
+)
+def test_filtered_export_rows_carry_inclusion_proofs(
+    env: tuple[SqliteAuditStore, CheckpointSigner, Path], query: RowQuery
+) -> None:
     path = _export(env, "filtered.jsonl", query)
     lines = _lines(path)
     events = [line for line in lines if line["record"] == "event"]
@@ -107,7 +115,9 @@ def test_tampered_contiguous_exports(env: tuple[SqliteAuditStore, CheckpointSign
     assert fault is not None and (fault.kind, fault.seq) == (FaultKind.TRUNCATED, 726)
 
 
-def test_rewritten_trailer_still_caught_by_the_tail_checkpoint(env: tuple[SqliteAuditStore, CheckpointSigner, Path]) -> None:
+def test_rewritten_trailer_still_caught_by_the_tail_checkpoint(
+    env: tuple[SqliteAuditStore, CheckpointSigner, Path],
+) -> None:
     path = _export(env, "range2.jsonl", RowQuery(last_seq=420))
     lines = _lines(path)
     events = [line for line in lines if line["record"] == "event"]

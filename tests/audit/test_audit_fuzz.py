@@ -43,7 +43,9 @@ def _rows(data: bytes) -> list[object]:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
-def test_mutated_exports_never_pass_silently(exported: tuple[bytes, CheckpointSigner, Path], data: st.DataObject) -> None:
+def test_mutated_exports_never_pass_silently(
+    exported: tuple[bytes, CheckpointSigner, Path], data: st.DataObject
+) -> None:
     original, signer, root = exported
     buf = bytearray(original)
     for _ in range(data.draw(st.integers(1, 3))):

@@ -26,7 +26,13 @@ WS = "acme"
 
 def _decided(call: str) -> AuditEvent:
     return builders.transfer_decided(
-        workspace_id=WS, call_id=call, proposal_id="p1", decision=Decision.ALLOW, rule_id="r1", approver="policy", reason="ok"
+        workspace_id=WS,
+        call_id=call,
+        proposal_id="p1",
+        decision=Decision.ALLOW,
+        rule_id="r1",
+        approver="policy",
+        reason="ok",
     )
 
 
@@ -96,7 +102,9 @@ async def test_bounded_queue_rejects_nowait_when_full(tmp_path: Path) -> None:
 async def test_time_based_checkpoint(tmp_path: Path) -> None:
     signer = new_signer()
     store = SqliteAuditStore(tmp_path / "a.db")
-    async with AuditLog(store=store, signer=signer, checkpoint_every=10_000, checkpoint_interval_s=0.2) as log:
+    async with AuditLog(
+        store=store, signer=signer, checkpoint_every=10_000, checkpoint_interval_s=0.2
+    ) as log:
         await log.append(_decided("c1"), durable=True)
         await asyncio.sleep(0.6)
         cps = store.checkpoints(WS)
@@ -117,7 +125,9 @@ async def test_append_sync_from_another_thread(tmp_path: Path) -> None:
 def test_append_sync_without_a_loop_checkpoints(tmp_path: Path) -> None:
     signer = new_signer()
     with SqliteAuditStore(tmp_path / "a.db") as store:
-        event = builders.config_changed(workspace_id=WS, admin="alice", key="routing.billing", before="a", after="b")
+        event = builders.config_changed(
+            workspace_id=WS, admin="alice", key="routing.billing", before="a", after="b"
+        )
         record = append_sync(store, event, signer=signer)
         assert record.seq == 1 and [c.seq for c in store.checkpoints(WS)] == [1]
         (result,) = verify_store(store, public_key=signer.public_key)

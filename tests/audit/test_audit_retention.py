@@ -31,8 +31,12 @@ def _aged_store(path: Path) -> SqliteAuditStore:
     prev = "0" * 64
     con = sqlite3.connect(path)
     for day, row in enumerate(rows):
-        event = builders.call_ended(workspace_id=WS, call_id=row.call_id or "", reason="hangup", duration_ms=day)
-        rec, payload = event.seal_with_text(seq=row.seq, prev_hash=prev, ts=format_ts(T0 + timedelta(days=day)))
+        event = builders.call_ended(
+            workspace_id=WS, call_id=row.call_id or "", reason="hangup", duration_ms=day
+        )
+        rec, payload = event.seal_with_text(
+            seq=row.seq, prev_hash=prev, ts=format_ts(T0 + timedelta(days=day))
+        )
         con.execute(
             "UPDATE events SET ts=?, payload=?, prev_hash=?, row_hash=? WHERE workspace_id=? AND seq=?",
             (rec.ts, payload, rec.prev_hash, rec.row_hash, WS, rec.seq),
@@ -73,7 +77,9 @@ def test_rows_deleted_past_the_purge_cut_are_caught(tmp_path: Path) -> None:
 
 def test_purge_all_uses_per_workspace_days(tmp_path: Path) -> None:
     store = _aged_store(tmp_path / "a.db")
-    store.append([builders.call_ended(workspace_id="keep", call_id="c", reason="hangup", duration_ms=1)], durable=True)
+    store.append(
+        [builders.call_ended(workspace_id="keep", call_id="c", reason="hangup", duration_ms=1)], durable=True
+    )
     outcomes = purge_all(store, retention_days={WS: 10}, now=T0 + timedelta(days=39, hours=1))
     assert [(o.workspace_id, o.rows_removed) for o in outcomes] == [(WS, 30)]
     assert all(r.ok for r in verify_store(store))

@@ -19,7 +19,9 @@ WS, CALL = "acme", "call-1"
 
 
 def test_every_type_has_a_schema_and_a_builder() -> None:
-    names = {n for n, f in inspect.getmembers(builders, inspect.isfunction) if f.__module__ == builders.__name__}
+    names = {
+        n for n, f in inspect.getmembers(builders, inspect.isfunction) if f.__module__ == builders.__name__
+    }
     for t in EventType:
         assert t in PAYLOAD_SCHEMAS
         assert t.value.replace(".", "_") in names
@@ -33,8 +35,13 @@ def test_schema_names_the_tokenized_fields() -> None:
 
 def test_transfer_decided_payload() -> None:
     e = builders.transfer_decided(
-        workspace_id=WS, call_id=CALL, proposal_id="p1", decision=Decision.NEEDS_APPROVAL, rule_id="clinical-always",
-        approver="policy", reason="clinical line needs a human",
+        workspace_id=WS,
+        call_id=CALL,
+        proposal_id="p1",
+        decision=Decision.NEEDS_APPROVAL,
+        rule_id="clinical-always",
+        approver="policy",
+        reason="clinical line needs a human",
     )
     assert e.type is EventType.TRANSFER_DECIDED
     assert e.payload["decision"] == "needs_approval"
@@ -56,7 +63,13 @@ def test_transfer_decided_payload() -> None:
 )
 def test_payload_guard_rejects_fields_outside_the_schema(payload: dict[str, Any], error: str) -> None:
     with pytest.raises(SchemaError, match=error):
-        AuditEvent(type=EventType.REDACTION_APPLIED, workspace_id=WS, call_id=CALL, actor="redaction", payload=payload)
+        AuditEvent(
+            type=EventType.REDACTION_APPLIED,
+            workspace_id=WS,
+            call_id=CALL,
+            actor="redaction",
+            payload=payload,
+        )
 
 
 @pytest.mark.parametrize(
@@ -71,7 +84,13 @@ def test_payload_guard_rejects_fields_outside_the_schema(payload: dict[str, Any]
 def test_guard_rejects_untokenized_text_without_echoing_it(text: str) -> None:
     with pytest.raises(RawDataError) as info:
         builders.asr_transcribed(
-            workspace_id=WS, call_id=CALL, model="tiny.en", model_version="1", audio_start_ms=0, audio_end_ms=10, text=text
+            workspace_id=WS,
+            call_id=CALL,
+            model="tiny.en",
+            model_version="1",
+            audio_start_ms=0,
+            audio_end_ms=10,
+            text=text,
         )
     assert text not in str(info.value)
     assert "4111" not in str(info.value) and "example.com" not in str(info.value)
@@ -79,19 +98,45 @@ def test_guard_rejects_untokenized_text_without_echoing_it(text: str) -> None:
 
 def test_guard_accepts_tokenized_text_and_small_numbers() -> None:
     e = builders.brain_turn(
-        workspace_id=WS, call_id=CALL, model="claude-sonnet-4-5-20250929", model_version="20250929", prompt_template_version="v3",
-        input="card [CREDIT_CARD_1], at 3 pm, room 12", output="Thanks [PERSON_1].",
-        tool_calls=[{"name": "propose_transfer", "arguments": {"department": "billing", "reason": "refund for [PERSON_1]"}}],
-        latency_ms=420, input_tokens=100, output_tokens=9,
+        workspace_id=WS,
+        call_id=CALL,
+        model="claude-sonnet-4-5-20250929",
+        model_version="20250929",
+        prompt_template_version="v3",
+        input="card [CREDIT_CARD_1], at 3 pm, room 12",
+        output="Thanks [PERSON_1].",
+        tool_calls=[
+            {
+                "name": "propose_transfer",
+                "arguments": {"department": "billing", "reason": "refund for [PERSON_1]"},
+            }
+        ],
+        latency_ms=420,
+        input_tokens=100,
+        output_tokens=9,
     )
-    assert e.payload["tool_calls"] == [{"name": "propose_transfer", "arguments": {"department": "billing", "reason": "refund for [PERSON_1]"}}]
+    assert e.payload["tool_calls"] == [
+        {
+            "name": "propose_transfer",
+            "arguments": {"department": "billing", "reason": "refund for [PERSON_1]"},
+        }
+    ]
 
 
 def test_tool_call_arguments_are_guarded_too() -> None:
     with pytest.raises(RawDataError):
         builders.brain_turn(
-            workspace_id=WS, call_id=CALL, model="m", model_version="1", prompt_template_version="v", input="x", output="y",
-            tool_calls=[{"name": "lookup", "arguments": {"card": "5105105105105100"}}], latency_ms=1, input_tokens=1, output_tokens=1,
+            workspace_id=WS,
+            call_id=CALL,
+            model="m",
+            model_version="1",
+            prompt_template_version="v",
+            input="x",
+            output="y",
+            tool_calls=[{"name": "lookup", "arguments": {"card": "5105105105105100"}}],
+            latency_ms=1,
+            input_tokens=1,
+            output_tokens=1,
         )
 
 
@@ -99,11 +144,19 @@ def test_common_fields_are_validated() -> None:
     with pytest.raises(SchemaError, match="workspace_id"):
         builders.call_ended(workspace_id="has space", call_id=CALL, reason="hangup", duration_ms=1)
     with pytest.raises(SchemaError, match="token"):
-        builders.vault_detokenized(workspace_id=WS, call_id=CALL, token="4111111111111111", purpose="screen-pop", requester="agent:bob")
+        builders.vault_detokenized(
+            workspace_id=WS,
+            call_id=CALL,
+            token="4111111111111111",
+            purpose="screen-pop",
+            requester="agent:bob",
+        )
 
 
 def test_config_changed_keeps_floats_as_strings() -> None:
-    e = builders.config_changed(workspace_id=WS, admin="alice@acme.example", key="vad.threshold", before={"t": 0.5}, after={"t": 0.6})
+    e = builders.config_changed(
+        workspace_id=WS, admin="alice@acme.example", key="vad.threshold", before={"t": 0.5}, after={"t": 0.6}
+    )
     assert e.payload["before"] == {"t": "0.5"} and e.call_id is None
 
 
@@ -112,7 +165,12 @@ def test_record_parser_rejects_malformed_rows() -> None:
         seq=1, prev_hash="0" * 64, ts="2026-01-01T00:00:00.000000Z"
     )
     row = rec.to_dict()
-    for broken in ({**row, "extra": 1}, {k: v for k, v in row.items() if k != "seq"}, {**row, "seq": "1"}, {**row, "row_hash": "XY"}):
+    for broken in (
+        {**row, "extra": 1},
+        {k: v for k, v in row.items() if k != "seq"},
+        {**row, "seq": "1"},
+        {**row, "row_hash": "XY"},
+    ):
         with pytest.raises(MalformedRecordError):
             AuditRecord.from_dict(broken)
 
