@@ -168,3 +168,23 @@ async def test_admin_provided_wav_replaces_the_synthesized_prompt(engines: Engin
     spectrum = np.abs(np.fft.rfft(first))
     assert abs(int(np.argmax(spectrum)) * 8000 / len(first) - 440) < 30  # the caller heard the tone
     assert r.transfers == [("billing", "billing")]
+
+
+async def test_ivr_events_fit_the_audit_schema_and_reach_the_hash_chained_log(engines: Engines, using: Any) -> None:
+    from audit.store import RowQuery
+    from voice.audit_setup import AuditLogSink
+
+    ivr = IvrMenu(greeting="Hello.", options=[IvrOption(digit="#", department="fraud", prompt="Fraud, hash.")])
+    memory = engines.audit
+    engines.audit = AuditLogSink(engines.audit_log, workspace_id=engines.workspace.id)
+    try:
+        with using(engines, ai_enabled=False, ivr=ivr):
+            r = await drive_call(engines, rate=8000, digits="#")
+    finally:
+        engines.audit = memory
+    assert r.transfers == [("fraud", "fraud")]
+    assert r.route_ms is not None and r.route_ms <= 100 * FACTOR  # with a durable write before the transfer
+    rows = list(engines.audit_log._store.rows(engines.workspace.id, RowQuery(call_id=r.call_id)))
+    assert [row.type for row in rows] == ONLY_IVR_EVENTS
+    assert rows[0].payload == {"scope": "workspace", "trigger": "ai_disabled"}
+    assert rows[1].payload == {"menu": "main", "selection": "dtmf-hash", "department": "fraud"}

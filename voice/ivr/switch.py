@@ -46,6 +46,11 @@ log = logging.getLogger("dialphone.ivr")
 CALLER_REASONS = frozenset({"caller_requested_human", "dtmf_0"})
 
 
+def selection_id(digit: str) -> str:
+    """The audit form of a key: ``dtmf-1``, ``dtmf-star``, ``dtmf-hash`` (identifiers only)."""
+    return "dtmf-" + {"*": "star", "#": "hash"}.get(digit, digit)
+
+
 class Mode(Enum):
     AI = "ai"
     IVR = "ivr"
@@ -240,7 +245,7 @@ class IvrSwitch(FrameProcessor):
         self._cancel_timer()
         await self._emit(
             "ivr.routed",
-            {"menu": MENU_NAME, "selection": route.digit, "department": route.department},
+            {"menu": MENU_NAME, "selection": selection_id(route.digit), "department": route.department},
             durable=True,
         )
         ok = False
