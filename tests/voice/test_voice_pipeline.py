@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import numpy as np
@@ -43,3 +44,32 @@ async def test_silence_produces_no_turn(engines: Engines) -> None:
     result = await replay_inproc(engines, Scenario(name="silence", rate=16000, turns=[ReplayTurn(quiet)]))
     assert result.rows == []
     assert latency_summary([result])["turns"] == 0
+
+
+async def test_typed_card_number_is_tokenized(engines: Engines) -> None:
+    """Keys typed during the AI conversation reach the brain as one token, never as digits."""
+    from concierge.config import Transport
+    from voice.caller import CallerLine
+    from voice.pipeline import CallSession
+    from voice.transports.inproc import InprocTransport
+
+    transport = InprocTransport(sample_rate=8000)
+    line = CallerLine(sample_rate=8000, send=transport.feed)
+    transport.recording.listener = line.heard
+    session = CallSession(engines=engines, transport=transport, kind=Transport.INPROC, sample_rate=8000)
+    run = asyncio.create_task(session.run())
+    line.start()
+    try:
+        await line.wait_reply_done(since=0.0, timeout_s=8.0)  # the greeting
+        for key in "5200828282828210#":
+            await transport.press(key)
+            await asyncio.sleep(0.05)
+        await line.wait_reply_done(since=line.received.times[-1], timeout_s=8.0)
+    finally:
+        await line.stop()
+        await session.end()
+        await asyncio.wait_for(run, timeout=15)
+    user_texts = [m["content"] for m in session.context.get_messages() if m.get("role") == "user"]
+    joined = " ".join(str(t) for t in user_texts)
+    assert "[CREDIT_CARD_1]" in joined
+    assert "8282" not in joined and "5200" not in joined

@@ -8,6 +8,7 @@ conversation are gathered and tokenized like spoken digits.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -18,10 +19,13 @@ from pipecat.frames.frames import (
     InputDTMFFrame,
     InterimTranscriptionFrame,
     TranscriptionFrame,
+    UserStartedSpeakingFrame,
+    UserStoppedSpeakingFrame,
 )
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 
 from concierge.audit_sink import AuditSink
+from redaction import DtmfGatherer, Redacted
 
 log = logging.getLogger("dialphone.redaction")
 
@@ -48,6 +52,8 @@ class RedactionStage(FrameProcessor):
         self._asr_version = asr_version
         self._on_tokenized = on_tokenized
         self.invocations = 0
+        self._keypad = DtmfGatherer(redactor)
+        self._poll_task: asyncio.Task[None] | None = None
 
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         await super().process_frame(frame, direction)
@@ -56,9 +62,42 @@ class RedactionStage(FrameProcessor):
         if isinstance(frame, TranscriptionFrame):
             await self._on_final(frame)
             return
-        if isinstance(frame, InputDTMFFrame) and hasattr(self._redactor, "add_dtmf"):
-            self._redactor.add_dtmf(frame.button.value)
+        if isinstance(frame, InputDTMFFrame):
+            await self._on_key(frame.button.value)
+            return  # raw keys stop here; a finished sequence goes on tokenized
         await self.push_frame(frame, direction)
+
+    async def _on_key(self, key: str) -> None:
+        done = self._keypad.push(key, time.monotonic())
+        if self._poll_task is not None:
+            self._poll_task.cancel()
+        self._poll_task = asyncio.get_running_loop().create_task(self._poll_later())
+        if done is not None:
+            await self._typed_turn(done)
+
+    async def _poll_later(self) -> None:
+        await asyncio.sleep(self._keypad.timeout_s + 0.05)
+        done = self._keypad.poll(time.monotonic())
+        if done is not None:
+            await self._typed_turn(done)
+
+    async def _typed_turn(self, result: Redacted) -> None:
+        """Digits typed during the AI conversation reach the brain as a tokenized caller turn."""
+        if not result.text:
+            return
+        if self._audit is not None:
+            await self._audit.emit(
+                "redaction.applied",
+                {"entity_counts": dict(result.counts()), "engine_version": REDACTION_ENGINE, "latency_ms": 0},
+                call_id=self._call_id,
+                actor="redaction",
+            )
+        text = f"(typed on the keypad) {result.text}"
+        if self._on_tokenized is not None:
+            self._on_tokenized(text)
+        await self.push_frame(UserStartedSpeakingFrame())
+        await self.push_frame(TranscriptionFrame(text=text, user_id="caller", timestamp="", finalized=True))
+        await self.push_frame(UserStoppedSpeakingFrame())
 
     async def _on_final(self, frame: TranscriptionFrame) -> None:
         self.invocations += 1
