@@ -181,6 +181,8 @@ class MediaStreamCall:
                 await session.cancel()
                 with contextlib.suppress(TimeoutError, asyncio.CancelledError):
                     await asyncio.wait_for(run, timeout=END_TIMEOUT_S)
+            except Exception as exc:  # the call failed; this stream ends, the server goes on
+                log.error("media stream %s: call failed (%s)", self.tag, type(exc).__name__)
         finally:
             for w in waits:
                 w.cancel()
