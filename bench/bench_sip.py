@@ -88,7 +88,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         state = ServerState(workspace=ws, data_dir=Path(args.data_dir))
         engines = state.engines = Engines.load(ws, Path(args.data_dir))
         await engines.start()
-        server_obj = SipServer(state=state, host="127.0.0.1", port=0)
+        # our leg stays up after a transfer, as in-process calls do, so the same turns are measured
+        server_obj = SipServer(state=state, host="127.0.0.1", port=0, bye_after_transfer_s=30.0)
         await server_obj.start()
         server = ("127.0.0.1", server_obj.port)
     out: dict[str, Any] = {}

@@ -9,7 +9,9 @@ ACK is late: the media clock already runs).
 Transfers: the concierge's transfer gate calls :meth:`SipCall.transfer` (through
 :class:`voice.call_control.PipelineCallControl`); it sends REFER and returns True only when a
 NOTIFY reports a 2xx from the transfer target (RFC 3515), after which we hang up our leg
-(RFC 5589). A refusal, an error sipfrag or a timeout returns False (the concierge audits it).
+(RFC 5589). A refusal, an error sipfrag or a timeout returns False (the concierge audits it). Once a transfer
+succeeded, no second REFER goes out: asked again for the same target, the answer is True (the
+caller is there already), for another target False.
 """
 
 from __future__ import annotations
@@ -276,8 +278,9 @@ class SipCall:
                 await asyncio.wait_for(self._established.wait(), timeout=5)
         if self.phase is not CallPhase.CONFIRMED or (self._refer is not None and not self._refer.done()):
             return False
-        if any(200 <= status < 300 for _, _, status in self.transfers):
-            return False  # already handed over: our leg is being torn down
+        done = [t for _, t, status in self.transfers if 200 <= status < 300]
+        if done:  # already handed over (our leg is being torn down): no second REFER
+            return target in done
         loop = asyncio.get_running_loop()
         self._refer = loop.create_future()
         ep = self.endpoint

@@ -66,8 +66,10 @@ class SipServer:
         advertise: str | None = None,
         prefetch: int = 2,
         answer_delay_s: float = 0.0,
+        bye_after_transfer_s: float = 0.5,
     ) -> None:
-        """``answer_delay_s``: ring this long before answering (0: answer at once)."""
+        """``answer_delay_s``: ring this long before answering (0: answer at once);
+        ``bye_after_transfer_s``: how long our leg stays up after a successful REFER."""
         self.state = state
         self.host = host
         self.requested_port = port
@@ -75,6 +77,7 @@ class SipServer:
         self.advertise = advertise or local_address(host)
         self.prefetch = prefetch
         self.answer_delay_s = answer_delay_s
+        self.bye_after_transfer_s = bye_after_transfer_s
         self.clock = MediaClock()
         self.endpoints: list[SipEndpoint] = []
         self.calls: dict[tuple[int, str], SipCall] = {}
@@ -185,6 +188,7 @@ class SipServer:
             on_done=self._done,
             prefetch=self.prefetch,
             answer_delay_s=self.answer_delay_s,
+            bye_after_transfer_s=self.bye_after_transfer_s,
         )
         self.calls[(id(ep), event.call)] = call
         self.stats["answered"] += 1

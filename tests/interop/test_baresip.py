@@ -249,8 +249,8 @@ async def test_baresip_calls_speaks_presses_keys_and_is_transferred(
     assert [(d, s) for d, _, s in call.transfers] == [("billing", 200)]
     assert desk.invites == 1
     events = session.log.events
-    assert "transfer.proposed" in events and events.count("transfer.executed") == 1
-    assert session.log.transfers == [("billing", call.transfers[0][1])]
+    assert "transfer.proposed" in events and "transfer.executed" in events and "transfer.failed" not in events
+    assert set(session.log.transfers) == {("billing", call.transfers[0][1])}
     # the tokenized transcript of the caller's turn
     texts = " ".join(t.caller_text for t in session.log.turns).lower()
     assert "bill" in texts and "late" in texts
