@@ -9,6 +9,7 @@ from voice.audio import resample
 from voice.engines import Engines
 from voice.tts import HIBARI_RATE, trim_leading_silence
 
+
 @pytest.mark.asyncio(loop_scope="session")
 @pytest.mark.parametrize("rate", [8000, 16000])
 async def test_round_trip_through_asr(engines: Engines, rate: int) -> None:
