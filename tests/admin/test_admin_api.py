@@ -122,7 +122,9 @@ async def test_opt_out_list_through_the_api(admin: AdminEnv) -> None:
     assert [e["id"] for e in listed] == [entry["id"]]
     assert b"5550188" not in (admin.data_dir / "config.db").read_bytes()
     ev = config_events(admin)[-1]
-    assert ev["payload"]["key"] == "optouts" and "555" not in json.dumps(ev)  # type: ignore[index]
+    assert ev["payload"]["key"] == "optouts"  # type: ignore[index]
+    assert ev["payload"]["after"] == {"id": entry["id"], "masked": entry["masked"]}  # type: ignore[index]
+    assert "5550188" not in json.dumps(ev) and "555-0188" not in json.dumps(ev)
     # the registered list decides the next call from that number
     r2 = await drive_call(admin.engines, rate=8000, caller="212-555-0188", digits="1")
     assert not r2.ai and r2.events == ["optout.applied", "ivr.routed"]
@@ -208,7 +210,7 @@ async def test_live_calls_show_mode_and_opt_out_without_caller_data(admin: Admin
     await call
     live = [c for c in r.json() if c["call_id"] not in before]
     assert len(live) == 1 and live[0]["mode"] == "ivr" and live[0]["optout_scope"] == "workspace"
-    assert "555" not in r.text
+    assert "2125550166" not in r.text and "555 0166" not in r.text
     live_calls(admin.engines).pop(seen[0].call_id)  # type: ignore[attr-defined]
 
 
