@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from voice.cards.stats import Count, Scored, bootstrap_wer, newcombe_difference, proportion, proportion_gap, wer_gap
+from voice.cards.stats import (
+    Count,
+    Scored,
+    bootstrap_wer,
+    newcombe_difference,
+    proportion,
+    proportion_gap,
+    wer_gap,
+)
 
 
 def test_newcombe_hybrid_score_matches_newcombe_1998_example() -> None:
@@ -29,8 +37,8 @@ def test_proportion_uses_wilson_interval() -> None:
 def test_gap_names_best_and_worst_group() -> None:
     gap = proportion_gap({"a": Count(9, 10), "b": Count(5, 10), "c": Count(7, 10)})
     assert (gap["best"], gap["worst"], gap["gap"]) == ("a", "b", 0.4)
-    lo, hi = gap["ci95"]  # type: ignore[misc]
-    assert lo < 0.4 < hi
+    ci = gap["ci95"]
+    assert isinstance(ci, list) and ci[0] < 0.4 < ci[1]
 
 
 def test_bootstrap_is_seeded_and_brackets_the_estimate() -> None:
@@ -47,3 +55,9 @@ def test_paired_gap_of_identical_conditions_is_exactly_zero() -> None:
     worse = [Scored(s.errors + 1, s.words) for s in items]
     gap = wer_gap(items, worse)
     assert gap["gap"] == 0.125 and gap["ci95"][0] > 0  # type: ignore[index]
+
+
+def test_ties_put_the_larger_group_best_and_the_smaller_worst() -> None:
+    gap = proportion_gap({"a": Count(4, 4), "b": Count(10, 10), "c": Count(6, 6)})
+    assert (gap["best"], gap["worst"], gap["gap"]) == ("b", "a", 0.0)
+    assert proportion_gap({"only": Count(3, 4)})["best"] is None

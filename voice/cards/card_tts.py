@@ -46,7 +46,7 @@ def render(metrics: Mapping[str, Any]) -> str:
             "listeners, noisy or lossy networks, other voices (only the bundled voice works offline).", "",
             "## Metrics", "",
             "- Round-trip WER: the sentence synthesized, recognized by the project's ASR (tiny.en) and scored "
-            "against the text; 95% CI by a seeded bootstrap over sentences. It includes the recognizer's own "
+            "against the text (numbers scored digit by digit); 95% CI by a seeded bootstrap over sentences. It includes the recognizer's own "
             "errors, so it is an upper bound on what a listener would mishear.",
             "- Telephone penalty: paired difference of WER between the two audio paths.", "",
             "## Evaluation data", "",
@@ -63,8 +63,7 @@ def render(metrics: Mapping[str, Any]) -> str:
             "- One female American voice serves every caller; callers who find it hard to follow can press 0 "
             "for the menu or ask for a person.", "",
             "## Caveats and known failure modes (measured)", "",
-            f"- Hardest sentence type on the telephone path: {worst[0]} ({md.wer_cell(worst[1][RATES[1]])}); digit "
-            "strings spoken one by one are where tiny.en and the synthesizer disagree most.",
+            f"- Hardest sentence type on the telephone path: {worst[0]} ({md.wer_cell(worst[1][RATES[1]])}).",
             "- The round trip cannot tell a synthesis error from a recognition error; a listening test is the "
             "better measure and has not been run.", ""]
     return "\n".join(out)

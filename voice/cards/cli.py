@@ -96,7 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--render-only", action="store_true",
                         help="measure nothing: render the cards and plots again from OUT/metrics.json")
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
-    console = Console()
+    console = Console(width=None if sys.stdout.isatty() else 110)
     if args.render_only:
         metrics = json.loads((args.out / "metrics.json").read_text(encoding="utf-8"))
         console.print(f"rendered {len(write_all(metrics, args.out))} files in {args.out} from metrics.json")

@@ -105,7 +105,7 @@ def compare(stored: dict[str, Any], measured: dict[str, Any]) -> list[Check]:
         old, new = lookup(stored, rule.path), lookup(measured, rule.path)
         sign = 1.0 if rule.better is Better.HIGHER else -1.0
         ok = sign * (new - old) >= -rule.tolerance - 1e-9
-        limit = f"{'>=' if sign > 0 else '<='} {old - sign * rule.tolerance:.4f} (tolerance {rule.tolerance})"
+        limit = f"{'>=' if sign > 0 else '<='} {old - sign * rule.tolerance:.4f} (stored {'-' if sign > 0 else '+'} {rule.tolerance})"
         checks.append(Check(name, old, new, limit, ok))
     for name, (path, ceiling) in BIAS_LIMITS.items():
         new = lookup(measured, path)
@@ -138,7 +138,7 @@ def load_section(path: Path, key: str) -> dict[str, Any]:
 def render(checks: Sequence[Check], console: Console, title: str) -> None:
     table = Table(title=title)
     for col in ("figure", "stored", "measured", "limit", "verdict"):
-        table.add_column(col, justify="left" if col in ("figure", "limit") else "right")
+        table.add_column(col, justify="left" if col in ("figure", "limit") else "right", no_wrap=True)
     for c in checks:
         stored = "-" if c.stored is None else f"{c.stored:.4f}"
         verdict = "pass" if c.ok else "[red]FAIL[/red]"
@@ -154,7 +154,7 @@ def gate_main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--measured", type=Path, help="a metrics.json written earlier, instead of measuring")
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     key = "quick" if args.quick else "full"
-    console = Console()
+    console = Console(width=None if sys.stdout.isatty() else 110)
     try:
         stored = load_section(args.metrics, key)
         if args.measured:

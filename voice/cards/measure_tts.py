@@ -3,7 +3,8 @@
 Each sentence is synthesized by hibari (voice ``heart``, seed 0, so the audio is the same on every
 run) at 16 kHz (wideband: WebRTC, wideband SIP) and at 8 kHz through G.711 µ-law (the telephone path),
 recognized by the project's ASR (tiny.en; 8 kHz is resampled to 16 kHz first) and scored by WER
-against the sentence. The WER includes the recognizer's own errors: it is an upper bound on what a
+against the sentence; digit strings are scored digit by digit (the masked values are spoken digit by
+digit, and the recognizer writes "1111" or "1 1 1 1" for the same audio). The WER includes the recognizer's own errors: it is an upper bound on what a
 caller mishears, and a change in it flags a change in either model.
 """
 
@@ -67,6 +68,14 @@ class TtsItem:
     words: int
 
 
+def words(text: str) -> list[str]:
+    """:func:`normalize_words`, with every number split into its digits."""
+    out: list[str] = []
+    for w in normalize_words(text):
+        out.extend(list(w) if w.isdigit() else [w])
+    return out
+
+
 def _telephone(audio8k: np.ndarray) -> np.ndarray:
     pcm16 = np.clip(np.round(audio8k * 32767.0), -32768, 32767).astype(np.int16)
     return ulaw_decode(ulaw_encode(pcm16)).astype(np.float32) / 32768.0
@@ -76,11 +85,11 @@ def measure(tts: HibariEngine, asr: AsrEngine, tick: Callable[[], None]) -> list
     items: list[TtsItem] = []
     for category, text in SENTENCES:
         tick()
-        ref = normalize_words(text)
+        ref = words(text)
         wide = tts.synthesize(text, 16000)
         narrow = resample(_telephone(tts.synthesize(text, 8000)), 8000, 16000)
         for rate, audio in zip(RATES, (wide, narrow), strict=True):
-            hyp = normalize_words(asr.transcribe(audio).text)
+            hyp = words(asr.transcribe(audio).text)
             items.append(TtsItem(category, rate, edit_distance(ref, hyp), len(ref)))
     return items
 

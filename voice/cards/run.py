@@ -46,6 +46,7 @@ def _stages(console: Console) -> Iterator[Callable[[str, int], Callable[[], None
 
 def measure_sections(shared: Path, *, quick: bool, console: Console | None = None) -> dict[str, Any]:
     """``{"full": section or None, "quick": section}``; a section holds asr, redaction, routing, tts."""
+    from voice.asr.config import AsrConfig, Device
     from voice.asr.engine import AsrEngine
     from voice.tts import HibariEngine
 
@@ -53,7 +54,7 @@ def measure_sections(shared: Path, *, quick: bool, console: Console | None = Non
     sequences = measure_asr.SEQUENCES_QUICK if quick else measure_asr.SEQUENCES_FULL
     with _stages(console) as stage:
         load = stage("load models", 2)
-        asr = AsrEngine()
+        asr = AsrEngine(config=AsrConfig(device=Device.CPU))  # CPU int8 everywhere: the same figures on any host
         load()
         tts = HibariEngine()
         tts.warm_up()

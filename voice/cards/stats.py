@@ -50,11 +50,13 @@ class Count:
 
 
 def proportion_gap(groups: Mapping[str, Count]) -> dict[str, object]:
-    """Best minus worst group (by proportion, ties by name) with the Newcombe 95% interval."""
-    ranked = sorted(((c.k / c.n if c.n else 0.0, name) for name, c in groups.items() if c.n), reverse=True)
-    if len(ranked) < 2:
+    """Best minus worst group (by proportion; ties: the larger group is best, the smaller worst) with the
+    Newcombe 95% interval."""
+    rated = [(c.k / c.n, c.n, name) for name, c in groups.items() if c.n]
+    if len(rated) < 2:
         return {"best": None, "worst": None, "gap": 0.0, "ci95": [0.0, 0.0]}
-    best, worst = ranked[0][1], ranked[-1][1]
+    best = min(rated, key=lambda r: (-r[0], -r[1], r[2]))[2]  # ties: the larger group, then by name
+    worst = min(rated, key=lambda r: (r[0], r[1], r[2]))[2]  # ties: the smaller group, then by name
     b, w = groups[best], groups[worst]
     lo, hi = newcombe_difference(b.k, b.n, w.k, w.n)
     return {"best": best, "worst": worst, "gap": r4(b.k / b.n - w.k / w.n), "ci95": [r4(lo), r4(hi)]}
