@@ -68,3 +68,22 @@ def test_gate_main_exits_1_and_names_the_figure(tmp_path: Path, capsys: pytest.C
 def test_gate_main_exits_2_without_a_usable_metrics_file(tmp_path: Path) -> None:
     (tmp_path / "metrics.json").write_text('{"full": null}', encoding="utf-8")
     assert gate_main(["--metrics", str(tmp_path / "metrics.json"), "--measured", str(METRICS)]) == 2
+
+
+def test_gate_main_remeasures_and_fails_on_a_worse_measurement(monkeypatch: pytest.MonkeyPatch,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    import voice.cards.run as run
+
+    worse = _stored()
+    worse["quick"]["tts"]["by_rate"]["8 kHz µ-law"]["wer"] += 0.05  # the injected regression
+    calls: list[bool] = []
+
+    def measure(shared: Path, *, quick: bool) -> dict[str, Any]:
+        calls.append(quick)
+        return {"full": None, "quick": worse["quick"]}
+
+    monkeypatch.setattr(run, "measure_sections", measure)
+    monkeypatch.setattr(run, "resolve_shared", lambda shared: Path("."))
+    assert gate_main(["--quick", "--metrics", str(METRICS)]) == 1
+    assert calls == [True]
+    assert "tts.wer_8k" in capsys.readouterr().out
