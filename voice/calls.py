@@ -28,7 +28,7 @@ log = logging.getLogger("dialphone.calls")
 
 
 def live_calls(engines: Engines) -> dict[str, CallSession]:
-    """The calls running on ``engines`` now, by call id."""
+    """The calls running on ``engines`` now, by call id (listed from pipeline start to end)."""
     calls: dict[str, CallSession] | None = getattr(engines, "live_calls", None)
     if calls is None:
         calls = {}
@@ -90,6 +90,7 @@ def new_call(
         caller=caller,
         optouts=optouts,
     )
+    calls = live_calls(engines)
     ivr_control = IvrCallControl(inner=control, switch=switch)
     session = CallSession(
         engines=engines,
@@ -103,6 +104,14 @@ def new_call(
         ai=decision.ai,
     )
     switch.bind_session(session, control=ivr_control)
+
+    def running(now: bool) -> None:
+        if now:
+            calls[session.call_id] = session
+        else:
+            calls.pop(session.call_id, None)
+
+    switch.set_on_running(running)
     session.optout = decision  # type: ignore[attr-defined]
     session.ivr = switch  # type: ignore[attr-defined]
     return session
@@ -111,12 +120,9 @@ def new_call(
 async def run_call(**kwargs: Any) -> CallSession:
     """Build and run a call to its end; returns the finished session (its log, transfers, events)."""
     session = new_call(**kwargs)
-    calls = live_calls(session.engines)
-    calls[session.call_id] = session
     started = time.monotonic()
     try:
         await session.run()
     finally:
-        calls.pop(session.call_id, None)
         log.info("call %s ended after %.1fs", session.call_id, time.monotonic() - started)
     return session

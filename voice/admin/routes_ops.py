@@ -110,7 +110,8 @@ def ops_router(service: AdminService, guards: Guards) -> APIRouter:
             return []
         now = time.monotonic()
         out = []
-        for cid, s in list(live_calls(engines).items()):
+        running = {**{k: v for k, v in service.state.calls.items() if hasattr(v, "log")}, **live_calls(engines)}
+        for cid, s in list(running.items()):
             optout = getattr(s, "optout", None)
             switch = getattr(s, "ivr", None)
             out.append(LiveCall(

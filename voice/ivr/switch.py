@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Protocol
@@ -110,9 +111,12 @@ class IvrSwitch(FrameProcessor):
         optout: tuple[OptOutScope, str] | None = None,
         caller: str | None = None,
         optouts: OptOutList | None = None,
+        on_running: Callable[[bool], None] | None = None,
         **kwargs: Any,
     ) -> None:
+        """``on_running(True)`` when the call's pipeline starts, ``(False)`` when it ends."""
         super().__init__(**kwargs)
+        self._on_running = on_running
         self._ws = workspace
         self._prompts = prompts
         self._transport = transport
@@ -132,6 +136,9 @@ class IvrSwitch(FrameProcessor):
         self._timer_gen = 0
         self._play_end = 0.0
 
+    def set_on_running(self, on_running: Callable[[bool], None] | None) -> None:
+        self._on_running = on_running
+
     def bind_session(self, session: Any, *, control: Control) -> None:
         """Wire the built call: its id, audit view, control and concierge state."""
         self._call_id = session.call_id
@@ -146,6 +153,8 @@ class IvrSwitch(FrameProcessor):
             await self.push_frame(frame, direction)
             return
         if isinstance(frame, StartFrame):
+            if self._on_running is not None:
+                self._on_running(True)
             await self.push_frame(frame, direction)
             self._worker = self.create_task(self._run(), "ivr-worker")
             if self.mode is Mode.IVR:
@@ -304,6 +313,8 @@ class IvrSwitch(FrameProcessor):
             await self._audit.emit(event_type, payload, call_id=self._call_id, actor="ivr", durable=durable)
 
     async def _stop(self) -> None:
+        if self._on_running is not None:
+            self._on_running(False)
         self._cancel_timer()
         if self._worker is not None:
             await self.cancel_task(self._worker)
