@@ -57,8 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--name", required=True)
     args = p.parse_args(argv)
     token = new_token()
-    print(f"token (shown once): {token}")
-    print("security.api_tokens entry:")
+    print(f"token for workspace {args.workspace} (shown once): {token}")
+    print(f"security.api_tokens entry of workspace {args.workspace}:")
     print(f'  - {{name: {args.name}, role: {args.role}, sha256: "{digest(token)}"}}')
     return 0
 
