@@ -188,3 +188,26 @@ async def test_ivr_events_fit_the_audit_schema_and_reach_the_hash_chained_log(en
     assert [row.type for row in rows] == ONLY_IVR_EVENTS
     assert rows[0].payload == {"scope": "workspace", "trigger": "ai_disabled"}
     assert rows[1].payload == {"menu": "main", "selection": "dtmf-hash", "department": "fraud"}
+
+
+async def test_a_rejected_transfer_takes_the_caller_to_the_menu(engines: Engines) -> None:
+    clinical = load_scenario(REPO / "fixtures" / "audio" / "clinical_16k.yaml")
+
+    async def supervisor() -> str:
+        while True:
+            pending = await engines.approvals.pending(engines.workspace.id)
+            if pending:
+                await engines.approvals.reject(pending[0].id, supervisor="supervisor:test")
+                return pending[0].department
+            await asyncio.sleep(0.05)
+
+    decided = asyncio.create_task(supervisor())
+    r = await drive_call(
+        engines, rate=16000, speech=[t.pcm16 for t in clinical.turns], wait_ivr_s=15.0, before_digits_s=0.3,
+        digits="1",
+    )
+    assert await asyncio.wait_for(decided, 1) == "clinical"
+    assert r.mode == "ivr"
+    assert r.transfers == [("billing", "billing")]  # not clinical: the caller chose from the menu
+    assert "optout.applied" not in r.events  # a fallback to the menu, not an opt-out
+    assert r.events[-1] == "ivr.routed"
