@@ -130,9 +130,21 @@ class IvrPrompts:
         return self._renderer.get(text, self.rate)
 
     def cached(self, key: PromptKey) -> bool:
+        """True when :meth:`render` needs no synthesis and no decoding (safe on the event loop)."""
         text = self._texts.get(key)
+        if text is None:
+            return False
+        if self._folder is not None:
+            wav = self._folder / _wav_name(key)
+            try:
+                mtime = wav.stat().st_mtime
+            except OSError:
+                mtime = None
+            if mtime is not None:
+                with _WAV_LOCK:
+                    return (str(wav), mtime, self.rate) in _WAV_CACHE
         contains = getattr(self._renderer, "__contains__", None)
-        return self._folder is None and text is not None and contains is not None and bool(contains((text, self.rate)))
+        return contains is not None and bool(contains((text, self.rate)))
 
     async def audio(self, key: PromptKey) -> bytes:
         if self.cached(key):
