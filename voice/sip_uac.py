@@ -21,9 +21,11 @@ import asyncio
 import contextlib
 import json
 import secrets
+import socket
+import struct
 import time
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 from voice.rtp import DtmfReceiver, DtmfSender, Packetizer, RtpPacket, RtpParseError, decode
 from voice.sip import MediaConfig, SessionDescription, SipMessage, SipParseError, SipRequest, SipResponse
@@ -36,6 +38,7 @@ from voice.sip_call import REPORT_PARAM, REPORT_TYPE, remote_of
 
 Addr = tuple[str, int]
 T1 = 0.5
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)  # Linux
 
 
 @dataclass
@@ -57,18 +60,6 @@ class UacRecord:
     def gaps_over(self, limit_s: float) -> int:
         t = self.rtp_times
         return sum(1 for a, b in zip(t, t[1:], strict=False) if b - a > limit_s)
-
-
-class _Rtp(asyncio.DatagramProtocol):
-    def __init__(self, uac: SipUac) -> None:
-        self.uac = uac
-        self.transport: asyncio.DatagramTransport | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.DatagramTransport, transport)
-
-    def datagram_received(self, data: bytes, addr: tuple[str | bytes, int]) -> None:
-        self.uac._on_rtp(data)
 
 
 class _SipUdp(asyncio.DatagramProtocol):
@@ -102,7 +93,7 @@ class SipUac:
         self._udp: asyncio.DatagramTransport | None = None
         self._writer: asyncio.StreamWriter | None = None
         self._reader_task: asyncio.Task[None] | None = None
-        self._rtp = _Rtp(self)
+        self._rtp_sock: socket.socket | None = None
         self._waiters: dict[tuple[int, str], asyncio.Future[SipResponse]] = {}
         self._packetizer = Packetizer(payload_type=0, codec="PCMU")
         self._dtmf = DtmfSender(self._packetizer, payload_type=101)
@@ -123,8 +114,7 @@ class SipUac:
     ) -> SipUac:
         uac = cls(server, transport=transport, local_host=local_host, report=report, refer_status=refer_status)
         loop = asyncio.get_running_loop()
-        rtp_t, _ = await loop.create_datagram_endpoint(lambda: uac._rtp, local_addr=(local_host, 0))
-        uac.rtp_port = int(rtp_t.get_extra_info("sockname")[1])
+        uac._open_rtp(loop)
         if uac.transport == "tcp":
             reader, writer = await asyncio.open_connection(server[0], server[1])
             uac._writer = writer
@@ -350,13 +340,39 @@ class SipUac:
 
     # ------------------------------------------------------------------ RTP
 
-    def _on_rtp(self, data: bytes) -> None:
+    def _open_rtp(self, loop: asyncio.AbstractEventLoop) -> None:
+        """A plain socket read with the kernel's receive timestamps, so the gaps measured in the
+        server's RTP are the network's, not this caller's own event-loop stalls."""
+        sock = socket.socket(socket.AF_INET6 if ":" in self.local_host else socket.AF_INET, socket.SOCK_DGRAM)
+        sock.bind((self.local_host, 0))
+        sock.setblocking(False)
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        self._rtp_sock = sock
+        self.rtp_port = int(sock.getsockname()[1])
+        loop.add_reader(sock.fileno(), self._read_rtp)
+
+    def _read_rtp(self) -> None:
+        sock = self._rtp_sock
+        while sock is not None:
+            try:
+                data, ancillary, _, _ = sock.recvmsg(2048, socket.CMSG_SPACE(16))
+            except OSError:  # drained (BlockingIOError) or an ICMP error
+                return
+            stamp: float | None = None
+            for level, kind, cdata in ancillary:
+                if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(cdata) >= 16:
+                    sec, nsec = struct.unpack("qq", cdata[:16])
+                    stamp = sec + nsec / 1e9
+            self._on_rtp(data, stamp)
+
+    def _on_rtp(self, data: bytes, stamp: float | None = None) -> None:
         now = time.monotonic()
         try:
             packet = RtpPacket.parse(data)
         except RtpParseError:
             return
-        self.record.rtp_times.append(now)
+        self.record.rtp_times.append(now if stamp is None else stamp)
         if packet.payload_type == 0:
             if self.on_audio is not None:
                 self.on_audio(decode("PCMU", packet.payload).astype("<i2").tobytes(), now)
@@ -372,7 +388,7 @@ class SipUac:
 
     async def send_audio(self, pcm8k: bytes) -> None:
         """One 20 ms frame (320 bytes of int16 at 8 kHz) as one RTP packet, or a queued DTMF packet."""
-        if self.remote_rtp is None or self._rtp.transport is None:
+        if self.remote_rtp is None or self._rtp_sock is None:
             return
         import numpy as np
 
@@ -383,11 +399,15 @@ class SipUac:
             if not packets:
                 return
             packet = packets[0]
-        self._rtp.transport.sendto(bytes(packet), self.remote_rtp)
+        with contextlib.suppress(OSError):
+            self._rtp_sock.sendto(bytes(packet), self.remote_rtp)
 
     async def close(self) -> None:
-        if self._rtp.transport is not None:
-            self._rtp.transport.close()
+        if self._rtp_sock is not None:
+            with contextlib.suppress(Exception):
+                asyncio.get_running_loop().remove_reader(self._rtp_sock.fileno())
+            self._rtp_sock.close()
+            self._rtp_sock = None
         if self._udp is not None:
             self._udp.close()
         if self._writer is not None:
