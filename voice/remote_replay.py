@@ -42,14 +42,25 @@ async def replay_remote(via: str, server: str, scenario: Scenario) -> CallResult
     return await fn(server, scenario)
 
 
-async def bench_concurrency_ws(server: str, calls: int, scenarios: list[Scenario]) -> dict[str, Any]:
-    """``calls`` concurrent media-stream calls (scenarios reused round-robin); p50/p95 voice-to-voice."""
+async def bench_concurrency_ws(
+    server: str, calls: int, scenarios: list[Scenario], *, stagger_s: float = 0.0
+) -> dict[str, Any]:
+    """``calls`` concurrent media-stream calls (scenarios reused round-robin); p50/p95 voice-to-voice.
+
+    With ``stagger_s`` the calls start spread evenly over that many seconds (arrivals as on a real
+    line); with 0 they start together, so every first turn ends at once and queues on the ASR thread.
+    """
     from voice.remote_ws import replay_ws
 
+    async def one(i: int, scenario: Scenario) -> CallResult:
+        await asyncio.sleep(stagger_s * i / max(1, calls))
+        return await replay_ws(server, scenario)
+
     picked = [scenarios[i % len(scenarios)] for i in range(calls)]
-    results = await asyncio.gather(*(replay_ws(server, s) for s in picked))
+    results = await asyncio.gather(*(one(i, s) for i, s in enumerate(picked)))
     summary = latency_summary(list(results))
-    return {"calls": calls, "p95_ms": summary["p95_ms"], "p50_ms": summary["p50_ms"], "turns": summary["turns"]}
+    return {"calls": calls, "p95_ms": summary["p95_ms"], "p50_ms": summary["p50_ms"], "turns": summary["turns"],
+            "stagger_s": stagger_s}
 
 
 def at_rate(scenario: Scenario, rate: int) -> Scenario:
