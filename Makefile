@@ -25,7 +25,6 @@ system-deps:
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check voice/sip voice/rtp redaction audit || true
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
