@@ -90,6 +90,10 @@ class Engines:
             from voice.redaction_setup import load_redaction
 
             redaction = load_redaction(workspace)
+        with _step("pipecat adapters"):
+            # pipecat imports these on the first LLM context of the process, on the event loop:
+            # importing them here keeps that 4-12 s stall off the first call.
+            import pipecat.adapters.llm.services.open_ai_adapter  # noqa: F401
         with _step("audit log"):
             from voice.audit_setup import open_audit
 

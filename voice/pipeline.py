@@ -80,6 +80,7 @@ class CallAudit:
     def __init__(self, sink: AuditSink | None, log: CallLog) -> None:
         self._sink = sink
         self._log = log
+        self._departments: dict[str, str] = {}  # proposal id -> department, for the replay table
 
     async def emit(
         self, event_type: str, payload: dict[str, object], *, call_id: str, actor: str, durable: bool = False
@@ -87,8 +88,12 @@ class CallAudit:
         if self._sink is not None:  # written first: the call's record shows only what the log holds
             await self._sink.emit(event_type, payload, call_id=call_id, actor=actor, durable=durable)
         self._log.events.append(str(event_type))
-        if event_type == "transfer.decided":
-            self._log.decisions.append(dict(payload))
+        if event_type == "transfer.proposed":
+            self._departments[str(payload.get("proposal_id"))] = str(payload.get("department"))
+        elif event_type == "transfer.decided":
+            decided = dict(payload)
+            decided.setdefault("department", self._departments.get(str(payload.get("proposal_id")), ""))
+            self._log.decisions.append(decided)
             if self._log.turns:
                 self._log.current().decision = f"{payload.get('decision')} ({payload.get('rule_id')})"
         elif event_type == "transfer.executed":
@@ -207,7 +212,11 @@ class CallSession:
         self._runner = WorkerRunner(handle_sigint=False, check_dangling_tasks=False)
         await self._runner.add_workers(self.worker)
         await self.worker.queue_frame(TTSSpeakFrame(self.engines.workspace.greeting, append_to_context=True))
-        await self._runner.run()
+        try:
+            await self._runner.run()
+        finally:
+            if self.concierge is not None:
+                await self.concierge.close()  # approval waits and other background steps end with the call
 
     async def queue(self, frame: Frame) -> None:
         await self.worker.queue_frame(frame)

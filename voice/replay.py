@@ -211,9 +211,11 @@ async def _run_all(args: argparse.Namespace, paths: list[Path], *, fast: bool, c
     from concierge.config import load_workspace
     from voice.engines import Engines
 
-    workspace = load_workspace(args.config)
-    engines = Engines.load(workspace, Path("var"), audit_db=Path(args.audit_db) if args.audit_db else None)
-    await engines.start()
+    engines: Any = None
+    if args.via == "inproc":  # remote transports replay against a running server's engines
+        workspace = load_workspace(args.config)
+        engines = Engines.load(workspace, Path("var"), audit_db=Path(args.audit_db) if args.audit_db else None)
+        await engines.start()
     results: list[CallResult] = []
     try:
         for i, path in enumerate(paths, 1):
@@ -226,7 +228,8 @@ async def _run_all(args: argparse.Namespace, paths: list[Path], *, fast: bool, c
 
                 results.append(await replay_remote(args.via, args.server, scenario))
     finally:
-        await engines.close()
+        if engines is not None:
+            await engines.close()
     return results
 
 
@@ -293,29 +296,36 @@ def bench_concurrency_main(argv: list[str]) -> int:
     p.add_argument("files", nargs="*", type=Path, default=[DEFAULT_FIXTURES])
     _common_args(p)
     args = p.parse_args(argv)
+    paths = [x for x in expand(args.files) if x.stem.endswith("_8k")] or expand(args.files)
+    scenarios = [load_scenario(paths[i % len(paths)], rate=args.rate) for i in range(args.calls)]
 
-    async def run() -> list[CallResult]:
+    async def run() -> dict[str, Any]:
+        if args.via == "ws":
+            from voice.remote_replay import bench_concurrency_ws
+
+            return await bench_concurrency_ws(args.server, args.calls, scenarios)
+        if args.via == "sip":
+            from voice.sip_replay import bench_concurrency_sip
+
+            return await bench_concurrency_sip(args.server, args.calls, scenarios)
         from concierge.config import load_workspace
         from voice.engines import Engines
 
         engines = Engines.load(load_workspace(args.config), Path("var"))
         await engines.start()
         try:
-            paths = [x for x in expand(args.files) if "_8k" in x.name or args.rate] or expand(args.files)
-            scenarios = [load_scenario(paths[i % len(paths)], rate=args.rate) for i in range(args.calls)]
-            return list(await asyncio.gather(*(replay_inproc(engines, s) for s in scenarios)))
+            results = list(await asyncio.gather(*(replay_inproc(engines, s) for s in scenarios)))
         finally:
             await engines.close()
+        summary = latency_summary(results)
+        return {"calls": args.calls, "p50_ms": summary["p50_ms"], "p95_ms": summary["p95_ms"], "turns": summary["turns"]}
 
-    results = asyncio.run(run())
-    summary = latency_summary(results)
-    out = {"calls": args.calls, "p95_ms": summary["p95_ms"], "p50_ms": summary["p50_ms"], "turns": summary["turns"]}
+    out = asyncio.run(run())
     table = Table(title=f"{args.calls} concurrent calls via {args.via}")
-    for col in ("calls", "turns", "p50 ms", "p95 ms"):
-        table.add_column(col)
-    table.add_row(str(args.calls), str(summary["turns"]), str(summary["p50_ms"]), str(summary["p95_ms"]))
+    for key in out:
+        table.add_column(key)
+    table.add_row(*(str(v) for v in out.values()))
     _wide_console().print(table)
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(out, indent=2))
     return 0
-

@@ -40,7 +40,15 @@ async def serve(*, config: Path, host: str, sip_port: int, http_port: int, data_
     state = ServerState(workspace=workspace, data_dir=data_dir)
     app = create_app(state)
     uv = _HttpServer(
-        uvicorn.Config(app, host=host, port=http_port, log_level="warning", lifespan="off", ws_max_size=65536)
+        uvicorn.Config(
+            app,
+            host=host,
+            port=http_port,
+            log_level="warning",
+            lifespan="off",
+            ws_max_size=65536,
+            ws_per_message_deflate=False,  # media frames are already compressed audio: deflate only costs CPU
+        )
     )
     http_task = asyncio.create_task(uv.serve(), name="http")
     stop = asyncio.Event()
