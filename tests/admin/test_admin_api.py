@@ -199,7 +199,10 @@ async def test_live_calls_show_mode_and_opt_out_without_caller_data(admin: Admin
     )
     call = asyncio.create_task(drive_call(admin.engines, rate=8000, caller="+1 212 555 0166", digits="1",
                                           before_digits_s=1.0))
-    await asyncio.sleep(0.6)
+    for _ in range(200):  # until the call's pipeline runs (building the first call can take a while)
+        if set(live_calls(admin.engines)) - before:
+            break
+        await asyncio.sleep(0.025)
     r = await admin.client.get(f"{W}/calls", headers=admin.auth("demo", S))
     await call
     live = [c for c in r.json() if c["call_id"] not in before]

@@ -102,7 +102,7 @@ async def test_pressing_0_mid_call_switches_at_once_and_records_the_opt_out(engi
     sessions: list[Any] = []
     r = await drive_call(
         engines, rate=16000, caller=CALLER, digits="0", before_digits_s=0.5, on_session=sessions.append,
-        route_timeout_s=0.3,
+        route_timeout_s=0.3, linger_s=0.8,
     )
     session = sessions[0]
     assert r.mode == "ivr"
@@ -139,11 +139,12 @@ async def test_caller_consent_is_remembered_for_the_next_call(engines: Engines, 
     store = SqliteConfigStore(tmp_path / "config.db")
     number = "+1 212 555 0177"
     r = await drive_call(
-        engines, rate=8000, caller=number, digits="0", before_digits_s=0.3, optouts=store, route_timeout_s=0.2
+        engines, rate=8000, caller=number, digits="0", before_digits_s=0.3, optouts=store, route_timeout_s=0.2,
+        linger_s=0.8,
     )
     assert r.mode == "ivr" and not store.contains(engines.workspace.id, number_digest(engines.workspace.id, number))
     r = await drive_call(engines, rate=8000, caller=number, digits="09", before_digits_s=0.3, optouts=store,
-                         route_timeout_s=0.5)
+                         route_timeout_s=0.5, digit_gap_s=1.2)
     await asyncio.sleep(0.1)
     assert store.contains(engines.workspace.id, number_digest(engines.workspace.id, number))
     assert [e.source for e in store.optouts(engines.workspace.id)] == ["caller_consent"]
@@ -211,3 +212,13 @@ async def test_a_rejected_transfer_takes_the_caller_to_the_menu(engines: Engines
     assert r.transfers == [("billing", "billing")]  # not clinical: the caller chose from the menu
     assert "optout.applied" not in r.events  # a fallback to the menu, not an opt-out
     assert r.events[-1] == "ivr.routed"
+
+
+async def test_a_0_inside_keyed_digits_stays_a_digit(engines: Engines) -> None:
+    sessions: list[Any] = []
+    r = await drive_call(engines, rate=8000, caller=CALLER, digits="4102", before_digits_s=0.3,
+                         route_timeout_s=0.1, linger_s=1.0, on_session=sessions.append)
+    assert r.mode == "ai" and "optout.applied" not in r.events
+    r = await drive_call(engines, rate=8000, caller=CALLER, digits="05", before_digits_s=0.3, digit_gap_s=0.2,
+                         route_timeout_s=0.1, linger_s=1.0)
+    assert r.mode == "ai"  # a 0 followed at once by another key is digit entry too

@@ -59,6 +59,7 @@ async def drive_call(
     fast: bool = False,
     speech_after_switch: list[bytes] | None = None,
     linger_s: float = 0.0,
+    digit_gap_s: float = 0.05,
 ) -> DriveResult:
     """Run one call: greeting, optional speech turns, optional digits, ``linger_s``; hang up; report."""
     transport = InprocTransport(sample_rate=rate)
@@ -95,7 +96,7 @@ async def drive_call(
             pressed = 0.0
             for i, d in enumerate(digits):
                 if i:
-                    await asyncio.sleep(0.05)
+                    await asyncio.sleep(digit_gap_s)
                 await transport.press(d)
                 pressed = time.monotonic()
             deadline = pressed + route_timeout_s

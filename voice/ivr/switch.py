@@ -1,8 +1,9 @@
 """The IVR switch: a pipecat processor right after the transport input, before any model.
 
-In AI mode it passes every frame on, except the opt-out key (:data:`voice.optout.OPTOUT_DIGIT`),
-which switches the call to the IVR. In IVR mode it keeps caller audio, DTMF and text away from
-everything downstream (ASR, redaction and the brain never see this call's audio again), plays
+In AI mode it passes every frame on, except the opt-out key (:data:`voice.optout.OPTOUT_DIGIT`)
+pressed alone (no other key within :data:`OPTOUT_HOLD_S` before or after it, so a 0 inside a
+keyed-in number stays a digit), which switches the call to the IVR. In IVR mode it keeps caller
+audio, DTMF and text away from everything downstream (ASR, redaction and the brain never see this call's audio again), plays
 pre-rendered prompts downstream to the transport output, and routes on the caller's digits.
 
 Set-up opt-out: the switch starts in IVR mode and plays the greeting on the pipeline's
@@ -42,6 +43,9 @@ from voice.ivr.prompts import IvrPrompts
 from voice.optout import OPTOUT_DIGIT, OptOutList
 
 log = logging.getLogger("dialphone.ivr")
+
+#: The opt-out key counts when pressed alone: no other key this long before or after it.
+OPTOUT_HOLD_S = 0.8
 
 #: Reasons for which the menu offers to remember the caller's choice (with their consent).
 CALLER_REASONS = frozenset({"caller_requested_human", "dtmf_0"})
@@ -117,6 +121,9 @@ class IvrSwitch(FrameProcessor):
         """``on_running(True)`` when the call's pipeline starts, ``(False)`` when it ends."""
         super().__init__(**kwargs)
         self._on_running = on_running
+        self._held_zero: InputDTMFFrame | None = None
+        self._hold: asyncio.Task[None] | None = None
+        self._last_digit_at = float("-inf")
         self._ws = workspace
         self._prompts = prompts
         self._transport = transport
@@ -165,8 +172,8 @@ class IvrSwitch(FrameProcessor):
             await self.push_frame(frame, direction)
             return
         if self.mode is Mode.AI:
-            if isinstance(frame, InputDTMFFrame) and frame.button.value == OPTOUT_DIGIT:
-                await self.engage("dtmf_0", optout_trigger="dtmf_0")
+            if isinstance(frame, InputDTMFFrame):
+                await self._ai_digit(frame)
                 return
             await self.push_frame(frame, direction)
             return
@@ -179,6 +186,32 @@ class IvrSwitch(FrameProcessor):
             return
         if isinstance(frame, (SystemFrame, ControlFrame)):
             await self.push_frame(frame, direction)
+
+    async def _ai_digit(self, frame: InputDTMFFrame) -> None:
+        """The opt-out key alone switches to the IVR; a 0 inside digit entry (an account or card
+        number keyed in during the AI conversation) is passed on with its neighbours."""
+        now = time.monotonic()
+        held, self._held_zero = self._held_zero, None
+        if held is not None:
+            self._cancel_hold()
+            await self.push_frame(held)
+        elif frame.button.value == OPTOUT_DIGIT and now - self._last_digit_at > OPTOUT_HOLD_S:
+            self._held_zero = frame
+            self._hold = asyncio.get_running_loop().create_task(self._zero_alone(), name="ivr-optout-key")
+            return
+        self._last_digit_at = now
+        await self.push_frame(frame)
+
+    async def _zero_alone(self) -> None:
+        await asyncio.sleep(OPTOUT_HOLD_S)
+        if self._held_zero is not None and self.mode is Mode.AI:
+            self._held_zero = None
+            await self.engage("dtmf_0", optout_trigger="dtmf_0")
+
+    def _cancel_hold(self) -> None:
+        if self._hold is not None and self._hold is not asyncio.current_task():
+            self._hold.cancel()
+        self._hold = None
 
     async def engage(self, reason: str, *, optout_trigger: str | None = None) -> None:
         """Leave the AI loop now (idempotent). ``optout_trigger`` records a mid-call opt-out."""
@@ -315,6 +348,7 @@ class IvrSwitch(FrameProcessor):
     async def _stop(self) -> None:
         if self._on_running is not None:
             self._on_running(False)
+        self._cancel_hold()
         self._cancel_timer()
         if self._worker is not None:
             await self.cancel_task(self._worker)
