@@ -46,7 +46,10 @@ log = logging.getLogger("dialphone.sip.media")
 FRAME_S = 0.02
 FRAME_SAMPLES = 160
 FRAME_BYTES = FRAME_SAMPLES * 2
-LATE_AFTER_S = 2.5 * FRAME_S  # the next packet is this late: conceal it and let the clock play on
+#: the next packet is this late: conceal it and let the clock play on. Each frame concealed for a
+#: packet that then arrives late stretches the caller's timeline by 20 ms (more turn-end delay),
+#: so only an outage this long counts; shorter hiccups just deliver the late packets together.
+LATE_AFTER_S = 5 * FRAME_S
 _SILENCE = np.zeros(FRAME_SAMPLES, dtype=np.int16)
 Addr = tuple[str, int]
 Delivery = tuple[Callable[[str], None] | Callable[[bytes], None], object]
