@@ -29,17 +29,13 @@ log = logging.getLogger("dialphone.calls")
 
 def live_calls(engines: Engines) -> dict[str, CallSession]:
     """The calls running on ``engines`` now, by call id (listed from pipeline start to end)."""
-    calls: dict[str, CallSession] | None = getattr(engines, "live_calls", None)
-    if calls is None:
-        calls = {}
-        engines.live_calls = calls  # type: ignore[attr-defined]
-    return calls
+    return engines.live_calls
 
 
 def optout_list(engines: Engines) -> OptOutList | None:
     """The caller opt-out list of the engines' workspace: ``engines.optouts`` when set, else the
     list the admin store registered (:func:`voice.optout.register_list`), else None."""
-    found = getattr(engines, "optouts", None)
+    found = engines.optouts
     if isinstance(found, OptOutList):
         return found
     return registered_list(engines.workspace.id)
@@ -48,9 +44,9 @@ def optout_list(engines: Engines) -> OptOutList | None:
 def _warm_ivr(engines: Engines) -> None:
     """Pre-render the IVR's extra prompts once per workspace version, on the TTS thread."""
     ws = engines.workspace
-    if getattr(engines, "_ivr_warm_for", None) is ws:
+    if engines.ivr_warm_for is ws:
         return
-    engines._ivr_warm_for = ws  # type: ignore[attr-defined]
+    engines.ivr_warm_for = ws
     executor = getattr(engines, "tts_executor", None)
     if executor is None:
         return

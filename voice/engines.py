@@ -63,6 +63,9 @@ class Engines:
         from concierge.approvals import InMemoryApprovalQueue
 
         self.approvals = InMemoryApprovalQueue()
+        self.live_calls: dict[str, Any] = {}  # call id -> CallSession, for the admin API's live view
+        self.optouts: Any = None  # the admin opt-out list when the admin store runs (voice.optout.OptOutList)
+        self.ivr_warm_for: Workspace | None = None  # workspace whose extra IVR prompts are rendered
         self.asr_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="asr")
         self.tts_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tts")
 
@@ -118,10 +121,11 @@ class Engines:
             self.prompts.preload(self.fixed_prompts(), rate)
 
     def fixed_prompts(self) -> list[str]:
+        """Every fixed line a caller may hear: the greeting and all IVR prompts, rendered at start."""
+        from voice.ivr.prompts import all_texts
+
         ws = self.workspace
-        texts = [ws.greeting, ws.ivr.greeting, ws.ivr.invalid_prompt, ws.ivr.goodbye_prompt]
-        texts += [o.prompt for o in ws.ivr.options]
-        return texts
+        return list(dict.fromkeys([ws.greeting, *all_texts(ws)]))
 
     def new_redactor(self, call_id: str) -> Any:
         return self.redaction.new_call(call_id)
