@@ -367,12 +367,16 @@ class SipUac:
             self._on_rtp(data, stamp)
 
     def _on_rtp(self, data: bytes, stamp: float | None = None) -> None:
+        """``stamp``: the kernel's receive time (wall clock); arrival is then measured there, on
+        the monotonic clock the caller line uses, not when this loop got round to the packet."""
         now = time.monotonic()
+        if stamp is not None:
+            now = min(now, stamp - (time.time() - now))
         try:
             packet = RtpPacket.parse(data)
         except RtpParseError:
             return
-        self.record.rtp_times.append(now if stamp is None else stamp)
+        self.record.rtp_times.append(now)
         if packet.payload_type == 0:
             if self.on_audio is not None:
                 self.on_audio(decode("PCMU", packet.payload).astype("<i2").tobytes(), now)
