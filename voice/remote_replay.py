@@ -26,7 +26,7 @@ RemoteReplay = Callable[[str, Scenario], Awaitable[CallResult]]
 REMOTE_VIAS: dict[str, str] = {
     "ws": "voice.remote_ws:replay_ws",
     "webrtc": "voice.remote_webrtc:replay_webrtc",
-    "sip": "voice.sip_replay:replay_sip",  # not built here: a SIP caller client lives in its own module
+    "sip": "voice.sip_replay:replay_sip",
 }
 
 
