@@ -32,8 +32,7 @@ _NUMBER_WORDS = {
 @pytest.fixture(scope="module")
 def scenarios() -> list[Scenario]:
     found = load_scenarios(FIXTURES)
-    if not found:
-        pytest.skip(f"no fixture scenarios rendered yet under {FIXTURES}")
+    assert found, f"no fixture scenarios under {FIXTURES}: render them with fixtures/make_fixtures.py"
     return found
 
 
@@ -74,8 +73,7 @@ def test_routing_holds_on_redacted_text(workspace: Workspace, scenarios: list[Sc
 
 async def test_no_raw_pii_reaches_the_model(call: ConciergeCall, api_server: MessagesApiServer) -> None:
     turns = _fixture_pii()
-    if not turns:
-        pytest.skip(f"no fixture scenarios rendered yet under {FIXTURES}")
+    assert turns, f"no fixture scenarios under {FIXTURES}"
     assert any(values for _, values in turns), "the fixtures carry PII to test against"
     call.workspace.brain.base_url = api_server.base_url
     brain = ClaudeBrainService(call=call, api_key="test-key")
