@@ -140,6 +140,9 @@ class CallSession:
             stop_ms=vad_cfg.stop_ms,
             executor=engines.asr_executor,
             on_turn=self._on_turn_timing,
+            # Once the call is handed off (transfer executed), the caller no longer cuts the bot's last
+            # line ("let me get you to billing"): nobody in the AI loop would answer the barge-in.
+            can_interrupt=lambda: self.concierge is None or not self.concierge.handed_off,
         )
         self.redactor = engines.new_redactor(self.call_id)
         self.redaction = RedactionStage(

@@ -73,6 +73,7 @@ class TurnProcessor(FrameProcessor):
         max_turn_s: float = 15.0,
         executor: ThreadPoolExecutor | None = None,
         on_turn: Callable[[TurnTiming], None] | None = None,
+        can_interrupt: Callable[[], bool] | None = None,
         user_id: str = "caller",
         **kwargs: Any,
     ) -> None:
@@ -89,6 +90,7 @@ class TurnProcessor(FrameProcessor):
         self._preroll: deque[bytes] = deque(maxlen=max(1, preroll_ms // vad.frame_ms))
         self._executor = executor or ThreadPoolExecutor(max_workers=1, thread_name_prefix="asr")
         self._on_turn = on_turn
+        self._can_interrupt = can_interrupt or (lambda: True)
         self._user_id = user_id
         self._buf = b""
         self._state = _State.QUIET
@@ -132,7 +134,7 @@ class TurnProcessor(FrameProcessor):
                 self._preroll.clear()
                 self._silent = 0
                 self._speech_started_at = time.monotonic()
-                if self._bot_speaking:
+                if self._bot_speaking and self._can_interrupt():
                     await self.broadcast_interruption()
                 await self.push_frame(UserStartedSpeakingFrame())
             return
