@@ -135,6 +135,10 @@ class Vad(_Model):
     frame_ms: int = 20
     start_ms: int = Field(default=100, ge=0, le=2000)
     stop_ms: int = Field(default=200, ge=20, le=5000)
+    # A caller who speaks again within this long after a turn ended is finishing the same request
+    # ("...my bill." / "I paid it, but..."): the reply is cut, both parts reach the brain as one
+    # turn, and an allowed transfer runs only after this much quiet.
+    resume_ms: int = Field(default=800, ge=0, le=5000)
 
     @field_validator("frame_ms")
     @classmethod

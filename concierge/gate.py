@@ -40,6 +40,7 @@ class RuleId(StrEnum):
     SUPERVISOR_REJECTED = "supervisor_rejected"
     APPROVAL_TIMEOUT = "approval_timeout"
     CALL_HANDED_OFF = "call_handed_off"
+    CALLER_CONTINUED = "caller_continued"  # allowed, then withdrawn: the caller kept talking
 
 
 @dataclass(frozen=True, slots=True)

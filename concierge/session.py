@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,7 +20,9 @@ class ConciergeCall:
     """One call as the concierge sees it. Build one per call and hand it to the brain factory.
 
     ``handed_off`` turns true once the call left the AI loop (IVR fallback, opt-out, hang-up);
-    the brains then stay silent.
+    the brains then stay silent. ``caller_quiet(seconds)`` (set by the voice layer) resolves True once
+    the caller has been silent that long after their last words, False as soon as they speak again;
+    without it the caller counts as done.
     """
 
     call_id: str
@@ -33,6 +35,7 @@ class ConciergeCall:
     state: CallState = field(default_factory=CallState)
     failures: int = 0
     handed_off: bool = False
+    caller_quiet: Callable[[float], Awaitable[bool]] | None = None
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
     async def emit(self, event_type: str, payload: dict[str, object], *, actor: str, durable: bool = False) -> None:

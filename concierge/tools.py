@@ -146,7 +146,9 @@ class ConciergeTools:
             "department": d.department,
         }
         if d.decision is Decision.ALLOW:
-            if outcome.executed:
+            if outcome.withdrawn:  # the caller is still talking: say nothing, listen
+                await self._reply(params, result | {"status": "withdrawn_caller_continued"}, run_llm=False)
+            elif outcome.executed:
                 await self._reply(params, result | {"status": "transferred"}, run_llm=False)
             else:
                 await self._reply(params, result | {"status": "failed", "say": TRANSFER_FAILED_MESSAGE}, run_llm=True)

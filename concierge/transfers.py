@@ -2,7 +2,9 @@
 
 Order for every proposal: ``transfer.proposed`` -> gate -> ``transfer.decided`` (durable,
 before anything executes) -> execute -> ``transfer.executed`` / ``transfer.failed``; one
-``proposal_id`` ties them (and the approval request) together.
+``proposal_id`` ties them (and the approval request) together. An allowed transfer waits until the
+caller has been quiet ``audio.vad.resume_ms``; if they speak on first, a second
+``transfer.decided`` (deny, ``caller_continued``, approver ``caller``) withdraws it and nothing runs.
 Approval-gated departments enqueue an :class:`~concierge.approvals.ApprovalRequest`, play a
 holding line, and decide in the background; on rejection or timeout the call goes to the IVR.
 """
@@ -33,6 +35,7 @@ class TransferOutcome:
     decision: GateDecision
     executed: bool | None = None
     approval_id: str | None = None
+    withdrawn: bool = False  # allowed, but the caller kept talking: nothing ran
     decision_ms: float = 0.0
 
 
@@ -58,7 +61,10 @@ class TransferCoordinator:
         await self._decided(pid, decision, approver="policy")
         decision_ms = (time.perf_counter() - t0) * 1000.0
         if decision.decision is Decision.ALLOW:
-            executed = await self._execute(pid, decision)
+            if not await self._caller_done(pid, decision):
+                return TransferOutcome(pid, decision, withdrawn=True, decision_ms=decision_ms)
+            # Once the transport is asked, the outcome is recorded even if the caller barges in now.
+            executed = await asyncio.shield(self._execute(pid, decision))
             return TransferOutcome(pid, decision, executed=executed, decision_ms=decision_ms)
         if decision.decision is Decision.NEEDS_APPROVAL:
             req = await call.approvals.submit(
@@ -73,6 +79,27 @@ class TransferCoordinator:
             call.spawn(self._await_approval(pid, req, decision))
             return TransferOutcome(pid, decision, approval_id=req.id, decision_ms=decision_ms)
         return TransferOutcome(pid, decision, decision_ms=decision_ms)
+
+    async def _caller_done(self, pid: str, d: GateDecision) -> bool:
+        """Wait until the caller has been quiet ``resume_ms``; withdraw (audited) if they speak on."""
+        call = self.call
+        quiet_s = call.workspace.audio.vad.resume_ms / 1000.0
+        if call.caller_quiet is None or quiet_s <= 0:
+            return True
+        try:
+            if await call.caller_quiet(quiet_s):
+                return True
+        except asyncio.CancelledError:  # a barge-in cancelled the tool call: the same withdrawal
+            await self._withdraw(pid, d)
+            raise
+        await self._withdraw(pid, d)
+        return False
+
+    async def _withdraw(self, pid: str, d: GateDecision) -> None:
+        left = GateDecision(
+            Decision.DENY, RuleId.CALLER_CONTINUED, "the caller kept talking before it ran", d.department, d.target
+        )
+        await self._decided(pid, left, approver="caller")
 
     async def _decided(self, pid: str, d: GateDecision, *, approver: str) -> None:
         payload: dict[str, object] = {

@@ -138,6 +138,7 @@ class CallSession:
             sample_rate=sample_rate,
             start_ms=vad_cfg.start_ms,
             stop_ms=vad_cfg.stop_ms,
+            resume_ms=vad_cfg.resume_ms,
             executor=engines.asr_executor,
             on_turn=self._on_turn_timing,
             # Once the call is handed off (transfer executed), the caller no longer cuts the bot's last
@@ -170,6 +171,8 @@ class CallSession:
         if hasattr(self.control, "bind"):
             self.control.bind(self)
         self.brain = engines.new_brain(session=self, control=self.control)
+        if self.concierge is not None:
+            self.concierge.caller_quiet = self.turns.quiet_for
         self.tts = HibariTTSService(
             engine=engines.tts, cache=engines.prompts, executor=engines.tts_executor, sample_rate=sample_rate
         )

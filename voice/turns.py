@@ -5,11 +5,18 @@ final ``TranscriptionFrame`` per caller turn, then ``UserStoppedSpeakingFrame``.
 leaves this processor. Decoding starts speculatively at the first pause (``spec_ms`` of silence);
 when the pause reaches ``stop_ms`` and no speech came back, that result is used, so ASR time overlaps
 the endpointing wait. Recognition runs on one dedicated thread.
+
+A caller who speaks again while the bot talks, or while the reply to their last turn is still being
+prepared (they only paused), interrupts it. Speech that resumes within ``resume_ms`` of the last
+turn's end continues that turn: its transcript is marked ``continues`` and the redaction stage hands
+the brain both parts as one request. :meth:`TurnProcessor.quiet_for` tells the concierge
+whether the caller stayed quiet after their last words, counted in audio, not wall-clock time.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections import deque
 from collections.abc import Callable
@@ -34,6 +41,7 @@ from voice.audio import from_int16_bytes, resample
 from voice.vad import WebRtcVADAnalyzer
 
 ASR_RATE = 16000
+REPLY_PENDING_S = 2.0  # longer than any reply takes to start; a turn without a spoken reply expires
 
 
 class Recognizer(Protocol):
@@ -69,6 +77,7 @@ class TurnProcessor(FrameProcessor):
         start_ms: int = 60,
         stop_ms: int = 200,
         spec_ms: int = 100,
+        resume_ms: int = 800,
         preroll_ms: int = 300,
         max_turn_s: float = 15.0,
         executor: ThreadPoolExecutor | None = None,
@@ -87,6 +96,7 @@ class TurnProcessor(FrameProcessor):
         self._stop_frames = max(1, stop_ms // vad.frame_ms)
         self._spec_frames = max(1, min(spec_ms, stop_ms) // vad.frame_ms)
         self._max_frames = int(max_turn_s * 1000 / vad.frame_ms)
+        self._resume_frames = resume_ms // vad.frame_ms
         self._preroll: deque[bytes] = deque(maxlen=max(1, preroll_ms // vad.frame_ms))
         self._executor = executor or ThreadPoolExecutor(max_workers=1, thread_name_prefix="asr")
         self._on_turn = on_turn
@@ -100,6 +110,11 @@ class TurnProcessor(FrameProcessor):
         self._turn_frames_at_spec = 0
         self._spec: asyncio.Future[tuple[str, float]] | None = None
         self._bot_speaking = False
+        self._reply_pending_at = 0.0  # a turn went out and its reply has not started playing yet
+        self._last_voiced_frame = 0
+        self._had_turn = False
+        self._continues = False
+        self._quiet_waiters: list[tuple[int, asyncio.Future[bool]]] = []
         self._speech_started_at = 0.0
         self._frames_seen = 0
         self._turn_start_frame = 0
@@ -112,6 +127,7 @@ class TurnProcessor(FrameProcessor):
             return
         if isinstance(frame, BotStartedSpeakingFrame):
             self._bot_speaking = True
+            self._reply_pending_at = 0.0
         elif isinstance(frame, BotStoppedSpeakingFrame):
             self._bot_speaking = False
         await self.push_frame(frame, direction)
@@ -122,8 +138,39 @@ class TurnProcessor(FrameProcessor):
             chunk, self._buf = self._buf[: self._frame_bytes], self._buf[self._frame_bytes :]
             await self._on_vad_frame(chunk, self._vad.is_speech(chunk))
 
+    def _reply_pending(self) -> bool:
+        return bool(self._reply_pending_at) and time.monotonic() - self._reply_pending_at < REPLY_PENDING_S
+
+    async def quiet_for(self, seconds: float) -> bool:
+        """True once ``seconds`` of audio after the caller's last words held no new speech; False as
+        soon as they speak again. If audio stops arriving, a quiet line after that long counts as quiet."""
+        if self._state is _State.SPEAKING:
+            return False
+        target = self._last_voiced_frame + math.ceil(seconds * 1000 / self._vad.frame_ms)
+        if self._frames_seen >= target:
+            return True
+        waiter: tuple[int, asyncio.Future[bool]] = (target, asyncio.get_running_loop().create_future())
+        self._quiet_waiters.append(waiter)
+        try:
+            return await asyncio.wait_for(asyncio.shield(waiter[1]), timeout=seconds + 0.5)
+        except TimeoutError:
+            return self._state is _State.QUIET
+        finally:
+            self._quiet_waiters.remove(waiter)
+
+    def _wake_quiet_waiters(self) -> None:
+        for target, fut in self._quiet_waiters:
+            if fut.done():
+                continue
+            if self._state is _State.SPEAKING:
+                fut.set_result(False)
+            elif self._frames_seen >= target:
+                fut.set_result(True)
+
     async def _on_vad_frame(self, chunk: bytes, speech: bool) -> None:
         self._frames_seen += 1
+        if self._quiet_waiters:
+            self._wake_quiet_waiters()
         if self._state is _State.QUIET:
             self._preroll.append(chunk)
             self._voiced = self._voiced + 1 if speech else 0
@@ -134,7 +181,11 @@ class TurnProcessor(FrameProcessor):
                 self._preroll.clear()
                 self._silent = 0
                 self._speech_started_at = time.monotonic()
-                if self._bot_speaking and self._can_interrupt():
+                self._wake_quiet_waiters()
+                gap = self._frames_seen - self._voiced - self._last_voiced_frame
+                self._continues = self._had_turn and gap <= self._resume_frames and self._can_interrupt()
+                if (self._bot_speaking or self._reply_pending()) and self._can_interrupt():
+                    self._reply_pending_at = 0.0
                     await self.broadcast_interruption()
                 await self.push_frame(UserStartedSpeakingFrame())
             return
@@ -172,6 +223,7 @@ class TurnProcessor(FrameProcessor):
         span = {
             "audio_start_ms": self._turn_start_frame * self._vad.frame_ms,
             "audio_end_ms": (self._frames_seen - self._silent) * self._vad.frame_ms,
+            "continues": self._continues,
         }
         timing = TurnTiming(
             speech_ms=len(self._turn) * self._vad.frame_ms,
@@ -185,11 +237,14 @@ class TurnProcessor(FrameProcessor):
         else:
             fut = self._start_asr(self._turn_audio())
         self._state = _State.QUIET
+        self._last_voiced_frame = self._frames_seen - self._silent
         self._turn, self._spec, self._voiced, self._silent = [], None, 0, 0
         text, asr_ms = await fut
+        self._had_turn = bool(text)  # only a turn that reached the brain can be continued
         timing.asr_ms = asr_ms
         timing.asr_wait_ms = (time.monotonic() - ended) * 1000
         if text:
+            self._reply_pending_at = time.monotonic()
             await self.push_frame(
                 TranscriptionFrame(
                     text=text, user_id=self._user_id, timestamp=_iso_now(), finalized=True, result=span

@@ -3,13 +3,16 @@
 Raw text exists only between the turn processor and this stage. Interim transcripts are dropped
 here (they never reach the brain). Each turn emits ``asr.transcribed`` (tokenized text) and
 ``redaction.applied`` (entity counts by type, never values). DTMF digits typed during the AI
-conversation are gathered and tokenized like spoken digits.
+conversation are gathered and tokenized like spoken digits. A turn the turn processor marks
+``continues`` (the caller only paused) reaches the brain joined to the turn before it, so the brain
+answers the whole request; the audit keeps each part as it was transcribed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -30,6 +33,18 @@ from redaction import DtmfGatherer, Redacted
 log = logging.getLogger("dialphone.redaction")
 
 REDACTION_ENGINE = "dialphone-redaction-0.1/presidio-2.2.366/en_core_web_sm-3.8.0"
+
+
+_TAIL_TOKEN = re.compile(r"(\[[A-Z_]+_\d+\])[.,;]?\s*$")
+
+
+def join_parts(before: str, after: str) -> str:
+    """One request from two tokenized parts. A number spoken across the pause is one entity with one
+    token in both parts ("card is [CREDIT_CARD_1]." + "[CREDIT_CARD_1]"): it is kept once."""
+    tail = _TAIL_TOKEN.search(before)
+    if tail and after.startswith(tail.group(1)):
+        return before[: tail.start()] + after
+    return f"{before} {after}"
 
 
 class RedactionStage(FrameProcessor):
@@ -54,6 +69,7 @@ class RedactionStage(FrameProcessor):
         self.invocations = 0
         self._keypad = DtmfGatherer(redactor)
         self._poll_task: asyncio.Task[None] | None = None
+        self._request = ""  # the tokenized text of the caller's current request, across pauses
 
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         await super().process_frame(frame, direction)
@@ -93,6 +109,7 @@ class RedactionStage(FrameProcessor):
                 actor="redaction",
             )
         text = f"(typed on the keypad) {result.text}"
+        self._request = ""
         if self._on_tokenized is not None:
             self._on_tokenized(text)
         await self.push_frame(UserStartedSpeakingFrame())
@@ -128,6 +145,9 @@ class RedactionStage(FrameProcessor):
                 actor="redaction",
             )
         log.debug("turn redacted: %d entities", sum(counts.values()))
+        if span.get("continues") and self._request and text:
+            text = join_parts(self._request, text)
+        self._request = text
         if self._on_tokenized is not None:
             self._on_tokenized(text)
         await self.push_frame(
