@@ -145,10 +145,11 @@ class ConciergeTools:
             "reason": d.reason,
             "department": d.department,
         }
+        if outcome.withdrawn:  # the caller is still talking: say nothing, listen
+            await self._reply(params, result | {"status": "withdrawn_caller_continued"}, run_llm=False)
+            return
         if d.decision is Decision.ALLOW:
-            if outcome.withdrawn:  # the caller is still talking: say nothing, listen
-                await self._reply(params, result | {"status": "withdrawn_caller_continued"}, run_llm=False)
-            elif outcome.executed:
+            if outcome.executed:
                 await self._reply(params, result | {"status": "transferred"}, run_llm=False)
             else:
                 await self._reply(params, result | {"status": "failed", "say": TRANSFER_FAILED_MESSAGE}, run_llm=True)

@@ -2,8 +2,8 @@
 
 Order for every proposal: ``transfer.proposed`` -> gate -> ``transfer.decided`` (durable,
 before anything executes) -> execute -> ``transfer.executed`` / ``transfer.failed``; one
-``proposal_id`` ties them (and the approval request) together. An allowed transfer waits until the
-caller has been quiet ``audio.vad.resume_ms``; if they speak on first, a second
+``proposal_id`` ties them (and the approval request) together. An allowed transfer (or an approval
+request) waits until the caller has been quiet ``audio.vad.resume_ms``; if they speak on first, a second
 ``transfer.decided`` (deny, ``caller_continued``, approver ``caller``) withdraws it and nothing runs.
 Approval-gated departments enqueue an :class:`~concierge.approvals.ApprovalRequest`, play a
 holding line, and decide in the background; on rejection or timeout the call goes to the IVR.
@@ -60,25 +60,34 @@ class TransferCoordinator:
         decision = self.gate.evaluate(proposal, call.state)
         await self._decided(pid, decision, approver="policy")
         decision_ms = (time.perf_counter() - t0) * 1000.0
+        acts = decision.decision in (Decision.ALLOW, Decision.NEEDS_APPROVAL)
+        if acts and not await self._caller_done(pid, decision):
+            return TransferOutcome(pid, decision, withdrawn=True, decision_ms=decision_ms)
         if decision.decision is Decision.ALLOW:
-            if not await self._caller_done(pid, decision):
-                return TransferOutcome(pid, decision, withdrawn=True, decision_ms=decision_ms)
             # Once the transport is asked, the outcome is recorded even if the caller barges in now.
             executed = await asyncio.shield(self._execute(pid, decision))
             return TransferOutcome(pid, decision, executed=executed, decision_ms=decision_ms)
         if decision.decision is Decision.NEEDS_APPROVAL:
-            req = await call.approvals.submit(
-                workspace_id=call.workspace.id,
-                call_id=call.call_id,
-                proposal_id=pid,
-                department=decision.department,
-                reason=proposal.reason,
-                context=[dict(c) for c in context],
-            )
-            await call.control.say(HOLDING_MESSAGE)
-            call.spawn(self._await_approval(pid, req, decision))
+            req = await asyncio.shield(self._request_approval(pid, proposal, decision, context))
             return TransferOutcome(pid, decision, approval_id=req.id, decision_ms=decision_ms)
         return TransferOutcome(pid, decision, decision_ms=decision_ms)
+
+    async def _request_approval(
+        self, pid: str, proposal: TransferProposal, decision: GateDecision, context: Sequence[dict[str, str]]
+    ) -> ApprovalRequest:
+        """Queue the request for a supervisor, tell the caller, and wait for the answer in the background."""
+        call = self.call
+        req = await call.approvals.submit(
+            workspace_id=call.workspace.id,
+            call_id=call.call_id,
+            proposal_id=pid,
+            department=decision.department,
+            reason=proposal.reason,
+            context=[dict(c) for c in context],
+        )
+        await call.control.say(HOLDING_MESSAGE)
+        call.spawn(self._await_approval(pid, req, decision))
+        return req
 
     async def _caller_done(self, pid: str, d: GateDecision) -> bool:
         """Wait until the caller has been quiet ``resume_ms``; withdraw (audited) if they speak on."""

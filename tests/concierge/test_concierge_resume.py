@@ -96,3 +96,18 @@ async def test_no_wait_when_resume_is_off_or_no_voice_layer(workspace: Workspace
     workspace.audio.vad.resume_ms = 0
     call = _call(workspace, speaks_again)
     assert (await TransferCoordinator(call).propose(TransferProposal("billing", "r"))).executed is True
+
+
+async def test_no_approval_request_while_the_caller_is_still_talking(workspace: Workspace) -> None:
+    async def speaks_again(seconds: float) -> bool:
+        return False
+
+    call = _call(workspace, speaks_again)
+    outcome = await TransferCoordinator(call).propose(TransferProposal("fraud", "account opened in my name"))
+    assert outcome.withdrawn and outcome.approval_id is None
+    assert isinstance(call.approvals, InMemoryApprovalQueue)
+    assert await call.approvals.pending(workspace.id) == []
+    assert _decisions(call) == [
+        ("needs_approval", "requires_approval", "policy"),
+        ("deny", RuleId.CALLER_CONTINUED, "caller"),
+    ]
