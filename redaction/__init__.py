@@ -5,6 +5,7 @@ Public API:
 - :func:`redact` / :class:`CallRedactor` tokenize final ASR transcripts (``[CREDIT_CARD_1]``).
 - :class:`Vault` keeps raw values encrypted per call; :func:`speakable` renders tokens for TTS.
 - :class:`DtmfGatherer` tokenizes typed digits; :func:`redact_audio` mutes PII in recordings.
+- :func:`warm_up` loads the NER models (about a second) before the first caller needs them.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from redaction.exceptions import (
     VaultError,
     VaultShreddedError,
 )
+from redaction.nlp import warm_up
 from redaction.redactor import CallRedactor, redact
 from redaction.speakable import speakable
 from redaction.vault import Vault
@@ -39,5 +41,6 @@ __all__ = [
     "redact",
     "redact_audio",
     "speakable",
+    "warm_up",
     "words_text",
 ]

@@ -79,3 +79,10 @@ def get_engine() -> NerEngine:
         if _ENGINE is None:
             _ENGINE = NerEngine()
         return _ENGINE
+
+
+def warm_up() -> NerEngine:
+    """Load spaCy and Presidio now and run them once (server start-up), not on a caller's turn."""
+    engine = get_engine()
+    engine.analyze("Maria Lopez wrote to maria at example dot com", persons=True, emails=True)
+    return engine

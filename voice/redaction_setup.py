@@ -8,7 +8,7 @@ import logging
 import os
 
 from concierge.config import Workspace
-from redaction import CallRedactor
+from redaction import CallRedactor, warm_up
 
 log = logging.getLogger("dialphone.redaction")
 
@@ -27,7 +27,10 @@ class RedactionFactory:
         return CallRedactor(workspace_key=self._key, call_id=call_id, use_ner=self._use_ner)
 
     def warm_up(self) -> None:
-        """Load spaCy and Presidio now, so the first caller turn is not slow."""
+        """Load spaCy and Presidio now, so the first caller turn is not slow (the rules alone would
+        not reach the NER engine on this text; it is loaded explicitly)."""
+        if self._use_ner:
+            warm_up()
         self.new_call("warm-up").redact("hello my name is maria lopez and my card is four one one one")
 
 
