@@ -28,7 +28,10 @@ from pipecat.processors.frame_processor import FrameDirection
 from pipecat.services.llm_service import LLMService
 from pipecat.services.settings import LLMSettings
 
-from concierge.guard import TurnGuard
+from concierge.config import Workspace
+from concierge.gate import DENY_REASONS
+from concierge.guard import FILLERS, TurnGuard
+from concierge.knowledge import DONT_KNOW
 from concierge.router import Intent, IntentKind, IntentRouter
 from concierge.session import ConciergeCall
 from concierge.tools import (
@@ -38,15 +41,35 @@ from concierge.tools import (
     HUMAN_MESSAGE,
     PROPOSE_TRANSFER,
     ConciergeTools,
+    denial_line,
 )
+from concierge.transfers import HOLDING_MESSAGE, NOT_APPROVED_MESSAGE, TRANSFER_FAILED_MESSAGE
 
 EMBEDDED_MODEL_ID = "embedded-router"
 EMBEDDED_VERSION = "2026.11.1"
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
+GOODBYE = "Thank you for calling. Goodbye."
+SAY_AGAIN = "Sorry, something went wrong on my side. Could you say that again?"
 
 
 def display_name(department: str) -> str:
     return department.replace("_", " ")
+
+
+def spoken_lines(workspace: Workspace) -> list[str]:
+    """Every line the embedded brain, its tools and the transfer steps can say on their own (no caller
+    data in any of them): the voice layer renders each once and replays it from then on."""
+    names = [display_name(d.name) for d in workspace.departments if d.enabled]
+    lines = [f"Sure, let me get you to {n}." for n in names]
+    lines += [f"I can help with that. Is it about {a}, or {b}?" for a in names for b in names if a != b]
+    lines += ["I can help with that. Could you tell me a little more about what you need?"]
+    if names:
+        listed = ", ".join(names[:-1]) + f", or {names[-1]}" if len(names) > 1 else names[0]
+        lines.append(f"I can connect you with {listed}. Which one do you need?")
+    lines += [HUMAN_MESSAGE, GOODBYE, SAY_AGAIN, HOLDING_MESSAGE, NOT_APPROVED_MESSAGE, TRANSFER_FAILED_MESSAGE]
+    lines += [denial_line(r) for r in DENY_REASONS.values()]
+    lines += [*FILLERS, DONT_KNOW, *(a for a in (e.get("a") for e in workspace.brain.faq) if a)]
+    return list(dict.fromkeys(lines))
 
 
 class EmbeddedBrainService(LLMService):
@@ -171,7 +194,7 @@ class EmbeddedBrainService(LLMService):
         if intent.kind is IntentKind.FAQ:
             return "", [(ANSWER_FROM_KB, {"question": user_text})]
         if intent.kind is IntentKind.END:
-            return "Thank you for calling. Goodbye.", [(END_CALL, {"reason": "caller finished"})]
+            return GOODBYE, [(END_CALL, {"reason": "caller finished"})]
         self._clarify_context = f"{self._clarify_context} {user_text}" if self._clarify_context else user_text
         self._clarify_count += 1
         if self._clarify_count == 1 and len(intent.candidates) == 2:
@@ -197,5 +220,5 @@ class EmbeddedBrainService(LLMService):
             if isinstance(result, dict) and isinstance(result.get("say"), str):
                 lines.append(result["say"])
             elif isinstance(result, dict) and "error" in result:
-                lines.append("Sorry, something went wrong on my side. Could you say that again?")
+                lines.append(SAY_AGAIN)
         return " ".join(reversed(lines))

@@ -43,6 +43,16 @@ class RuleId(StrEnum):
     CALLER_CONTINUED = "caller_continued"  # allowed, then withdrawn: the caller kept talking
 
 
+# What the caller is told when the gate says no (through the brain: "I can't transfer you: ...").
+DENY_REASONS: dict[RuleId, str] = {
+    RuleId.CALLER_OPTED_OUT: "the caller opted out of AI handling",
+    RuleId.DEPARTMENT_UNKNOWN: "there is no such department",
+    RuleId.DEPARTMENT_DISABLED: "this department is not taking calls",
+    RuleId.MAX_TRANSFERS: "this call has reached its transfer limit",
+    RuleId.OUTSIDE_HOURS: "this department is closed right now",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class TransferProposal:
     department: str
@@ -91,16 +101,16 @@ class TransferGate:
             return GateDecision(decision, rule, reason, name, target)
 
         if state.opted_out:
-            return decide(Decision.DENY, RuleId.CALLER_OPTED_OUT, "the caller opted out of AI handling")
+            return decide(Decision.DENY, RuleId.CALLER_OPTED_OUT, DENY_REASONS[RuleId.CALLER_OPTED_OUT])
         dept = self.workspace.department(name)
         if dept is None:
-            return decide(Decision.DENY, RuleId.DEPARTMENT_UNKNOWN, "there is no such department")
+            return decide(Decision.DENY, RuleId.DEPARTMENT_UNKNOWN, DENY_REASONS[RuleId.DEPARTMENT_UNKNOWN])
         if not dept.enabled:
-            return decide(Decision.DENY, RuleId.DEPARTMENT_DISABLED, "this department is not taking calls")
+            return decide(Decision.DENY, RuleId.DEPARTMENT_DISABLED, DENY_REASONS[RuleId.DEPARTMENT_DISABLED])
         if state.transfers_executed >= self.workspace.transfer.max_per_call:
-            return decide(Decision.DENY, RuleId.MAX_TRANSFERS, "this call has reached its transfer limit")
+            return decide(Decision.DENY, RuleId.MAX_TRANSFERS, DENY_REASONS[RuleId.MAX_TRANSFERS])
         if not dept.hours.is_open(self.clock()):
-            return decide(Decision.DENY, RuleId.OUTSIDE_HOURS, "this department is closed right now")
+            return decide(Decision.DENY, RuleId.OUTSIDE_HOURS, DENY_REASONS[RuleId.OUTSIDE_HOURS])
         target = dept.targets.get(self.transport, dept.name)
         if dept.requires_approval:
             return decide(

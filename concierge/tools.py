@@ -37,6 +37,10 @@ FailureHook = Callable[[str], Awaitable[None]]
 _DEPARTMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/@+\-]{0,39}\Z")
 
 
+def denial_line(reason: str) -> str:
+    return f"I'm sorry, I can't transfer you: {reason}. Is there anything else I can help with?"
+
+
 def tools_schema(workspace: Workspace) -> ToolsSchema:
     names = [d.name for d in workspace.departments if d.enabled]
     return ToolsSchema(
@@ -159,7 +163,7 @@ class ConciergeTools:
             return
         if d.rule_id is RuleId.DEPARTMENT_UNKNOWN:
             await self._fail("unknown_department")
-        result["say"] = f"I'm sorry, I can't transfer you: {d.reason}. Is there anything else I can help with?"
+        result["say"] = denial_line(d.reason)
         await self._reply(params, result, run_llm=True)
 
     async def answer_from_knowledge_base(self, params: FunctionCallParams) -> None:

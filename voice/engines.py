@@ -119,6 +119,9 @@ class Engines:
         rate_set = {8000, 16000}
         for rate in rate_set:
             self.prompts.preload(self.fixed_prompts(), rate)
+        from concierge.embedded_brain import spoken_lines
+
+        self.prompts.allow(spoken_lines(self.workspace))
 
     def fixed_prompts(self) -> list[str]:
         """Every fixed line a caller may hear: the greeting and all IVR prompts, rendered at start."""

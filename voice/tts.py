@@ -69,11 +69,14 @@ def trim_leading_silence(audio: np.ndarray, rate: int, *, keep_ms: int = 10, thr
 
 
 class PromptCache:
-    """Fixed prompts rendered once per (text, rate): greeting, IVR menu, fillers."""
+    """Fixed lines rendered once per (text, rate): greeting and IVR menu at start, and the sentences of
+    the concierge's own lines (:meth:`allow`) the first time one is spoken. Only lines that can hold
+    no caller data are ever allowed in, since the cache is shared by every call of the process."""
 
     def __init__(self, engine: HibariEngine) -> None:
         self._engine = engine
         self._cache: dict[tuple[str, int], bytes] = {}
+        self._allowed: set[str] = set()
         self._lock = threading.Lock()
 
     def get(self, text: str, rate: int) -> bytes:
@@ -89,6 +92,14 @@ class PromptCache:
     def preload(self, texts: list[str], rate: int) -> None:
         for t in texts:
             self.get(t, rate)
+
+    def allow(self, lines: list[str]) -> None:
+        """Let these lines' sentences be cached when first spoken (nothing is synthesized now)."""
+        for line in lines:
+            self._allowed.update(s.strip() for s in self._engine.sentences(line))
+
+    def cacheable(self, sentence: str) -> bool:
+        return sentence.strip() in self._allowed
 
     def __contains__(self, key: tuple[str, int]) -> bool:
         return key in self._cache
@@ -131,11 +142,13 @@ class HibariTTSService(TTSService):
                 yield TTSAudioRawFrame(audio=pcm, sample_rate=rate, num_channels=1, context_id=context_id)
                 return
             for sentence in self._engine.sentences(text):
-                audio = await loop.run_in_executor(self._executor, self._engine.synthesize, sentence, rate)
+                if self._cache is not None and self._cache.cacheable(sentence):
+                    pcm = await loop.run_in_executor(self._executor, self._cache.get, sentence.strip(), rate)
+                else:
+                    audio = await loop.run_in_executor(self._executor, self._engine.synthesize, sentence, rate)
+                    pcm = to_int16_bytes(audio)
                 await self.stop_ttfb_metrics()
-                yield TTSAudioRawFrame(
-                    audio=to_int16_bytes(audio), sample_rate=rate, num_channels=1, context_id=context_id
-                )
+                yield TTSAudioRawFrame(audio=pcm, sample_rate=rate, num_channels=1, context_id=context_id)
         except Exception as exc:  # a synthesis failure must not end the call
             yield ErrorFrame(error=f"speech synthesis failed: {type(exc).__name__}")
         finally:

@@ -72,3 +72,23 @@ def test_clarifying_question_then_route_on_the_answer(call: ConciergeCall) -> No
     brain.respond("hello")
     text, calls = brain.respond("yeah")
     assert calls == [] and "technical support" in text and "fraud" in text
+
+
+def test_every_embedded_reply_is_a_known_spoken_line(call: ConciergeCall) -> None:
+    """The voice layer renders the concierge's own lines once; a reply outside the list would be
+    synthesized on every call (correct, but slower). Keep the list in step with ``respond``."""
+    from concierge.embedded_brain import spoken_lines
+
+    known = set(spoken_lines(call.workspace))
+    utterances = [
+        "i was charged twice on my invoice",
+        "um hi yes i have a question",
+        "i need a person",
+        "that's all, goodbye",
+        "something else entirely",
+        "still not sure",
+    ]
+    brain = EmbeddedBrainService(call=call)
+    for u in utterances:
+        text, _ = brain.respond(u)
+        assert text == "" or text in known, text
