@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from concierge.config import Workspace
+from voice.turns import AsrLane
 
 log = logging.getLogger("dialphone.engines")
 
@@ -66,7 +67,7 @@ class Engines:
         self.live_calls: dict[str, Any] = {}  # call id -> CallSession, for the admin API's live view
         self.optouts: Any = None  # the admin opt-out list when the admin store runs (voice.optout.OptOutList)
         self.ivr_warm_for: Workspace | None = None  # workspace whose extra IVR prompts are rendered
-        self.asr_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="asr")
+        self.asr_executor = AsrLane()
         self.tts_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tts")
 
     @classmethod

@@ -4,7 +4,8 @@ Audio frames in; out come ``UserStartedSpeakingFrame`` (with an interruption, fo
 final ``TranscriptionFrame`` per caller turn, then ``UserStoppedSpeakingFrame``. Interim text never
 leaves this processor. Decoding starts speculatively at the first pause (``spec_ms`` of silence);
 when the pause reaches ``stop_ms`` and no speech came back, that result is used, so ASR time overlaps
-the endpointing wait. Recognition runs on one dedicated thread.
+the endpointing wait. Recognition runs on one dedicated thread (:class:`AsrLane`); a speculative
+decode starts only while that thread is idle.
 
 A caller who speaks again while the bot talks, or while the reply to their last turn is still being
 prepared (they only paused), interrupts it. Speech that resumes within ``resume_ms`` of the last
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -42,6 +44,30 @@ from voice.vad import WebRtcVADAnalyzer
 
 ASR_RATE = 16000
 REPLY_PENDING_S = 2.0  # longer than any reply takes to start; a turn without a spoken reply expires
+
+
+class AsrLane(ThreadPoolExecutor):
+    """The ASR thread shared by every call, counting the decodes queued or running on it."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=1, thread_name_prefix="asr")
+        self._count_lock = threading.Lock()
+        self._pending = 0
+
+    @property
+    def pending(self) -> int:
+        return self._pending
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        with self._count_lock:
+            self._pending += 1
+        fut = super().submit(fn, *args, **kwargs)
+        fut.add_done_callback(self._done)  # runs on the ASR thread
+        return fut
+
+    def _done(self, _: Any) -> None:
+        with self._count_lock:
+            self._pending -= 1
 
 
 class Recognizer(Protocol):
@@ -98,7 +124,7 @@ class TurnProcessor(FrameProcessor):
         self._max_frames = int(max_turn_s * 1000 / vad.frame_ms)
         self._resume_frames = resume_ms // vad.frame_ms
         self._preroll: deque[bytes] = deque(maxlen=max(1, preroll_ms // vad.frame_ms))
-        self._executor = executor or ThreadPoolExecutor(max_workers=1, thread_name_prefix="asr")
+        self._executor = executor or AsrLane()
         self._on_turn = on_turn
         self._can_interrupt = can_interrupt or (lambda: True)
         self._user_id = user_id
@@ -195,7 +221,9 @@ class TurnProcessor(FrameProcessor):
             self._spec = None  # speech resumed: a speculative result no longer covers the turn
             return
         self._silent += 1
-        if self._silent == self._spec_frames and self._spec is None:
+        # A speculative decode only when the ASR thread is idle: under load (or while a stale guess
+        # from an earlier pause still runs) it would only queue ahead of some caller's final decode.
+        if self._silent == self._spec_frames and self._spec is None and not getattr(self._executor, "pending", 0):
             self._turn_frames_at_spec = len(self._turn)
             self._spec = self._start_asr(self._turn_audio())
         if self._silent >= self._stop_frames or len(self._turn) >= self._max_frames:
