@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ class ServerState:
             sip = SipServer(state=self, host=host, port=sip_port)
             await sip.start()
             self._listeners.append(sip)
+        settle_heap()
         self.ready = True
 
     async def shutdown(self, *, deadline_s: float) -> None:
@@ -48,6 +50,14 @@ class ServerState:
             await listener.stop(deadline_s=deadline_s)
         if self.engines is not None:
             await self.engines.close()
+
+
+def settle_heap() -> None:
+    """Move everything loaded at start-up (models, spaCy, pipecat, pydantic schemas) out of the
+    garbage collector's view. A full collection holds the GIL for as long as it scans; over that
+    heap it stalled the RTP media thread for 200-400 ms at a time (measured with 20 SIP calls)."""
+    gc.collect()
+    gc.freeze()
 
 
 def create_app(state: ServerState) -> FastAPI:
