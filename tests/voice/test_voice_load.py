@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import gc
+import sys
 import threading
 
-from voice.app import settle_heap
+from voice.app import SWITCH_INTERVAL_S, settle_heap
 from voice.turns import AsrLane
 
 
@@ -28,9 +29,12 @@ def test_asr_lane_counts_queued_and_running_decodes() -> None:
         lane.shutdown(wait=True)
 
 
-def test_settle_heap_freezes_what_start_up_loaded() -> None:
+def test_settle_heap_freezes_what_start_up_loaded_and_switches_threads_often() -> None:
+    interval = sys.getswitchinterval()
     try:
         settle_heap()
         assert gc.get_freeze_count() > 0
+        assert sys.getswitchinterval() == SWITCH_INTERVAL_S
     finally:
         gc.unfreeze()
+        sys.setswitchinterval(interval)
