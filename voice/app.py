@@ -42,7 +42,6 @@ class ServerState:
             sip = SipServer(state=self, host=host, port=sip_port)
             await sip.start()
             self._listeners.append(sip)
-        settle_heap()
         self.ready = True
 
     async def shutdown(self, *, deadline_s: float) -> None:
@@ -57,7 +56,8 @@ SWITCH_INTERVAL_S = 0.001
 
 
 def settle_heap() -> None:
-    """Tune the interpreter for real-time media once everything is loaded.
+    """Tune the interpreter for real-time media once everything is loaded (the server process only:
+    ``dialphone serve`` calls it after start-up; a test process embedding the app keeps its defaults).
 
     - Freeze the start-up heap (models, spaCy, pipecat, pydantic schemas) out of the garbage
       collector's view: a full collection holds the GIL while it scans, and over that heap it stalled

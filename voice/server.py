@@ -19,7 +19,7 @@ from pathlib import Path
 import uvicorn
 
 from concierge.config import ConfigError, load_workspace
-from voice.app import ServerState, create_app
+from voice.app import ServerState, create_app, settle_heap
 from voice.logs import configure as configure_logging
 
 log = logging.getLogger("dialphone.server")
@@ -57,6 +57,7 @@ async def serve(*, config: Path, host: str, sip_port: int, http_port: int, data_
         loop.add_signal_handler(sig, stop.set)
     try:
         await state.start(host=host, sip_port=sip_port)
+        settle_heap()
         print(
             f"dialphone: ready in {time.monotonic() - started:.1f}s — http://{host}:{http_port}/ "
             f"sip:{host}:{sip_port} (workspace {workspace.id})",
