@@ -56,16 +56,29 @@ def display_name(department: str) -> str:
     return department.replace("_", " ")
 
 
+def transfer_line(name: str) -> str:
+    return f"Sure, let me get you to {name}."
+
+
+def either_line(a: str, b: str) -> str:
+    return f"I can help with that. Is it about {a}, or {b}?"
+
+
+TELL_ME_MORE = "I can help with that. Could you tell me a little more about what you need?"
+
+
+def choices_line(names: list[str]) -> str:
+    listed = ", ".join(names[:-1]) + f", or {names[-1]}" if len(names) > 1 else "".join(names)
+    return f"I can connect you with {listed}. Which one do you need?"
+
+
 def spoken_lines(workspace: Workspace) -> list[str]:
     """Every line the embedded brain, its tools and the transfer steps can say on their own (no caller
     data in any of them): the voice layer renders each once and replays it from then on."""
     names = [display_name(d.name) for d in workspace.departments if d.enabled]
-    lines = [f"Sure, let me get you to {n}." for n in names]
-    lines += [f"I can help with that. Is it about {a}, or {b}?" for a in names for b in names if a != b]
-    lines += ["I can help with that. Could you tell me a little more about what you need?"]
-    if names:
-        listed = ", ".join(names[:-1]) + f", or {names[-1]}" if len(names) > 1 else names[0]
-        lines.append(f"I can connect you with {listed}. Which one do you need?")
+    lines = [transfer_line(n) for n in names]
+    lines += [either_line(a, b) for a in names for b in names if a != b]
+    lines += [TELL_ME_MORE, *([choices_line(names)] if names else [])]
     lines += [HUMAN_MESSAGE, GOODBYE, SAY_AGAIN, HOLDING_MESSAGE, NOT_APPROVED_MESSAGE, TRANSFER_FAILED_MESSAGE]
     lines += [denial_line(r) for r in DENY_REASONS.values()]
     lines += [*FILLERS, DONT_KNOW, *(a for a in (e.get("a") for e in workspace.brain.faq) if a)]
@@ -186,7 +199,7 @@ class EmbeddedBrainService(LLMService):
             self._clarify_context, self._clarify_count = None, 0
         if intent.kind is IntentKind.DEPARTMENT and intent.department:
             name = display_name(intent.department)
-            return f"Sure, let me get you to {name}.", [
+            return transfer_line(name), [
                 (PROPOSE_TRANSFER, {"department": intent.department, "reason": f"caller intent matches {name}"})
             ]
         if intent.kind is IntentKind.HUMAN:
@@ -199,12 +212,11 @@ class EmbeddedBrainService(LLMService):
         self._clarify_count += 1
         if self._clarify_count == 1 and len(intent.candidates) == 2:
             a, b = (display_name(c) for c in intent.candidates)
-            return f"I can help with that. Is it about {a}, or {b}?", []
+            return either_line(a, b), []
         if self._clarify_count == 1:
-            return "I can help with that. Could you tell me a little more about what you need?", []
+            return TELL_ME_MORE, []
         names = [display_name(d.name) for d in self.call.workspace.departments if d.enabled]
-        listed = ", ".join(names[:-1]) + f", or {names[-1]}" if len(names) > 1 else "".join(names)
-        return f"I can connect you with {listed}. Which one do you need?", []
+        return choices_line(names), []
 
     @staticmethod
     def _after_tools(messages: list[Any]) -> str:
