@@ -39,11 +39,38 @@ from voice.asr.tokens import DIGITS_HINT
 
 DIGIT_MODES = (("no_hint", None), ("digits_hint", DIGITS_HINT), ("digits4_hint", "digits:4"))
 
-# References in transcripts.tsv known not to match their audio (checked against the upstream
-# speechbrain annotation, whose phoneme column for spk2_snt5 reads "jump the fence and hurry up the
-# bank" while its word column reads "ken pairs lack full flavor"). Scored as given in wer_speech; left
-# out of wer_speech_consistent_refs only.
-REFERENCE_MISMATCH = {"spk2_snt5.wav": "reference words do not match the audio (upstream annotation error)"}
+# References in transcripts.tsv that do not match their audio, each checked against the phoneme
+# column ("phn") of the same recording in the upstream speechbrain annotation
+# (tests/samples/annotation/ASR_train.json and ASR_dev.json), and against the Harvard sentence the
+# speaker read. wer_speech scores the references as given; wer_speech_checked_refs scores these
+# checked ones; wer_speech_floor is what a transcript equal to the checked references (a correct one)
+# scores against the references as given: no recognizer that transcribes the audio can do better.
+CHECKED_REFERENCES: dict[str, tuple[str, str]] = {
+    "spk1_snt2.wav": (
+        "drop the two when you add the figures",
+        'phn "cl t uw": "tue" is a misspelling of "two" (Harvard: "Drop the two when you add the figures")',
+    ),
+    "spk2_snt1.wav": (
+        "we are sure that one war is enough",
+        'phn "w ao r" (war/wore); the sentence read is Harvard "We are sure that one war is enough"',
+    ),
+    "spk2_snt3.wav": (
+        "tear a thin sheet from the yellow pad",
+        'phn "t eh r ah th ih n sh iy cl t f er m dh iy y eh l ow cl p ae vcl": "tear a thin sheet from the '
+        'yellow pad", not "tear thin sheep from the other pat"',
+    ),
+    "spk2_snt5.wav": (
+        "jump the fence and hurry up the bank",
+        'phn "vcl jh ah m cl p dh ax f eh n s ae n hh er iy ah cl p dh ax vcl b ae ng": "jump the fence and '
+        'hurry up the bank"; the word column ("ken pairs lack full flavor") is another sentence',
+    ),
+}
+REFERENCE_NOTES = {name: note for name, (_, note) in CHECKED_REFERENCES.items()}
+
+
+def checked_reference(name: str, given: str) -> str:
+    """The reference to score ``name`` against: the checked one where the given one is wrong."""
+    return CHECKED_REFERENCES[name][0] if name in CHECKED_REFERENCES else given
 
 
 def load_pcm16k(path: Path) -> FloatArray:
@@ -71,24 +98,33 @@ def eval_speech(engine: AsrEngine, items: list[tuple[str, str, FloatArray]]) -> 
     for name, ref, audio in tqdm(items, desc="speech WER", file=sys.stderr, unit="utt"):
         result = engine.transcribe(audio)
         latencies.append(result.latency_ms)
+        hyp = normalize_words(result.text)
         ref_words = normalize_words(ref)
+        checked = normalize_words(checked_reference(name, ref))
         per_file[name] = {
-            "errors": edit_distance(ref_words, normalize_words(result.text)),
+            "errors": edit_distance(ref_words, hyp),
             "ref_words": len(ref_words),
+            "errors_checked": edit_distance(checked, hyp),
+            "ref_words_checked": len(checked),
+            "floor_errors": edit_distance(ref_words, checked),
         }
-    errors = sum(v["errors"] for v in per_file.values())
-    words = sum(v["ref_words"] for v in per_file.values())
-    kept = {k: v for k, v in per_file.items() if k not in REFERENCE_MISMATCH}
-    k_err = sum(v["errors"] for v in kept.values())
-    k_words = sum(v["ref_words"] for v in kept.values())
+
+    def total(key: str) -> int:
+        return sum(v[key] for v in per_file.values())
+
+    words, words_checked = total("ref_words"), total("ref_words_checked")
     return {
-        "wer": round(errors / max(words, 1), 4),
-        "errors": errors,
+        "wer": round(total("errors") / max(words, 1), 4),
+        "errors": total("errors"),
         "ref_words": words,
-        "wer_consistent_refs": round(k_err / max(k_words, 1), 4),
+        "wer_checked_refs": round(total("errors_checked") / max(words_checked, 1), 4),
+        "errors_checked": total("errors_checked"),
+        "ref_words_checked": words_checked,
+        "wer_floor": round(total("floor_errors") / max(words, 1), 4),
+        "floor_errors": total("floor_errors"),
         "per_file": per_file,
         "latency_p50_ms": _p50(latencies),
-        "reference_notes": REFERENCE_MISMATCH,
+        "reference_notes": REFERENCE_NOTES,
     }
 
 
@@ -127,7 +163,8 @@ def evaluate(
     cfg = engine.config
     return {
         "wer_speech": speech["wer"],
-        "wer_speech_consistent_refs": speech["wer_consistent_refs"],
+        "wer_speech_checked_refs": speech["wer_checked_refs"],
+        "wer_speech_floor": speech["wer_floor"],
         "digit_accuracy_fsdd": modes["no_hint"]["accuracy"],
         "digit_accuracy_fsdd_digits_hint": modes["digits_hint"]["accuracy"],
         "digit_accuracy_fsdd_digits4_hint": modes["digits4_hint"]["accuracy"],
@@ -157,9 +194,16 @@ def render(report: dict[str, Any], console: Console) -> None:
         "WER speech (as given)", f"{report['wer_speech']:.1%}", f"{sp['errors']}/{sp['ref_words']} words"
     )
     head.add_row(
-        "WER speech (consistent refs)",
-        f"{report['wer_speech_consistent_refs']:.1%}",
-        "without " + ", ".join(sp["reference_notes"]),
+        "WER speech (checked refs)",
+        f"{report['wer_speech_checked_refs']:.1%}",
+        f"{sp['errors_checked']}/{sp['ref_words_checked']} words; references of "
+        + ", ".join(sp["reference_notes"])
+        + " checked against the upstream phoneme annotation",
+    )
+    head.add_row(
+        "WER floor (as given)",
+        f"{report['wer_speech_floor']:.1%}",
+        f"{sp['floor_errors']}/{sp['ref_words']} words: a correct transcript scored against the references as given",
     )
     for key, hint in DIGIT_MODES:
         label = f"4-digit accuracy, hint={hint}"
