@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -59,8 +61,8 @@ async def test_replay_over_sip_tokenized_turns_and_refer_transfer(sip_server: Se
     assert result.transfers[0][1].startswith("sip:billing@")
     # REFER -> 202 -> NOTIFY 200: the transfer succeeded, the concierge audited it, we left with BYE
     assert [(d, s) for d, _, s in call.transfers] == [("billing", 200)]
-    assert call.session is not None and "transfer.executed" in call.session.log.events
-    assert "transfer.failed" not in call.session.log.events
+    assert call.log is not None and "transfer.executed" in call.log.events
+    assert "transfer.failed" not in call.log.events
 
 
 async def test_refer_refused_by_the_peer_is_a_failed_transfer_and_the_call_goes_on(sip_server: ServerFactory) -> None:
@@ -103,6 +105,32 @@ async def test_dtmf_in_and_out_as_rfc4733(sip_server: ServerFactory) -> None:
             await line.stop()
         assert await uac.bye() == 200
         await uac.close()
+
+
+async def test_an_ended_call_keeps_its_outcome_and_frees_its_pipeline(sip_server: ServerFactory) -> None:
+    async with sip_server() as sip:
+        uac, call, line = await _connected(sip)
+        try:
+            await line.wait_reply_done(since=time.monotonic() - 0.001, timeout_s=8 * FACTOR)  # greeting
+        finally:
+            await line.stop()
+        assert call.session is not None
+        call_id, session = call.session.call_id, weakref.ref(call.session)
+        transport = weakref.ref(call.transport)
+        ended = weakref.ref(call)
+        del call
+        assert await uac.bye() == 200
+        await uac.close()
+        assert await _until(lambda: not sip.calls, 5)
+        finished = sip.finished[-1]
+        assert finished.call_id == call_id and finished.answered_at is not None
+        assert finished.log is not None and finished.log.call_id == call_id  # the outcome stays
+        for _ in range(50):  # the pipeline's tasks finish on the loop; then nothing holds the call
+            gc.collect()
+            if ended() is None and session() is None and transport() is None:
+                break
+            await asyncio.sleep(0.05)
+        assert ended() is None and session() is None and transport() is None
 
 
 async def test_barge_in_stops_our_audio(sip_server: ServerFactory) -> None:

@@ -163,7 +163,7 @@ async def test_cancel_while_ringing_487_and_no_pipeline(sip_server: ServerFactor
             assert await uac.cancel() == 200
             assert await invite == 487
             assert await _gone(sip)
-            assert sip.finished[-1].session is None and sip.finished[-1].answered_at is None
+            assert sip.finished[-1].log is None and sip.finished[-1].answered_at is None
         finally:
             await uac.close()
 
