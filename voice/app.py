@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from concierge.config import Workspace
+from voice.gc_pacing import PACER
 
 log = logging.getLogger("dialphone.app")
 
@@ -52,7 +53,7 @@ class ServerState:
             await self.engines.close()
 
 
-SWITCH_INTERVAL_S = 0.001
+SWITCH_INTERVAL_S = 0.0001
 
 
 def settle_heap() -> None:
@@ -62,13 +63,17 @@ def settle_heap() -> None:
     - Freeze the start-up heap (models, spaCy, pipecat, pydantic schemas) out of the garbage
       collector's view: a full collection holds the GIL while it scans, and over that heap it stalled
       the RTP media thread 200-400 ms at a time.
-    - Switch threads every 1 ms instead of 5: with the event loop busy (20 SIP calls set up at once),
-      the media thread waited up to 180 ms for the GIL; at 1 ms the RTP it sends has no gap over
-      ~40 ms (``dialphone bench concurrency --via sip --calls 20``).
+    - Switch threads every 0.1 ms instead of 5: the media thread gives up the GIL on every socket call
+      (a select, a recvfrom per packet in, a sendto per packet out: ~80 per 20 ms tick with 20 calls)
+      and, while the event loop is busy, waits a whole switch interval to take it back each time. At
+      5 ms it waited up to 180 ms a tick; at 1 ms, 20 SIP calls still had 13-16 RTP gaps over 40 ms a
+      run; at 0.1 ms the gaps left were full GC passes (``dialphone bench concurrency --via sip --calls 20``).
+    - Let the media clock run the full GC passes right after it sends (:mod:`voice.gc_pacing`).
     """
     gc.collect()
     gc.freeze()
     sys.setswitchinterval(SWITCH_INTERVAL_S)
+    PACER.enable()
 
 
 def create_app(state: ServerState) -> FastAPI:

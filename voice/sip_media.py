@@ -21,7 +21,9 @@ each tick the thread also sends one packet per call: a queued telephone-event,
 queued bot audio, or silence, so the stream the peer hears has no gaps (and a NAT binding stays
 open). On hold (the peer sent sendonly / inactive) nothing is sent. Caller audio and digits reach
 the event loop in one ``call_soon_threadsafe`` per tick. Packets are parsed and checked by
-:class:`voice.rtp.RtpReceiver`; nothing a peer sends raises.
+:class:`voice.rtp.RtpReceiver`; nothing a peer sends raises. In the server process the thread also
+runs the full garbage-collection passes, right after a tick's packets are sent
+(:mod:`voice.gc_pacing`), so such a pass does not land on the next tick.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from voice.gc_pacing import PACER
 from voice.rtp import DtmfSender, FrameKind, JitterBuffer, Packetizer, RtpReceiver
 
 log = logging.getLogger("dialphone.sip.media")
@@ -107,6 +110,7 @@ class MediaClock:
     def _run(self) -> None:
         selector = selectors.DefaultSelector()
         next_at = time.monotonic()
+        PACER.clock_started()
         try:
             while self._apply_ops(selector):
                 wait = next_at - time.monotonic()
@@ -124,6 +128,7 @@ class MediaClock:
                 if out and loop is not None:
                     with contextlib.suppress(RuntimeError):  # the loop is closing
                         loop.call_soon_threadsafe(_deliver, out)
+                PACER.after_tick()  # a full GC pass, when one is due, in the slack before the next tick
                 next_at += self.frame_s
                 now = time.monotonic()
                 if now - next_at > self.max_lag_s:  # a long stall: skip ahead instead of bursting
@@ -131,6 +136,7 @@ class MediaClock:
                     next_at = now
         finally:
             selector.close()
+            PACER.clock_stopped()
 
 
 def _deliver(out: list[Delivery]) -> None:
