@@ -6,7 +6,10 @@ import gc
 import sys
 import threading
 
+import pytest
+
 from voice.app import SWITCH_INTERVAL_S, settle_heap
+from voice.gc_pacing import PACER
 from voice.turns import AsrLane
 
 
@@ -30,11 +33,13 @@ def test_asr_lane_counts_queued_and_running_decodes() -> None:
 
 
 def test_settle_heap_freezes_what_start_up_loaded_and_switches_threads_often() -> None:
-    interval = sys.getswitchinterval()
+    interval, pacing = sys.getswitchinterval(), PACER.enabled
     try:
         settle_heap()
         assert gc.get_freeze_count() > 0
-        assert sys.getswitchinterval() == SWITCH_INTERVAL_S
+        assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL_S)  # kept in whole microseconds
+        assert PACER.enabled  # the media clock runs the full GC passes from now on
     finally:
         gc.unfreeze()
         sys.setswitchinterval(interval)
+        PACER.enabled = pacing
