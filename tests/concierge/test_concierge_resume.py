@@ -38,6 +38,11 @@ def _decisions(call: ConciergeCall) -> list[tuple[str, str, str]]:
     ]
 
 
+async def _speaks_again(seconds: float) -> bool:
+    """The caller's quiet-wait hook when the caller talks on within the resume window."""
+    return False
+
+
 async def test_caller_who_stays_quiet_is_transferred_after_the_wait(workspace: Workspace) -> None:
     waited: list[float] = []
 
@@ -54,10 +59,7 @@ async def test_caller_who_stays_quiet_is_transferred_after_the_wait(workspace: W
 
 
 async def test_caller_who_speaks_on_withdraws_the_transfer(workspace: Workspace) -> None:
-    async def speaks_again(seconds: float) -> bool:
-        return False
-
-    call = _call(workspace, speaks_again)
+    call = _call(workspace, _speaks_again)
     outcome = await TransferCoordinator(call).propose(TransferProposal("billing", "bill question"))
     assert outcome.withdrawn and outcome.executed is None
     assert _decisions(call) == [("allow", "policy_allow", "policy"), ("deny", RuleId.CALLER_CONTINUED, "caller")]
@@ -90,19 +92,13 @@ async def test_barge_in_cancelling_the_wait_is_audited_as_a_withdrawal(workspace
 
 
 async def test_no_wait_when_resume_is_off_or_no_voice_layer(workspace: Workspace) -> None:
-    async def speaks_again(seconds: float) -> bool:
-        return False
-
     workspace.audio.vad.resume_ms = 0
-    call = _call(workspace, speaks_again)
+    call = _call(workspace, _speaks_again)
     assert (await TransferCoordinator(call).propose(TransferProposal("billing", "r"))).executed is True
 
 
 async def test_no_approval_request_while_the_caller_is_still_talking(workspace: Workspace) -> None:
-    async def speaks_again(seconds: float) -> bool:
-        return False
-
-    call = _call(workspace, speaks_again)
+    call = _call(workspace, _speaks_again)
     outcome = await TransferCoordinator(call).propose(TransferProposal("fraud", "account opened in my name"))
     assert outcome.withdrawn and outcome.approval_id is None
     assert isinstance(call.approvals, InMemoryApprovalQueue)
