@@ -2,6 +2,8 @@
 
 Public API:
 
+- :class:`CallGuard` is the call's privacy boundary: every caller turn (voice or keypad) becomes
+  tokenized text or is withheld, secure keypad capture, and the egress scrub (:mod:`redaction.guard`).
 - :func:`redact` / :class:`CallRedactor` tokenize final ASR transcripts (``[CREDIT_CARD_1]``).
 - :class:`Vault` keeps raw values encrypted per call; :func:`speakable` renders tokens for TTS.
 - :class:`DtmfGatherer` tokenizes typed digits; :func:`redact_audio` mutes PII in recordings.
@@ -20,6 +22,7 @@ from redaction.exceptions import (
     VaultError,
     VaultShreddedError,
 )
+from redaction.guard import CallGuard, CaptureResult, GuardResult, Withheld
 from redaction.nlp import warm_up
 from redaction.redactor import CallRedactor, redact
 from redaction.speakable import speakable
@@ -27,10 +30,13 @@ from redaction.vault import Vault
 
 __all__ = [
     "AudioMode",
+    "CallGuard",
     "CallRedactor",
+    "CaptureResult",
     "DtmfGatherer",
     "EntityRecord",
     "EntityType",
+    "GuardResult",
     "InputTooLargeError",
     "Redacted",
     "RedactionError",
@@ -38,6 +44,7 @@ __all__ = [
     "Vault",
     "VaultError",
     "VaultShreddedError",
+    "Withheld",
     "redact",
     "redact_audio",
     "speakable",

@@ -58,8 +58,11 @@ def _eval(args: argparse.Namespace, console: Console) -> int:
         fsdd_share = fr.share
         detail = {"cases": fr.cases, "by_kind": fr.by_kind, "by_mode": fr.by_mode,
                   "without_context": fr.share_without_context}
-    console.print(_table(f"Redaction on the corpus ({result.utterances} utterances)", result))
-    console.print(_table(f"Hand-written held-out set ({heldout.utterances} utterances)", heldout))
+    for title, r in ((f"Redaction on the corpus ({result.utterances} utterances)", result),
+                     (f"Hand-written held-out set ({heldout.utterances} utterances)", heldout)):
+        console.print(_table(title, r))
+        console.print(f"  fail closed: {r.fail_closed_tokens} NUMBER tokens, {r.fail_closed_on_harmless} of them "
+                      "on numbers the labels call harmless")
     if fsdd_share is not None:
         ft = Table(title="FSDD numbers through real ASR: share tokenized (no digit reaches the brain)")
         ft.add_column("slice")

@@ -22,6 +22,7 @@ LEADERS = frozenset(FILLERS | {"and", "then", "the", "rest", "is", "it's", "its"
 MAX_DIGITS = {
     T.CREDIT_CARD: 19, T.CVV: 4, T.EXPIRY: 6, T.SSN: 9, T.PHONE: 15, T.ROUTING_NUMBER: 9,
     T.DOB: 8, T.BANK_ACCOUNT: 17, T.MEDICAL_ID: 20, T.ID_NUMBER: 24, T.ADDRESS: 9,
+    T.NUMBER: 24,
 }
 
 
@@ -48,6 +49,7 @@ class Analysis:
     leading_run: NumberRun | None
     trailing_cue: T | None
     ends_with_run: bool
+    harmless_words: frozenset[int] = frozenset()  # word indexes of harmless dates ("on june 3 2025")
 
 
 MAX_BRIDGE = 2
@@ -166,7 +168,8 @@ class _Taken:
         self._taken.update(range(first, last + 1))
 
 
-def analyze(text: str, *, carried_cue: T | None = None, use_ner: bool = True) -> Analysis:
+def analyze(text: str, *, carried_cue: T | None = None, use_ner: bool = True,
+            extra_non_names: frozenset[str] = frozenset()) -> Analysis:
     """Detect entities in one final utterance. ``carried_cue``: a cue the previous utterance
     ended with ("my card number is" ... "4111 ..."), applied to a number that opens this one."""
     words = tokenize(text)
@@ -174,6 +177,7 @@ def analyze(text: str, *, carried_cue: T | None = None, use_ner: bool = True) ->
     taken = _Taken()
     dets: list[Detection] = []
     n = len(words)
+    harmless: set[int] = set()
     first_content = _first_content(words)
     last_content = _last_content(words)
 
@@ -197,12 +201,13 @@ def analyze(text: str, *, carried_cue: T | None = None, use_ner: bool = True) ->
             add(T.EXPIRY, span.first, span.last, value)
         else:
             taken.take(span.first, span.last)  # an appointment date: harmless, keep the runs out
+            harmless.update(range(span.first, span.last + 1))
 
     for span in find_addresses(words, raw_runs):
         if taken.free(span.first, span.last):
             add(T.ADDRESS, span.first, span.last, text[words[span.first].start:words[span.last].end].lower())
 
-    for span in find_names(words):
+    for span in find_names(words, extra_non_names=extra_non_names):
         if taken.free(span.first, span.last):
             add(T.PERSON, span.first, span.last, text[words[span.first].start:words[span.last].end])
 
@@ -280,4 +285,5 @@ def analyze(text: str, *, carried_cue: T | None = None, use_ner: bool = True) ->
         if found is not None:
             trailing_cue = found[0]
     ends_with_run = bool(runs) and runs[-1].last >= last_content
-    return Analysis(tuple(dets), tuple(words), tuple(runs), leading_run, trailing_cue, ends_with_run)
+    return Analysis(tuple(dets), tuple(words), tuple(runs), leading_run, trailing_cue, ends_with_run,
+                    frozenset(harmless))

@@ -23,6 +23,7 @@ class EntityType(enum.Enum):
     PERSON = "PERSON"
     ADDRESS = "ADDRESS"
     ID_NUMBER = "ID_NUMBER"
+    NUMBER = "NUMBER"  # digits tokenized because nothing says they are harmless; kind not known (yet)
 
     @property
     def is_numeric(self) -> bool:

@@ -42,10 +42,13 @@ class EvalResult:
     support: dict[str, int]
     utterances: int
     misses: list[Miss] = field(default_factory=list)
+    fail_closed_tokens: int = 0  # NUMBER tokens: digits nothing said were harmless
+    fail_closed_on_harmless: int = 0  # ... of which on numbers no label marks sensitive (the cost)
 
     def as_dict(self) -> dict[str, object]:
         return {"leak_rate": self.leak_rate, "recall": self.recall, "precision": self.precision,
-                "support": self.support, "utterances": self.utterances}
+                "support": self.support, "utterances": self.utterances,
+                "fail_closed": {"tokens": self.fail_closed_tokens, "on_harmless": self.fail_closed_on_harmless}}
 
 
 def _alnum_positions(text: str, start: int, end: int) -> list[int]:
@@ -74,18 +77,19 @@ def evaluate(corpus: list[Dialog] | None = None, *, use_ner: bool = True) -> Eva
                 tal.chars += len(pos)
                 tal.leaked += len(leaked)
                 tal.gold += 1
-                if all(_covered(p, ents, lab.type) for p in pos):
-                    tal.found += 1
+                if all(_covered(p, ents, lab.type) or _covered(p, ents, EntityType.NUMBER) for p in pos):
+                    tal.found += 1  # a piece tokenized as NUMBER (fail closed) is caught, type unknown
                 else:
                     misses.append(Miss(dialog.id, ui, "leak" if leaked else "missed", lab.type.value, utt.text))
             for e in ents:
                 tal = tallies[e.type]
                 tal.predicted += 1
-                if _matches(utt.text, e, utt.labels):
+                if _matches(utt.text, e, utt.labels if e.type is not EntityType.NUMBER
+                            else tuple(lab for lab in utt.labels if lab.type.is_numeric)):
                     tal.correct += 1
                 else:
                     misses.append(Miss(dialog.id, ui, "false positive", e.type.value, utt.text))
-    used = [t for t in EntityType if tallies[t].gold or tallies[t].predicted]
+    used = [t for t in EntityType if (tallies[t].gold or tallies[t].predicted) and t is not EntityType.NUMBER]
     return EvalResult(
         leak_rate={t.value: (tallies[t].leaked / tallies[t].chars if tallies[t].chars else 0.0) for t in used},
         recall={t.value: (tallies[t].found / tallies[t].gold if tallies[t].gold else 0.0) for t in used},
@@ -94,12 +98,14 @@ def evaluate(corpus: list[Dialog] | None = None, *, use_ner: bool = True) -> Eva
         support={t.value: tallies[t].gold for t in used},
         utterances=n_utt,
         misses=misses,
+        fail_closed_tokens=tallies[EntityType.NUMBER].predicted,
+        fail_closed_on_harmless=tallies[EntityType.NUMBER].predicted - tallies[EntityType.NUMBER].correct,
     )
 
 
 def _matches(text: str, e: EntityRecord, labels: tuple[Label, ...]) -> bool:
     for lab in labels:
-        if lab.type is e.type and any(
+        if (lab.type is e.type or e.type is EntityType.NUMBER) and any(
             text[i].isalnum() for i in range(max(lab.start, e.source_start), min(lab.end, e.source_end))
         ):
             return True
@@ -169,7 +175,7 @@ def target_failures(result: EvalResult, fsdd_share: float | None = None, p95_ms:
         if r < (0.90 if t in TEXT_TYPES else 0.98):
             bad.append(f"recall {t}")
     for t, p in result.precision.items():
-        if p < 0.90:
+        if t != EntityType.NUMBER.value and p < 0.90:  # NUMBER is the fail-closed cost, reported apart
             bad.append(f"precision {t}")
     if fsdd_share is not None and fsdd_share < 0.97:
         bad.append("fsdd_numbers_tokenized")

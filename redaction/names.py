@@ -48,6 +48,17 @@ regards ma'am sir madam guys everybody all unacceptable crazy insane amazing awe
 reaching reached following followup follow trying tried wanting hoping email mail
 yesterday earlier again last before recently said says told asked gave wants wanted thinks thought put sent called
 hi hello bye goodbye thanks yes no yeah okay sure
+monday tuesday wednesday thursday friday saturday sunday weekend weekday
+january february march april june july august september october november december
+fraud fraudulent scam theft stolen lost billing bill bills invoice refund refunds charge charges sales support
+service services customer technical tech emergency urgent serious important critical dangerous unclear
+absurd awful horrible useless pointless confusing annoying odd true false perfect fine correct incorrect broken
+outrageous unbelievable insane ridiculous unacceptable shocking disappointing concerning worrying overdue late
+regarding concerning re about why how what where exactly really actually definitely probably possibly maybe
+everything nothing something anything everyone nobody somebody anybody private personal confidential
+pharmacy prescription prescriptions clinic clinical hospital insurance claims claim coverage appointment
+appointments scheduling reception receptionist front desk returns return shipping delivery account accounts
+password login internet wifi cable outage repair repairs maintenance payments pay paying
 """.split())
 
 
@@ -63,9 +74,9 @@ def _match_cue(words: list[Word], i: int, cues: tuple[tuple[str, ...], ...]) -> 
     return best
 
 
-def _name_word(w: Word) -> bool:
+def _name_word(w: Word, extra: frozenset[str] = frozenset()) -> bool:
     t = w.text
-    if t in NON_NAMES or t in FILLERS:
+    if t in NON_NAMES or t in FILLERS or t in extra:
         return False
     core = t.replace("'", "").replace("-", "").replace(".", "")
     if not core.isalpha() or len(core) < 2:
@@ -73,8 +84,11 @@ def _name_word(w: Word) -> bool:
     return not (t.endswith("ing") or t.endswith("ly") or t.endswith("ed"))
 
 
-def find_names(words: list[Word]) -> list[WordSpan]:
-    """Names after cue phrases (one to three words) and spelled letters after "spelled"."""
+def find_names(words: list[Word], *, extra_non_names: frozenset[str] = frozenset()) -> list[WordSpan]:
+    """Names after cue phrases (one to three words) and spelled letters after "spelled".
+
+    ``extra_non_names``: the business's own words (department names and keywords): "this is billing"
+    names a department, not a person."""
     out: list[WordSpan] = []
     n = len(words)
     i = 0
@@ -90,14 +104,15 @@ def find_names(words: list[Word]) -> list[WordSpan]:
                 i = j
                 continue
         cue = _match_cue(words, i, NAME_CUES)
-        if cue is not None and _name_word(words[i]):
+        if cue is not None and _name_word(words[i], extra_non_names):
             weak = cue[0] in _WEAK_CUES
             if weak and not words[i].raw[:1].isupper() and cue[0] not in (("this", "is"),):
                 i += 1
                 continue
             j = i
             cased = words[i].raw[:1].isupper()
-            while j < n and j - i < 3 and _name_word(words[j]) and (not cased or words[j].raw[:1].isupper()):
+            while j < n and j - i < 3 and _name_word(words[j], extra_non_names) \
+                    and (not cased or words[j].raw[:1].isupper()):
                 j += 1
             start = cue[1] if cue[0] in _TITLES else i  # "Ms. Rodriguez": the title names the person too
             out.append(WordSpan(start, j - 1))

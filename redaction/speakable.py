@@ -19,7 +19,7 @@ _NOUNS: dict[T, str] = {
     T.SSN: "the social security number", T.PHONE: "the phone number", T.EMAIL: "the email address",
     T.DOB: "the date of birth", T.BANK_ACCOUNT: "the bank account", T.ROUTING_NUMBER: "the routing number",
     T.MEDICAL_ID: "the member ID", T.PERSON: "the name you gave", T.ADDRESS: "the address you gave",
-    T.ID_NUMBER: "the number",
+    T.ID_NUMBER: "the number", T.NUMBER: "the number you gave",
 }
 
 

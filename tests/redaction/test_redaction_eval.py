@@ -34,7 +34,7 @@ def test_corpus_is_deterministic_and_covers_every_type() -> None:
     kinds = {d.kind for d in a}
     assert {"single", "negative", "split", "multi"} <= kinds
     types = {lab.type for d in a for u in d.utterances for lab in u.labels}
-    assert types == set(EntityType)
+    assert types == set(EntityType) - {EntityType.NUMBER}  # NUMBER is what fails closed, never a label
 
 
 def test_targets_on_the_corpus(eval_json: dict[str, Any]) -> None:
@@ -44,7 +44,9 @@ def test_targets_on_the_corpus(eval_json: dict[str, Any]) -> None:
     assert target_failures(_result(eval_json)) == []
     for t in ("CREDIT_CARD", "CVV", "SSN"):
         assert eval_json["leak_rate"][t] == 0.0
-    assert set(eval_json["recall"]) == {t.value for t in EntityType}
+    assert set(eval_json["recall"]) == {t.value for t in EntityType} - {"NUMBER"}
+    # the fail-closed cost stays small: harmless numbers tokenized on the whole corpus
+    assert eval_json["fail_closed"]["on_harmless"] <= 10
 
 
 def test_targets_on_the_hand_written_set(eval_json: dict[str, Any]) -> None:

@@ -6,6 +6,7 @@ import pytest
 
 from redaction import CallRedactor, EntityType, redact
 from redaction.checksums import aba_valid, luhn_valid, nanp_valid, ssn_valid
+from redaction.speakable import TOKEN_RE
 
 T = EntityType
 
@@ -50,8 +51,12 @@ NEGATIVE = [
     "we moved here in 2019", "it costs 50 dollars", "my appointment is on march fifth",
     "this is ridiculous", "this is the third time i called", "my card was declined", "oh okay thanks",
     "i need 4 tickets", "the doctor said it was fine", "one moment please", "my name is on the account",
-    "I'm calling about my bill.", "the kids are 8 and 10", "",
+    "I'm calling about my bill.", "", "i need 2 large pizzas", "it's 20% off", "it costs $45",
+    "call me back at 3 pm", "I have 2 questions about room 12", "Hi, this is fraud.", "this is billing",
+    "I'd like to come in on Sunday", "one moment please",
 ]
+# Numbers nothing marks as harmless fail closed: tokenized, not passed.
+FAIL_CLOSED = ["the kids are 8 and 10", "it's 41", "four one", "12.", "it ends in 4 4 5 5", "my card is 41"]
 
 
 @pytest.mark.parametrize(("text", "expected"), POSITIVE)
@@ -66,6 +71,13 @@ def test_keeps_harmless_text(text: str) -> None:
     result = redact(text)
     assert result.text == text
     assert result.entities == ()
+
+
+@pytest.mark.parametrize("text", FAIL_CLOSED)
+def test_unexplained_numbers_fail_closed(text: str) -> None:
+    result = redact(text)
+    assert not any(ch.isdigit() for ch in TOKEN_RE.sub("", result.text))
+    assert result.entities
 
 
 def test_redacted_text_spans_point_at_tokens() -> None:
