@@ -12,12 +12,17 @@ A row, as hashed, exported and stored, has these common fields (schema version 1
     payload         object   fields of the type, see :mod:`audit.payloads`
     prev_hash       str      row_hash of the previous row of the workspace (GENESIS_HASH for seq 1)
     row_hash        str      SHA-256(prev_hash || canonical JSON of the row without row_hash)
+
+Payload schemas live one layer up, in :mod:`audit.payloads`, and register a validator per event
+type here (:func:`register_payload_schema`); the ``audit`` package imports them, so every type has
+its schema before any event is built. A type without one is refused (:class:`SchemaError`), never
+let through unchecked.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -76,6 +81,28 @@ class EventType(StrEnum):
 #: Types whose write gates an action: append them with ``durable=True``.
 GATING_TYPES = frozenset({EventType.TRANSFER_DECIDED})
 
+#: Checks a payload against its type's schema; returns the plain-dict copy that goes into the row.
+PayloadValidator = Callable[[Mapping[str, Any]], dict[str, JsonValue]]
+
+_PAYLOAD_VALIDATORS: dict[EventType, PayloadValidator] = {}
+
+
+def register_payload_schema(event_type: EventType, validator: PayloadValidator) -> None:
+    """Install the payload validator of ``event_type`` (:mod:`audit.payloads` registers every type).
+
+    A type's schema is registered once; a second registration is a programming error."""
+    if event_type in _PAYLOAD_VALIDATORS:
+        raise SchemaError(f"{event_type.value}: a payload schema is already registered")
+    _PAYLOAD_VALIDATORS[event_type] = validator
+
+
+def validate_registered_payload(event_type: EventType, payload: Mapping[str, Any]) -> dict[str, JsonValue]:
+    """Validate ``payload`` with the schema registered for ``event_type``; unknown types fail closed."""
+    validator = _PAYLOAD_VALIDATORS.get(event_type)
+    if validator is None:
+        raise SchemaError(f"{event_type.value}: no payload schema is registered")
+    return validator(payload)
+
 
 def is_identifier(value: object) -> bool:
     """Identifiers (workspace, call, actor, model ids): 1-200 chars of ``A-Za-z0-9_.:/@+-``."""
@@ -104,8 +131,8 @@ def now_ts() -> str:
 class AuditEvent:
     """An event before it is sealed into the chain (no seq, ts or hashes yet).
 
-    Construction validates the common fields and the payload against the schema of ``type``
-    (see :func:`audit.payloads.validate_payload`), so an invalid event never reaches a queue.
+    Construction validates the common fields and the payload against the schema registered for
+    ``type`` (see :mod:`audit.payloads`), so an invalid event never reaches a queue.
     """
 
     type: EventType
@@ -115,8 +142,6 @@ class AuditEvent:
     payload: Mapping[str, JsonValue] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        from audit.payloads import validate_payload
-
         if not isinstance(self.type, EventType):
             raise SchemaError("type must be an EventType")
         for name in ("workspace_id", "actor"):
@@ -124,7 +149,7 @@ class AuditEvent:
                 raise SchemaError(f"{name} is not a valid identifier")
         if self.call_id is not None and not is_identifier(self.call_id):
             raise SchemaError("call_id is not a valid identifier")
-        object.__setattr__(self, "payload", validate_payload(self.type, self.payload))
+        object.__setattr__(self, "payload", validate_registered_payload(self.type, self.payload))
 
     def seal(self, *, seq: int, prev_hash: str, ts: str) -> AuditRecord:
         """Give the event its place in the chain and compute its row hash."""

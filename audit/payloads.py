@@ -7,10 +7,15 @@ tokenized by the redaction layer (``"my card is [CREDIT_CARD_1]"``). As a backst
 rejects TEXT values that still look like raw caller data: a run of 7 or more digits (spoken or
 written, with spaces, commas, dots or dashes between them) or an e-mail address. The offending value is
 never echoed in the error (:class:`RawDataError`).
+
+Each type's validator registers itself in :mod:`audit.events` when this module is imported (the
+``audit`` package does so), which is how :class:`~audit.events.AuditEvent` checks its payload
+without importing this module.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,7 +23,7 @@ from enum import Enum, StrEnum
 from typing import Any
 
 from audit.canonical import JsonValue, check_json, is_hash
-from audit.events import TS_PATTERN, EventType, is_identifier
+from audit.events import TS_PATTERN, EventType, is_identifier, register_payload_schema
 from audit.exceptions import CanonicalError, RawDataError, SchemaError
 
 MAX_TEXT = 20_000
@@ -276,3 +281,11 @@ def _check_canonical(value: Any, where: str) -> None:
         check_json(value)
     except CanonicalError as exc:
         raise SchemaError(f"{where}: {exc}") from None
+
+
+def _register_schemas() -> None:
+    for event_type in PAYLOAD_SCHEMAS:
+        register_payload_schema(event_type, functools.partial(validate_payload, event_type))
+
+
+_register_schemas()

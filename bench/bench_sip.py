@@ -79,13 +79,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         server = parse_server(args.server)
     else:
         from concierge.config import load_workspace
-        from voice.app import ServerState
+        from voice.app import ServerProcess
         from voice.engines import Engines
         from voice.sip_server import SipServer
 
         ws = load_workspace(REPO / "examples" / "workspace.yaml", env={})
         ws.sip.invite_rate_per_s = 1000.0  # measure set-up, not the flood limiter
-        state = ServerState(workspace=ws, data_dir=Path(args.data_dir))
+        state = ServerProcess(workspace=ws, data_dir=Path(args.data_dir))
         engines = state.engines = Engines.load(ws, Path(args.data_dir))
         await engines.start()
         # our leg stays up after a transfer, as in-process calls do, so the same turns are measured

@@ -1,10 +1,14 @@
-"""The HTTP application (FastAPI): health, and the routers other parts mount (admin, media, signalling)."""
+"""The server process's state and its HTTP application (FastAPI): health, and the routers of the
+listeners (WebRTC signalling, media streams) and the admin API.
+
+Routes and listeners see the process through :class:`voice.server_state.ServerState`;
+:class:`ServerProcess` is the implementation: it loads the engines and starts the SIP listener.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import gc
-import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -13,36 +17,35 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from concierge.config import Workspace
+from voice.admin import admin_router
+from voice.engines import Engines
 from voice.gc_pacing import PACER
+from voice.media_ws import media_router
+from voice.sip_server import SipServer
+from voice.webrtc_routes import webrtc_router
 
-log = logging.getLogger("dialphone.app")
 
+class ServerProcess:
+    """Everything one server process shares between calls: configuration, models, listeners.
 
-class ServerState:
-    """Everything one server process shares between calls: configuration, models, listeners."""
+    Implements :class:`~voice.server_state.ServerState` for the routes and the SIP listener."""
 
     def __init__(self, *, workspace: Workspace, data_dir: Path) -> None:
         self.workspace = workspace
         self.data_dir = data_dir
-        self.engines: Any = None
+        self.engines: Engines | None = None
         self.ready = False
         self.calls: dict[str, Any] = {}
-        self._listeners: list[Any] = []
+        self._listeners: list[SipServer] = []
 
     async def start(self, *, host: str, sip_port: int) -> None:
-        from voice.engines import Engines
-
         loop = asyncio.get_running_loop()
-        self.engines = await loop.run_in_executor(None, lambda: Engines.load(self.workspace, self.data_dir))
-        await self.engines.start()
-        try:
-            from voice.sip_server import SipServer
-        except ImportError:
-            log.warning("SIP listener not available in this build")
-        else:
-            sip = SipServer(state=self, host=host, port=sip_port)
-            await sip.start()
-            self._listeners.append(sip)
+        engines = await loop.run_in_executor(None, lambda: Engines.load(self.workspace, self.data_dir))
+        self.engines = engines
+        await engines.start()
+        sip = SipServer(state=self, host=host, port=sip_port)
+        await sip.start()
+        self._listeners.append(sip)
         self.ready = True
 
     async def shutdown(self, *, deadline_s: float) -> None:
@@ -76,7 +79,7 @@ def settle_heap() -> None:
     PACER.enable()
 
 
-def create_app(state: ServerState) -> FastAPI:
+def create_app(state: ServerProcess) -> FastAPI:
     app = FastAPI(title="DialPhone Smart Virtual Concierge", version="0.1.0")
     app.state.dialphone = state
 
@@ -86,12 +89,7 @@ def create_app(state: ServerState) -> FastAPI:
             return JSONResponse({"status": "starting"}, status_code=503)
         return JSONResponse({"status": "ready", "workspace": state.workspace.id, "calls": len(state.calls)})
 
-    from voice.media_ws import media_router
-    from voice.webrtc_routes import webrtc_router
-
     app.include_router(media_router(state))
     app.include_router(webrtc_router(state))  # POST /api/offer, GET / (the browser page), /static
-    from voice.admin import admin_router
-
     app.include_router(admin_router(state))  # /admin/api/... and the console at /admin
     return app

@@ -2,24 +2,32 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from concierge.approvals import ApprovalQueue
+from concierge.audit_sink import AuditSink
 from concierge.brains import build_brain
+from concierge.call_control import CallControl
+from concierge.config import Transport, Workspace
 from concierge.session import ConciergeCall
 
-if TYPE_CHECKING:
-    from voice.engines import Engines
-    from voice.pipeline import CallSession
 
-
-def make_brain(engines: Engines, *, session: CallSession, control: Any) -> Any:
+def make_brain(
+    *,
+    workspace: Workspace,
+    call_id: str,
+    audit: AuditSink,
+    control: CallControl,
+    approvals: ApprovalQueue,
+    transport: Transport,
+) -> tuple[ConciergeCall, Any]:
+    """The call's concierge (its state, gate and tools) and the pipecat LLM service around it."""
     call = ConciergeCall(
-        call_id=session.call_id,
-        workspace=engines.workspace,
-        audit=session.audit,
+        call_id=call_id,
+        workspace=workspace,
+        audit=audit,
         control=control,
-        approvals=engines.approvals,
-        transport=session.kind,
+        approvals=approvals,
+        transport=transport,
     )
-    session.concierge = call
-    return build_brain(call)
+    return call, build_brain(call)

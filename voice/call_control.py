@@ -1,30 +1,36 @@
 """Call control backed by a running pipeline: what the concierge asks, the transport does.
 
 The transport-specific part (SIP REFER, a WebSocket event, a data-channel message, a recorded
-in-process transfer) is a ``transfer`` callable; speaking and hanging up go through the pipeline.
+in-process transfer) is a ``transfer`` callable; speaking and hanging up go through the pipeline
+the control is bound to (:class:`FrameQueue`: a call session queues frames into its pipeline).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from pipecat.frames.frames import EndFrame, TTSSpeakFrame
-
-if TYPE_CHECKING:
-    from voice.pipeline import CallSession
+from pipecat.frames.frames import EndFrame, Frame, TTSSpeakFrame
 
 TransferFn = Callable[[str, str], Awaitable[bool]]
+
+
+class FrameQueue(Protocol):
+    """A running call's pipeline, as call control sees it."""
+
+    async def queue(self, frame: Frame) -> None:
+        """Queue ``frame`` at the head of the pipeline."""
+        ...
 
 
 class PipelineCallControl:
     def __init__(self, *, transfer: TransferFn, on_ivr: Callable[[str], Awaitable[None]] | None = None) -> None:
         self._transfer = transfer
         self._on_ivr = on_ivr
-        self.session: CallSession | None = None
+        self.session: FrameQueue | None = None
         self.to_ivr_reasons: list[str] = []
 
-    def bind(self, session: CallSession) -> None:
+    def bind(self, session: FrameQueue) -> None:
         self.session = session
 
     async def transfer(self, department: str, target: str) -> bool:
@@ -37,8 +43,8 @@ class PipelineCallControl:
 
     async def hangup(self, reason: str) -> None:
         if self.session is not None:
-            await self.session.worker.queue_frame(EndFrame())
+            await self.session.queue(EndFrame())
 
     async def say(self, text: str) -> None:
         if self.session is not None:
-            await self.session.worker.queue_frame(TTSSpeakFrame(text, append_to_context=False))
+            await self.session.queue(TTSSpeakFrame(text, append_to_context=False))

@@ -12,17 +12,16 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pipecat.transports.base_transport import BaseTransport
 
 from concierge.config import Transport
-from voice.ivr import IvrCallControl, IvrPrompts, IvrSwitch, prerender
+from voice.engines import Engines
+from voice.ivr import IvrPrompts, IvrSwitch, prerender
+from voice.ivr_control import IvrCallControl
 from voice.optout import OptOutDecision, OptOutList, registered_list, resolve
 from voice.pipeline import CallSession
-
-if TYPE_CHECKING:
-    from voice.engines import Engines
 
 log = logging.getLogger("dialphone.calls")
 

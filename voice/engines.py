@@ -17,7 +17,14 @@ from typing import Any
 
 import numpy as np
 
+from concierge.approvals import InMemoryApprovalQueue
 from concierge.config import Workspace
+from concierge.embedded_brain import spoken_lines
+from voice.asr import AsrConfig, AsrEngine, Device
+from voice.audit_setup import open_audit
+from voice.ivr.prompts import all_texts
+from voice.redaction_setup import load_redaction
+from voice.tts import HibariEngine, PromptCache
 from voice.turns import AsrLane
 
 log = logging.getLogger("dialphone.engines")
@@ -61,20 +68,16 @@ class Engines:
         self.redaction = redaction
         self.audit = audit
         self.audit_log = audit_log
-        from concierge.approvals import InMemoryApprovalQueue
-
         self.approvals = InMemoryApprovalQueue()
         self.live_calls: dict[str, Any] = {}  # call id -> CallSession, for the admin API's live view
         self.optouts: Any = None  # the admin opt-out list when the admin store runs (voice.optout.OptOutList)
         self.ivr_warm_for: Workspace | None = None  # workspace whose extra IVR prompts are rendered
+        self.sip_warm = False  # the SIP listener has built its warm-up call (voice.sip_server)
         self.asr_executor = AsrLane()
         self.tts_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tts")
 
     @classmethod
     def load(cls, workspace: Workspace, data_dir: Path, *, audit_db: Path | None = None) -> Engines:
-        from voice.asr import AsrConfig, AsrEngine, Device
-        from voice.tts import HibariEngine, PromptCache
-
         print("dialphone: loading models", file=sys.stderr, flush=True)
         with _step("speech recognition (faster-whisper tiny.en, verified)"):
             cfg = workspace.audio.asr
@@ -91,16 +94,12 @@ class Engines:
             tts.warm_up()
             prompts = PromptCache(tts)
         with _step("redaction (presidio + spaCy en_core_web_sm, offline)"):
-            from voice.redaction_setup import load_redaction
-
             redaction = load_redaction(workspace)
         with _step("pipecat adapters"):
             # pipecat imports these on the first LLM context of the process, on the event loop:
             # importing them here keeps that 4-12 s stall off the first call.
             import pipecat.adapters.llm.services.open_ai_adapter  # noqa: F401
         with _step("audit log"):
-            from voice.audit_setup import open_audit
-
             audit_log, audit = open_audit(workspace, audit_db or data_dir / "audit.db")
         return cls(
             workspace=workspace,
@@ -120,24 +119,15 @@ class Engines:
         rate_set = {8000, 16000}
         for rate in rate_set:
             self.prompts.preload(self.fixed_prompts(), rate)
-        from concierge.embedded_brain import spoken_lines
-
         self.prompts.allow(spoken_lines(self.workspace))
 
     def fixed_prompts(self) -> list[str]:
         """Every fixed line a caller may hear: the greeting and all IVR prompts, rendered at start."""
-        from voice.ivr.prompts import all_texts
-
         ws = self.workspace
         return list(dict.fromkeys([ws.greeting, *all_texts(ws)]))
 
     def new_redactor(self, call_id: str) -> Any:
         return self.redaction.new_call(call_id)
-
-    def new_brain(self, *, session: Any, control: Any) -> Any:
-        from voice.brain_setup import make_brain
-
-        return make_brain(self, session=session, control=control)
 
     async def close(self) -> None:
         if hasattr(self.audit, "flush"):

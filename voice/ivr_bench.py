@@ -24,7 +24,13 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from concierge.audit_sink import MemoryAuditSink
+from concierge.config import load_workspace
+from voice.engines import Engines
+from voice.ivr import prerender
+from voice.ivr.harness import drive_call
 from voice.optout import number_digest
+from voice.scenarios import expand, load_scenario
 
 GREETING_TARGET_MS = 300.0
 ROUTE_TARGET_MS = 100.0
@@ -77,9 +83,6 @@ async def run_bench(
     """Run ``ivr_calls`` IVR calls while ``ai_calls`` AI calls loop over ``fixtures``.
 
     ``ai_fast`` streams the AI callers' speech as fast as possible (more load per second)."""
-    from voice.ivr.harness import drive_call
-    from voice.scenarios import load_scenario
-
     ws = engines.workspace
     optouts = MemoryOptOuts()
     optouts.remember(ws.id, BENCH_CALLER, source="bench", actor="bench")
@@ -167,12 +170,6 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     async def run() -> dict[str, Any]:
-        from concierge.audit_sink import MemoryAuditSink
-        from concierge.config import load_workspace
-        from voice.engines import Engines
-        from voice.ivr import prerender
-        from voice.scenarios import expand
-
         engines = Engines.load(load_workspace(args.config), Path("var"), audit_db=Path("var/bench-ivr-audit.db"))
         await engines.start()
         prerender(engines.workspace, engines.prompts)

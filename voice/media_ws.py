@@ -22,9 +22,10 @@ from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from concierge.config import Transport
-from voice.app import ServerState
 from voice.call_control import PipelineCallControl
 from voice.calls import new_call
+from voice.engines import Engines
+from voice.server_state import ServerState
 from voice.transports.call_report import final_report
 from voice.transports.exceptions import MalformedMessage, StreamAuthError
 from voice.transports.stream_token import verify_stream_token
@@ -70,7 +71,8 @@ class MediaStreamCall:
 
     async def run(self) -> None:
         await self.ws.accept()
-        if not self.state.ready or self.state.engines is None:
+        engines = self.state.engines
+        if not self.state.ready or engines is None:
             await self._close(CLOSE_TRY_AGAIN, "not ready")
             return
         if len(self.state.calls) >= _max_calls(self.state):
@@ -90,7 +92,7 @@ class MediaStreamCall:
             log.warning("media stream %s: refused (%s)", self.tag, exc)
             await self._close(CLOSE_POLICY, "unauthorized")
             return
-        await self._run_call(start)
+        await self._run_call(start, engines)
 
     async def _handshake(self) -> Start | None:
         deadline = time.monotonic() + START_TIMEOUT_S
@@ -122,13 +124,13 @@ class MediaStreamCall:
         await self._close(CLOSE_POLICY, "no start")
         return None
 
-    async def _run_call(self, start: Start) -> None:
+    async def _run_call(self, start: Start, engines: Engines) -> None:
         transport = TwilioMediaTransport(
             self.ws, start=start, sample_rate=PIPELINE_RATE, tag=self.tag, on_stop=self.stopped.set
         )
         control = PipelineCallControl(transfer=transport.transfer)
         session = new_call(
-            engines=self.state.engines,
+            engines=engines,
             transport=transport,
             kind=Transport.WS,
             sample_rate=PIPELINE_RATE,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
 
 from pipecat.frames.frames import (
     FunctionCallInProgressFrame,
@@ -13,8 +12,7 @@ from pipecat.frames.frames import (
 )
 from pipecat.observers.base_observer import BaseObserver, FramePushed
 
-if TYPE_CHECKING:
-    from voice.pipeline import CallLog
+from voice.calllog import CallLog
 
 
 class TurnObserver(BaseObserver):

@@ -13,8 +13,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pipecat.frames.frames import EndFrame, Frame, TTSSpeakFrame
 from pipecat.observers.base_observer import BaseObserver
@@ -31,73 +30,19 @@ from pipecat.turns.user_stop import ExternalUserTurnStopStrategy
 from pipecat.turns.user_turn_strategies import UserTurnStrategies
 from pipecat.workers.runner import WorkerRunner
 
-from concierge.audit_sink import AuditSink
 from concierge.brains import new_context
 from concierge.config import Transport
+from voice.brain_setup import make_brain
 from voice.call_control import PipelineCallControl
+from voice.calllog import CallAudit, CallLog, TurnRecord
+from voice.engines import Engines
 from voice.observers import TurnObserver
 from voice.processors.redaction_stage import RedactionStage
 from voice.tts import HibariTTSService
 from voice.turns import TurnProcessor, TurnTiming
 from voice.vad import WebRtcVADAnalyzer
 
-if TYPE_CHECKING:
-    from voice.engines import Engines
-
 log = logging.getLogger("dialphone.pipeline")
-
-
-@dataclass
-class TurnRecord:
-    """One caller turn as a tester sees it: tokenized text, reply, tool calls, decision, timings."""
-
-    caller_text: str = ""
-    reply: str = ""
-    tool_calls: list[str] = field(default_factory=list)
-    decision: str = ""
-    timing: TurnTiming | None = None
-    brain_ms: float = 0.0
-    tts_first_ms: float = 0.0
-
-
-@dataclass
-class CallLog:
-    call_id: str
-    turns: list[TurnRecord] = field(default_factory=list)
-    transfers: list[tuple[str, str]] = field(default_factory=list)
-    events: list[str] = field(default_factory=list)
-    decisions: list[dict[str, object]] = field(default_factory=list)
-
-    def current(self) -> TurnRecord:
-        if not self.turns:
-            self.turns.append(TurnRecord())
-        return self.turns[-1]
-
-
-class CallAudit:
-    """The call's view of the audit log: forwards every event and keeps what the replay table shows."""
-
-    def __init__(self, sink: AuditSink | None, log: CallLog) -> None:
-        self._sink = sink
-        self._log = log
-        self._departments: dict[str, str] = {}  # proposal id -> department, for the replay table
-
-    async def emit(
-        self, event_type: str, payload: dict[str, object], *, call_id: str, actor: str, durable: bool = False
-    ) -> None:
-        if self._sink is not None:  # written first: the call's record shows only what the log holds
-            await self._sink.emit(event_type, payload, call_id=call_id, actor=actor, durable=durable)
-        self._log.events.append(str(event_type))
-        if event_type == "transfer.proposed":
-            self._departments[str(payload.get("proposal_id"))] = str(payload.get("department"))
-        elif event_type == "transfer.decided":
-            decided = dict(payload)
-            decided.setdefault("department", self._departments.get(str(payload.get("proposal_id")), ""))
-            self._log.decisions.append(decided)
-            if self._log.turns:
-                self._log.current().decision = f"{payload.get('decision')} ({payload.get('rule_id')})"
-        elif event_type == "transfer.executed":
-            self._log.transfers.append((str(payload.get("department")), str(payload.get("target"))))
 
 
 class CallSession:
@@ -170,9 +115,15 @@ class CallSession:
         self.control = control or PipelineCallControl(transfer=self._record_transfer)
         if hasattr(self.control, "bind"):
             self.control.bind(self)
-        self.brain = engines.new_brain(session=self, control=self.control)
-        if self.concierge is not None:
-            self.concierge.caller_quiet = self.turns.quiet_for
+        self.concierge, self.brain = make_brain(
+            workspace=ws,
+            call_id=self.call_id,
+            audit=self.audit,
+            control=self.control,
+            approvals=engines.approvals,
+            transport=kind,
+        )
+        self.concierge.caller_quiet = self.turns.quiet_for
         self.tts = HibariTTSService(
             engine=engines.tts, cache=engines.prompts, executor=engines.tts_executor, sample_rate=sample_rate
         )

@@ -1,66 +1,22 @@
-"""Replay scenarios against a running server, as a remote caller: ``--via ws`` or ``--via webrtc``.
+"""What every remote caller shares: ``--via ws``, ``--via webrtc`` and ``--via sip`` replay the same way.
 
-    replay_remote(via, server, scenario) -> CallResult
-
-Dispatch is by name through :data:`REMOTE_VIAS` (``"module:function"``, imported on use), so another
-transport's client (``sip``) is one more entry in its own module. Each client drives the same
-:class:`~voice.caller.CallerLine` (20 ms frames at real-time pace, latency measured at the caller)
-and asks the server for the call's tokenized per-turn report, so the table is the same as in-process.
+Each client (:mod:`voice.remote_ws`, :mod:`voice.remote_webrtc`, :mod:`voice.sip_replay`) drives
+the same :class:`~voice.caller.CallerLine` (20 ms frames at real-time pace, latency measured at the
+caller) through :func:`drive_turns`, and asks the server for the call's tokenized per-turn report,
+which :func:`fill_result` turns into the same rows as in-process. :mod:`voice.replay` picks the
+client for ``--via``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from voice.audio import from_int16_bytes, resample, to_int16_bytes
 from voice.caller import CallerLine, TurnResult
-from voice.replay import CallResult, TurnRow, latency_summary
+from voice.replay_results import CallResult, TurnRow
 from voice.scenarios import ReplayTurn, Scenario
-
-RemoteReplay = Callable[[str, Scenario], Awaitable[CallResult]]
-
-REMOTE_VIAS: dict[str, str] = {
-    "ws": "voice.remote_ws:replay_ws",
-    "webrtc": "voice.remote_webrtc:replay_webrtc",
-    "sip": "voice.sip_replay:replay_sip",
-}
-
-
-async def replay_remote(via: str, server: str, scenario: Scenario) -> CallResult:
-    """Run one scenario as one call to ``server`` over ``via``."""
-    target = REMOTE_VIAS.get(via)
-    if target is None:
-        raise ValueError(f"unknown transport {via!r}; one of {', '.join(sorted(REMOTE_VIAS))}")
-    if not server:
-        raise ValueError(f"--via {via} needs --server")
-    mod_name, func = target.split(":")
-    fn: RemoteReplay = getattr(importlib.import_module(mod_name), func)
-    return await fn(server, scenario)
-
-
-async def bench_concurrency_ws(
-    server: str, calls: int, scenarios: list[Scenario], *, stagger_s: float = 0.0
-) -> dict[str, Any]:
-    """``calls`` concurrent media-stream calls (scenarios reused round-robin); p50/p95 voice-to-voice.
-
-    With ``stagger_s`` the calls start spread evenly over that many seconds (arrivals as on a real
-    line); with 0 they start together, so every first turn ends at once and queues on the ASR thread.
-    """
-    from voice.remote_ws import replay_ws
-
-    async def one(i: int, scenario: Scenario) -> CallResult:
-        await asyncio.sleep(stagger_s * i / max(1, calls))
-        return await replay_ws(server, scenario)
-
-    picked = [scenarios[i % len(scenarios)] for i in range(calls)]
-    results = await asyncio.gather(*(one(i, s) for i, s in enumerate(picked)))
-    summary = latency_summary(list(results))
-    return {"calls": calls, "p95_ms": summary["p95_ms"], "p50_ms": summary["p50_ms"], "turns": summary["turns"],
-            "stagger_s": stagger_s}
 
 
 def at_rate(scenario: Scenario, rate: int) -> Scenario:

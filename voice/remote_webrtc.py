@@ -23,7 +23,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from voice.caller import CallerLine
 from voice.remote_replay import at_rate, drive_turns, fill_result
-from voice.replay import CallResult
+from voice.replay_results import CallResult
 from voice.scenarios import Scenario
 
 RATE = 16000

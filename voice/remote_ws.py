@@ -23,7 +23,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from voice.caller import CallerLine
 from voice.remote_replay import at_rate, drive_turns, fill_result
-from voice.replay import CallResult
+from voice.replay_results import CallResult, latency_summary
 from voice.rtp.g711 import ulaw_decode, ulaw_encode
 from voice.scenarios import Scenario
 from voice.transports.stream_token import sign_stream_token
@@ -170,3 +170,23 @@ async def replay_ws(server: str, scenario: Scenario, *, secret: str | None = Non
     result.transfers = list(call.peer.transfers)
     fill_result(result, call.peer.report, call.line, started_at=call.started_at)
     return result
+
+
+async def bench_concurrency_ws(
+    server: str, calls: int, scenarios: list[Scenario], *, stagger_s: float = 0.0
+) -> dict[str, Any]:
+    """``calls`` concurrent media-stream calls (scenarios reused round-robin); p50/p95 voice-to-voice.
+
+    With ``stagger_s`` the calls start spread evenly over that many seconds (arrivals as on a real
+    line); with 0 they start together, so every first turn ends at once and queues on the ASR thread.
+    """
+
+    async def one(i: int, scenario: Scenario) -> CallResult:
+        await asyncio.sleep(stagger_s * i / max(1, calls))
+        return await replay_ws(server, scenario)
+
+    picked = [scenarios[i % len(scenarios)] for i in range(calls)]
+    results = await asyncio.gather(*(one(i, s) for i, s in enumerate(picked)))
+    summary = latency_summary(list(results))
+    return {"calls": calls, "p95_ms": summary["p95_ms"], "p50_ms": summary["p50_ms"], "turns": summary["turns"],
+            "stagger_s": stagger_s}

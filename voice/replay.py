@@ -16,54 +16,35 @@ import json
 import sys
 import time
 import wave
-from dataclasses import asdict, dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from concierge.config import Transport
+from concierge.config import Transport, load_workspace
 from voice.caller import CallerLine, TurnResult
+from voice.engines import Engines
+from voice.pipeline import CallSession
+from voice.remote_webrtc import replay_webrtc
+from voice.remote_ws import bench_concurrency_ws, replay_ws
+from voice.replay_results import CallResult, TurnRow, latency_summary
 from voice.scenarios import Scenario, expand, load_scenario
+from voice.sip_replay import bench_concurrency_sip, replay_sip
+from voice.transports.inproc import InprocTransport
 
 DEFAULT_FIXTURES = Path("fixtures/audio")
 
+RemoteReplay = Callable[[str, Scenario], Awaitable[CallResult]]
 
-@dataclass
-class TurnRow:
-    scenario: str
-    turn: int
-    caller: str
-    reply: str
-    tools: str
-    decision: str
-    latency_ms: float | None
-    endpoint_ms: float
-    asr_ms: float
-    brain_ms: float
-    tts_ms: float
-
-
-@dataclass
-class CallResult:
-    scenario: str
-    rows: list[TurnRow] = field(default_factory=list)
-    transfers: list[tuple[str, str]] = field(default_factory=list)
-    events: list[str] = field(default_factory=list)
-    decisions: list[dict[str, Any]] = field(default_factory=list)
-    brain_inputs: list[str] = field(default_factory=list)
-    caller_turns: list[TurnResult] = field(default_factory=list)
-    asr_invocations: int = 0
-    heard_pcm: bytes = b""
-    rate: int = 16000
+#: ``--via`` -> the remote caller that replays one scenario as one call to a running server.
+REMOTE_VIAS: dict[str, RemoteReplay] = {"ws": replay_ws, "webrtc": replay_webrtc, "sip": replay_sip}
 
 
 async def replay_inproc(engines: Any, scenario: Scenario, *, fast: bool = False, caller: str | None = None) -> CallResult:
     """Run one scenario as one in-process call; returns what the caller and the server saw."""
-    from voice.pipeline import CallSession
-    from voice.transports.inproc import InprocTransport
-
     transport = InprocTransport(sample_rate=scenario.rate)
     line = CallerLine(sample_rate=scenario.rate, send=transport.feed, fast=fast)
     transport.recording.listener = line.heard
@@ -103,6 +84,16 @@ async def replay_inproc(engines: Any, scenario: Scenario, *, fast: bool = False,
             await session.cancel()
     _collect(result, session, line)
     return result
+
+
+async def replay_remote(via: str, server: str, scenario: Scenario) -> CallResult:
+    """Run one scenario as one call to ``server`` over ``via`` (ws, webrtc, sip)."""
+    replay = REMOTE_VIAS.get(via)
+    if replay is None:
+        raise ValueError(f"unknown transport {via!r}; one of {', '.join(sorted(REMOTE_VIAS))}")
+    if not server:
+        raise ValueError(f"--via {via} needs --server")
+    return await replay(server, scenario)
 
 
 def _collect(result: CallResult, session: Any, line: CallerLine) -> None:
@@ -162,33 +153,6 @@ def _ms(v: float | None) -> str:
     return "-" if v is None else f"{v:.0f}"
 
 
-def latency_summary(results: list[CallResult]) -> dict[str, Any]:
-    rows = [row for r in results for row in r.rows if row.latency_ms is not None]
-    lat = sorted(row.latency_ms for row in rows if row.latency_ms is not None)
-
-    def pct(values: list[float], q: float) -> float:
-        if not values:
-            return float("nan")
-        k = min(len(values) - 1, max(0, int(round(q * (len(values) - 1)))))
-        return sorted(values)[k]
-
-    return {
-        "turns": len(lat),
-        "p50_ms": round(pct(lat, 0.5), 1),
-        "p95_ms": round(pct(lat, 0.95), 1),
-        "max_ms": round(max(lat), 1) if lat else float("nan"),
-        "breakdown": {
-            name: {"p50_ms": round(pct(vals, 0.5), 1), "p95_ms": round(pct(vals, 0.95), 1)}
-            for name, vals in (
-                ("endpointing_wait", [r.endpoint_ms for r in rows]),
-                ("asr", [r.asr_ms for r in rows]),
-                ("brain", [r.brain_ms for r in rows]),
-                ("tts_first_audio", [r.tts_ms for r in rows]),
-            )
-        },
-    }
-
-
 def _save_audio(result: CallResult, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     with wave.open(str(folder / f"{result.scenario}.reply.wav"), "wb") as w:
@@ -208,9 +172,6 @@ def _common_args(p: argparse.ArgumentParser) -> None:
 
 
 async def _run_all(args: argparse.Namespace, paths: list[Path], *, fast: bool, console: Console) -> list[CallResult]:
-    from concierge.config import load_workspace
-    from voice.engines import Engines
-
     engines: Any = None
     if args.via == "inproc":  # remote transports replay against a running server's engines
         workspace = load_workspace(args.config)
@@ -224,8 +185,6 @@ async def _run_all(args: argparse.Namespace, paths: list[Path], *, fast: bool, c
             if args.via == "inproc":
                 results.append(await replay_inproc(engines, scenario, fast=fast))
             else:
-                from voice.remote_replay import replay_remote
-
                 results.append(await replay_remote(args.via, args.server, scenario))
     finally:
         if engines is not None:
@@ -301,16 +260,9 @@ def bench_concurrency_main(argv: list[str]) -> int:
 
     async def run() -> dict[str, Any]:
         if args.via == "ws":
-            from voice.remote_replay import bench_concurrency_ws
-
             return await bench_concurrency_ws(args.server, args.calls, scenarios)
         if args.via == "sip":
-            from voice.sip_replay import bench_concurrency_sip
-
             return await bench_concurrency_sip(args.server, args.calls, scenarios)
-        from concierge.config import load_workspace
-        from voice.engines import Engines
-
         engines = Engines.load(load_workspace(args.config), Path("var"))
         await engines.start()
         try:

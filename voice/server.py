@@ -19,7 +19,7 @@ from pathlib import Path
 import uvicorn
 
 from concierge.config import ConfigError, load_workspace
-from voice.app import ServerState, create_app, settle_heap
+from voice.app import ServerProcess, create_app, settle_heap
 from voice.logs import configure as configure_logging
 
 log = logging.getLogger("dialphone.server")
@@ -37,7 +37,7 @@ async def serve(*, config: Path, host: str, sip_port: int, http_port: int, data_
     started = time.monotonic()
     workspace = load_workspace(config)
     data_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240
-    state = ServerState(workspace=workspace, data_dir=data_dir)
+    state = ServerProcess(workspace=workspace, data_dir=data_dir)
     app = create_app(state)
     uv = _HttpServer(
         uvicorn.Config(

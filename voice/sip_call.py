@@ -23,10 +23,11 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from concierge.config import Transport
 from voice.call_control import PipelineCallControl
+from voice.calls import new_call
 from voice.sip import (
     IncomingCall,
     MediaConfig,
@@ -39,11 +40,10 @@ from voice.sip import (
 from voice.sip.offer_answer import answer_offer, make_offer
 from voice.sip.sdp import SessionDescription
 from voice.sip.uri import SipUri, parse_uri
+from voice.sip_endpoint import SipEndpoint
 from voice.sip_media import MediaClock, RtpSession
+from voice.transports.call_report import CallReporter
 from voice.transports.rtp import RtpTransport
-
-if TYPE_CHECKING:
-    from voice.sip_endpoint import SipEndpoint
 
 log = logging.getLogger("dialphone.sip.call")
 
@@ -168,8 +168,6 @@ class SipCall:
         # The pipeline is built after the 200 OK: set-up (~30 ms) stays off the SIP path; the
         # media clock already sends silence, and the greeting starts as soon as the pipeline runs.
         self.transport = RtpTransport(media=self.media, tag=self.ref)
-        from voice.calls import new_call
-
         self.session = new_call(
             engines=self.engines,
             transport=self.transport,
@@ -184,8 +182,6 @@ class SipCall:
     async def _run(self) -> None:
         run = asyncio.get_running_loop().create_task(self.session.run(), name=f"pipeline-{self.ref}")
         if wants_report(self.event.request_uri):
-            from voice.transports.call_report import CallReporter
-
             self._reporter = CallReporter(self.session, self._send_report)
             self._reporter.start()
         try:

@@ -1,6 +1,6 @@
 """Replay scenarios over real SIP and RTP: ``dialphone replay --via sip --server HOST:PORT``.
 
-    result = await replay_sip("127.0.0.1:5060", scenario)          # -> voice.replay.CallResult
+    result = await replay_sip("127.0.0.1:5060", scenario)          # -> voice.replay_results.CallResult
     summary = await bench_concurrency_sip("127.0.0.1:5060", 20, scenarios)
     # {"calls": 20, "p95_ms": ..., "p50_ms": ..., "turns": ..., "rtp_gaps": 0, "setup_p95_ms": ...}
 
@@ -20,7 +20,7 @@ from typing import Any
 
 from voice.caller import CallerLine
 from voice.remote_replay import at_rate, drive_turns, fill_result
-from voice.replay import CallResult, latency_summary
+from voice.replay_results import CallResult, latency_summary
 from voice.scenarios import Scenario
 from voice.sip_uac import SipUac
 

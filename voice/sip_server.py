@@ -23,6 +23,9 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
+from concierge.config import Transport
+from voice.calls import new_call
+from voice.server_state import ServerState
 from voice.sip import (
     CallEnded,
     CallEstablished,
@@ -39,6 +42,7 @@ from voice.sip import (
 from voice.sip_call import CallPhase, SipCall
 from voice.sip_endpoint import SipEndpoint
 from voice.sip_media import MediaClock
+from voice.transports.inproc import InprocTransport
 
 log = logging.getLogger("dialphone.sip")
 
@@ -76,12 +80,13 @@ class FinishedCall:
 
 
 class SipServer:
-    """SIP over UDP and TCP for one :class:`voice.app.ServerState` (its workspace and engines)."""
+    """SIP over UDP and TCP for one server process (its workspace and engines), seen through
+    :class:`voice.server_state.ServerState`."""
 
     def __init__(
         self,
         *,
-        state: Any,
+        state: ServerState,
         host: str,
         port: int,
         tcp: bool = True,
@@ -141,12 +146,8 @@ class SipServer:
     def _warm_up(self) -> None:
         """Build (not run) one call so the first real call does not pay for lazy imports (seconds)."""
         engines = self.state.engines
-        if engines is None or getattr(engines, "sip_warm", False):
+        if engines is None or engines.sip_warm:
             return
-        from concierge.config import Transport
-        from voice.calls import new_call
-        from voice.transports.inproc import InprocTransport
-
         new_call(engines=engines, transport=InprocTransport(sample_rate=8000), kind=Transport.SIP, sample_rate=8000)
         engines.sip_warm = True
 

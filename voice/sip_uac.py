@@ -27,12 +27,15 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from voice.rtp import DtmfReceiver, DtmfSender, Packetizer, RtpPacket, RtpParseError, decode
 from voice.sip import MediaConfig, SessionDescription, SipMessage, SipParseError, SipRequest, SipResponse
 from voice.sip.address import NameAddr
 from voice.sip.builder import make_request, make_response, new_branch, new_tag
 from voice.sip.framing import StreamFramer
 from voice.sip.offer_answer import make_offer
+from voice.sip.sdp import Direction
 from voice.sip.uri import Uri, parse_uri
 from voice.sip_call import REPORT_PARAM, REPORT_TYPE, remote_of
 
@@ -297,8 +300,6 @@ class SipUac:
             await self._transact(req, timeout_s=4.0)
 
     async def reinvite(self, *, hold: bool) -> int:
-        from voice.sip.sdp import Direction
-
         offer = make_offer(MediaConfig(address=self.local_host, port=self.rtp_port, codecs=("PCMU",)), version=self.cseq,
                            direction=Direction.SENDONLY if hold else Direction.SENDRECV)
         assert self._invite is not None
@@ -394,8 +395,6 @@ class SipUac:
         """One 20 ms frame (320 bytes of int16 at 8 kHz) as one RTP packet, or a queued DTMF packet."""
         if self.remote_rtp is None or self._rtp_sock is None:
             return
-        import numpy as np
-
         if self._dtmf_out:
             packet = self._dtmf_out.pop(0)
         else:

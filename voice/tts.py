@@ -20,6 +20,7 @@ from pipecat.services.settings import TTSSettings
 from pipecat.services.tts_service import TextAggregationMode, TTSService
 
 from voice.audio import resample, to_int16_bytes
+from voice.models import resolve_hibari
 
 HIBARI_RATE = 24000
 
@@ -28,13 +29,11 @@ class HibariEngine:
     """The loaded model; thread-safe through one lock (onnxruntime sessions are not re-entrant here)."""
 
     def __init__(self, *, voice: str = "heart", speed: float = 1.05, threads: int = 1) -> None:
-        import hibari
-
-        from voice.models import resolve_hibari  # verifies every model file's SHA-256 first
+        import hibari  # onnxruntime and the G2P: loaded with the first engine, not with the module
 
         if voice != "heart":
             raise ValueError("only hibari's bundled voice 'heart' is available offline")
-        resolved = resolve_hibari()
+        resolved = resolve_hibari()  # verifies every model file's SHA-256 first
         self.model_id = f"hibari-{voice}"
         self.model_version = resolved.version
         self._tts: Any = hibari.Hibari(voice=voice, model=str(resolved.path / "hibari.onnx"), threads=threads)

@@ -23,9 +23,9 @@ from pipecat.transports.smallwebrtc.request_handler import SmallWebRTCRequest, S
 from pydantic import BaseModel, ConfigDict, Field
 
 from concierge.config import Transport
-from voice.app import ServerState
 from voice.call_control import PipelineCallControl
 from voice.calls import new_call
+from voice.server_state import ServerState
 from voice.transports.call_report import CallReporter, final_report
 from voice.transports.webrtc import PIPELINE_RATE, WebRtcCall, host_candidates_only
 
@@ -123,9 +123,11 @@ class WebRtcCalls:
             hung_up.set()
             ended.set()
 
+        engines = self.state.engines
+        assert engines is not None  # the offer route admits a call only once the engines are loaded
         call = WebRtcCall(connection, on_hangup=hangup)
         session = new_call(
-            engines=self.state.engines,
+            engines=engines,
             transport=call.transport,
             kind=Transport.WEBRTC,
             sample_rate=PIPELINE_RATE,

@@ -20,7 +20,7 @@ from concierge.audit_sink import MemoryAuditSink
 from concierge.config import Workspace, load_workspace
 from voice.admin import Role, SqliteConfigStore, admin_router
 from voice.admin.tokens import digest, new_token
-from voice.app import ServerState
+from voice.app import ServerProcess
 from voice.engines import Engines
 from voice.ivr import prerender
 from voice.optout import register_list
@@ -42,7 +42,7 @@ async def engines(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Eng
 
 @dataclass
 class AdminEnv:
-    state: ServerState
+    state: ServerProcess
     store: SqliteConfigStore
     client: httpx.AsyncClient
     app: FastAPI
@@ -66,7 +66,7 @@ async def admin_env(engines: Engines, tmp_path: Path) -> AsyncIterator[AdminEnv]
     cards = tmp_path / "model-cards"
     cards.mkdir()
     (cards / "faster-whisper-tiny-en.md").write_text("# faster-whisper tiny.en\n\nASR model card.\n")
-    state = ServerState(workspace=yaml_ws, data_dir=tmp_path)
+    state = ServerProcess(workspace=yaml_ws, data_dir=tmp_path)
     state.engines = engines
     state.ready = True
     store = SqliteConfigStore(tmp_path / "config.db")

@@ -19,7 +19,7 @@ from concierge.config import Transport
 from tests.admin.conftest import AdminEnv
 from voice.admin import Role, SqliteConfigStore, admin_router
 from voice.admin.tokens import TokenRecord, digest, match, new_token
-from voice.app import ServerState
+from voice.app import ServerProcess
 from voice.calls import new_call
 from voice.ivr.harness import drive_call
 from voice.transports.inproc import InprocTransport
@@ -54,7 +54,7 @@ async def test_a_change_is_audited_stored_and_used_by_the_next_call(admin: Admin
     # and the store holds it: a restarted server starts from the stored version, not the YAML
     admin.store.close()
     reopened = SqliteConfigStore(admin.data_dir / "config.db")
-    restarted = ServerState(workspace=admin.state.workspace.model_copy(update={"features": admin.state.workspace.features.model_copy(update={"ai_enabled": True})}), data_dir=admin.data_dir)
+    restarted = ServerProcess(workspace=admin.state.workspace.model_copy(update={"features": admin.state.workspace.features.model_copy(update={"ai_enabled": True})}), data_dir=admin.data_dir)
     admin_router(restarted, store=reopened)
     assert restarted.workspace.features.ai_enabled is False
     assert reopened.version("demo") >= 2

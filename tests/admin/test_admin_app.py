@@ -10,7 +10,7 @@ import pytest
 from concierge.config import load_workspace
 from voice.admin import Role
 from voice.admin.tokens import digest, new_token
-from voice.app import ServerState, create_app
+from voice.app import ServerProcess, create_app
 from voice.optout import register_list
 
 REPO = Path(__file__).resolve().parents[2]
@@ -22,7 +22,7 @@ async def test_server_app_serves_the_admin_api_and_refuses_unaudited_changes(tmp
     token = new_token()
     ws = ws.model_copy(update={"security": ws.security.model_copy(
         update={"api_tokens": [{"name": "alice", "role": "admin", "sha256": digest(token)}]})})
-    state = ServerState(workspace=ws, data_dir=tmp_path)
+    state = ServerProcess(workspace=ws, data_dir=tmp_path)
     app = create_app(state)
     try:
         assert (tmp_path / "config.db").exists()  # the YAML seeded the store, tokens included

@@ -32,7 +32,7 @@ import pytest_asyncio
 import soundfile as sf
 
 from concierge.config import Transport, load_workspace
-from voice.app import ServerState
+from voice.app import ServerProcess
 from voice.audio import resample
 from voice.engines import Engines
 from voice.sip import CallEnded, IncomingCall, MediaConfig, SipConfig, SipEvent, answer_offer
@@ -91,7 +91,7 @@ async def desk_and_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIter
             dept.targets[Transport.SIP] = f"sip:billing@127.0.0.1:{desk_port}"
     engines = Engines.load(ws, tmp_path_factory.mktemp("baresip-var"))
     await engines.start()
-    state = ServerState(workspace=ws, data_dir=tmp_path_factory.mktemp("baresip-state"))
+    state = ServerProcess(workspace=ws, data_dir=tmp_path_factory.mktemp("baresip-state"))
     state.engines = engines
     server = SipServer(state=state, host="127.0.0.1", port=0)
     await server.start()

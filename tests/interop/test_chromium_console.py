@@ -28,7 +28,7 @@ from concierge.audit_sink import MemoryAuditSink
 from concierge.config import load_workspace
 from voice.admin import Role, SqliteConfigStore, admin_router
 from voice.admin.tokens import digest, new_token
-from voice.app import ServerState
+from voice.app import ServerProcess
 from voice.engines import Engines
 from voice.ivr import prerender
 from voice.ivr.harness import drive_call
@@ -75,7 +75,7 @@ async def console(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Con
     await engines.start()
     prerender(ws, engines.prompts)
     engines.audit = MemoryAuditSink()
-    state = ServerState(workspace=ws, data_dir=tmp)
+    state = ServerProcess(workspace=ws, data_dir=tmp)
     state.engines = engines
     state.ready = True
     store = SqliteConfigStore(tmp / "config.db")

@@ -18,7 +18,7 @@ from typing import Any
 import uvicorn
 
 from concierge.config import load_workspace
-from voice.app import ServerState, create_app
+from voice.app import ServerProcess, create_app
 
 REPO = Path(__file__).resolve().parents[2]
 SECRET = "media-test-secret-7d1f"
@@ -36,7 +36,7 @@ class MediaServer:
         self.data_dir = data_dir
         self.port = free_port()
         self.loop = asyncio.new_event_loop()
-        self.state: ServerState | None = None
+        self.state: ServerProcess | None = None
         self._uv: uvicorn.Server | None = None
         self._ready: Future[None] = Future()
         self._thread = threading.Thread(target=self._main, name="media-server", daemon=True)
@@ -73,7 +73,7 @@ class MediaServer:
         # do it before serving so the first call's timing is a call's, not an import's.
         import pipecat.adapters.llm.services.open_ai_adapter  # noqa: F401
         await engines.start()
-        self.state = ServerState(workspace=workspace, data_dir=self.data_dir)
+        self.state = ServerProcess(workspace=workspace, data_dir=self.data_dir)
         self.state.engines = engines
         self.state.ready = True
         self._uv = uvicorn.Server(

@@ -15,7 +15,7 @@ import pytest
 import pytest_asyncio
 
 from concierge.config import Workspace, load_workspace
-from voice.app import ServerState
+from voice.app import ServerProcess
 from voice.engines import Engines
 from voice.sip_server import SipServer
 
@@ -46,7 +46,7 @@ def sip_server(sip_engines: Engines, tmp_path: Path) -> ServerFactory:
         for name in ("max_calls", "trunk_allowlist", "invite_rate_per_s"):
             if name in kwargs:
                 setattr(ws.sip, name, kwargs.pop(name))
-        state = ServerState(workspace=ws, data_dir=tmp_path)
+        state = ServerProcess(workspace=ws, data_dir=tmp_path)
         state.engines = sip_engines
         server = SipServer(state=state, host="127.0.0.1", port=0, **kwargs)
         await server.start()

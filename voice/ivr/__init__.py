@@ -3,12 +3,12 @@
     from voice.ivr import IvrSwitch, MenuMachine, IvrPrompts, prerender
 
 An opted-out call (or one that opts out mid-call) runs the menu from the workspace's ``ivr``
-section with no ASR, no brain and no NER model on its audio; see :mod:`voice.optout`.
+section with no ASR, no brain and no NER model on its audio; see :mod:`voice.optout`. The call
+control that switches a running call to the menu is :class:`voice.ivr_control.IvrCallControl`.
 """
 
 from __future__ import annotations
 
-from voice.ivr.control import IvrCallControl
 from voice.ivr.exceptions import IvrError, PromptError
 from voice.ivr.menu import MENU_NAME, MenuMachine, MenuState, Prompt
 from voice.ivr.prompts import IvrPrompts, all_texts, prerender
@@ -16,7 +16,6 @@ from voice.ivr.switch import IvrSwitch, IvrTimings, Mode
 
 __all__ = [
     "MENU_NAME",
-    "IvrCallControl",
     "IvrError",
     "IvrPrompts",
     "IvrSwitch",
