@@ -28,6 +28,8 @@ class EventType(StrEnum):
     TRANSFER_EXECUTED = "transfer.executed"
     TRANSFER_FAILED = "transfer.failed"
     OPTOUT_APPLIED = "optout.applied"
+    CAPTURE_COMPLETED = "capture.completed"
+    REDACTION_WITHHELD = "redaction.withheld"
 
 
 @runtime_checkable

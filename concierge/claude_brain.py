@@ -112,6 +112,7 @@ class ClaudeBrainService(AnthropicLLMService):
     async def _process_context(self, context: LLMContext) -> None:
         if self.call.handed_off:
             return
+        await self.guard.scrub_context(context)
         self.guard.begin(latest_user_text(context))
         try:
             await asyncio.wait_for(super()._process_context(context), timeout=self.turn_deadline_s)

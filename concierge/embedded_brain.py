@@ -154,6 +154,7 @@ class EmbeddedBrainService(LLMService):
     async def _process_context(self, context: LLMContext) -> None:
         if self.call.handed_off:
             return
+        await self.guard.scrub_context(context)
         messages = context.get_messages()
         if not messages:
             return

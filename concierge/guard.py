@@ -20,8 +20,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipecat.frames.frames import Frame, TTSSpeakFrame
+from pipecat.processors.aggregators.llm_context import LLMContext
 
 from concierge.audit_sink import EventType
+from concierge.capture import scrub_messages
 from concierge.session import ConciergeCall
 
 FILLERS = ("One moment, please.", "Let me check that for you.", "Thanks for waiting, I'm still on it.")
@@ -90,6 +92,24 @@ class TurnGuard:
         self.last_turn: TurnRecord | None = None
 
     # -- turn lifecycle -------------------------------------------------
+    async def scrub_context(self, context: LLMContext) -> int:
+        """The egress backstop before any model sees the context: every message (tool inputs and
+        results too) passes the call's boundary; a stretch of a caller's secret found there is replaced
+        and audited as ``redaction.withheld``. Returns how many were replaced (0 in a healthy call)."""
+        boundary = self.call.boundary
+        if boundary is None:
+            return 0
+        n = scrub_messages(list(context.get_messages()), boundary)
+        if n:
+            _log.warning("egress check replaced %d stretch(es) of caller data before the model", n)
+            await self.call.emit(
+                EventType.REDACTION_WITHHELD,
+                {"stage": "model_input", "reason": "secret_in_context", "entity_counts": {"SECRET": n}},
+                actor="redaction",
+                durable=True,
+            )
+        return n
+
     def begin(self, user_text: str) -> None:
         self._cancel_watchdog()
         self._t0 = time.perf_counter()

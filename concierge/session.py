@@ -11,6 +11,7 @@ from typing import Any
 from concierge.approvals import ApprovalQueue, InMemoryApprovalQueue
 from concierge.audit_sink import AuditSink
 from concierge.call_control import CallControl
+from concierge.capture import Boundary, SecureCapture
 from concierge.config import Transport, Workspace
 from concierge.gate import CallState, utcnow
 
@@ -19,6 +20,7 @@ from concierge.gate import CallState, utcnow
 class ConciergeCall:
     """One call as the concierge sees it. Build one per call and hand it to the brain factory.
 
+    ``capture`` and ``boundary`` come from the voice layer (:mod:`concierge.capture`).
     ``handed_off`` turns true once the call left the AI loop (IVR fallback, opt-out, hang-up);
     the brains then stay silent. ``caller_quiet(seconds)`` (set by the voice layer) resolves True once
     the caller has been silent that long after their last words, False as soon as they speak again;
@@ -36,6 +38,8 @@ class ConciergeCall:
     failures: int = 0
     handed_off: bool = False
     caller_quiet: Callable[[float], Awaitable[bool]] | None = None
+    capture: SecureCapture | None = None  # secure keypad capture, where the transport has a keypad
+    boundary: Boundary | None = None  # the call's egress check (every text leaving for a model or a person)
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
     async def emit(self, event_type: str, payload: dict[str, object], *, actor: str, durable: bool = False) -> None:

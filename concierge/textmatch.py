@@ -81,13 +81,15 @@ def stem(word: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    """Lower-case words after phrase joining; redaction tokens become their entity type."""
+    """Lower-case words after phrase joining; a redaction token becomes one marker word
+    (``[PERSON_1]`` -> ``tok_person``) that no vocabulary holds: a token never reads as an ordinary
+    word ("this is [PERSON_1]" is not a request for a person)."""
     return list(_words(text))
 
 
 @lru_cache(maxsize=1024)
 def _words(text: str) -> tuple[str, ...]:
-    t = _ENTITY.sub(lambda m: " " + m.group(1).lower() + " ", text).lower()
+    t = _ENTITY.sub(lambda m: " tok_" + m.group(1).lower() + " ", text).lower()
     t = t.replace("’", "'")
     for pattern, repl in _PHRASES:
         t = pattern.sub(repl, t)

@@ -18,6 +18,7 @@ from pipecat.processors.aggregators.llm_context import LLMContext, standard_mess
 from pipecat.services.llm_service import FunctionCallParams, LLMService
 
 from concierge.audit_sink import EventType
+from concierge.capture import CAPTURE_TIMEOUT_S, KINDS, PROMPTS, Boundary
 from concierge.config import Workspace
 from concierge.exceptions import ToolInputError
 from concierge.gate import Decision, RuleId, TransferProposal
@@ -29,7 +30,9 @@ PROPOSE_TRANSFER = "propose_transfer"
 ANSWER_FROM_KB = "answer_from_knowledge_base"
 END_CALL = "end_call"
 CALLER_REQUESTS_HUMAN = "caller_requests_human"
-TOOL_NAMES = (PROPOSE_TRANSFER, ANSWER_FROM_KB, END_CALL, CALLER_REQUESTS_HUMAN)
+COLLECT_NUMBER = "collect_number_securely"
+TOOL_NAMES = (PROPOSE_TRANSFER, ANSWER_FROM_KB, END_CALL, CALLER_REQUESTS_HUMAN, COLLECT_NUMBER)
+CAPTURE_UNAVAILABLE = "I can't take that number on this line. A colleague will help you with it."
 
 HUMAN_MESSAGE = "Of course. I'm taking you to our menu now, where you can reach the right team."
 
@@ -69,6 +72,15 @@ def tools_schema(workspace: Workspace) -> ToolsSchema:
                 required=["reason"],
             ),
             FunctionSchema(
+                name=COLLECT_NUMBER,
+                description="When you need a card number, security code, expiry, social security number, "
+                "account, routing or member ID number: never ask the caller to say it. This asks them to "
+                "type it on the keypad; you get back only a token, how many digits were typed and whether "
+                "the number is valid.",
+                properties={"kind": {"type": "string", "enum": sorted(KINDS)}},
+                required=["kind"],
+            ),
+            FunctionSchema(
                 name=CALLER_REQUESTS_HUMAN,
                 description="The caller asked for a person, an agent, an operator, or no AI.",
                 properties={},
@@ -87,13 +99,16 @@ def _text_arg(args: Mapping[str, Any], name: str, *, max_len: int = 500) -> str:
     return value.strip()
 
 
-def context_snapshot(context: LLMContext, *, last: int = 6) -> list[dict[str, str]]:
-    """The last turns the brain had (already tokenized), as plain role/text pairs."""
+def context_snapshot(context: LLMContext, *, last: int = 6, boundary: Boundary | None = None) -> list[dict[str, str]]:
+    """The last turns the brain had (already tokenized), as plain role/text pairs, through the call's
+    egress check (a supervisor sees this)."""
     out: list[dict[str, str]] = []
     for m in context.get_messages()[-last:]:
         role = m.get("role") if isinstance(m, dict) else None
         text = standard_message_text(m)
         if isinstance(role, str) and role in ("user", "assistant") and text:
+            if boundary is not None:
+                text, _ = boundary.scrub(text)
             out.append({"role": role, "text": text})
     return out
 
@@ -120,6 +135,7 @@ class ConciergeTools:
         llm.register_function(ANSWER_FROM_KB, self.answer_from_knowledge_base)
         llm.register_function(END_CALL, self.end_call)
         llm.register_function(CALLER_REQUESTS_HUMAN, self.caller_requests_human)
+        llm.register_function(COLLECT_NUMBER, self.collect_number_securely)
 
     async def _fail(self, kind: str) -> None:
         if self.on_failure is not None:
@@ -139,7 +155,8 @@ class ConciergeTools:
             await self._reply(params, {"error": str(exc)}, run_llm=True)
             return
         outcome = await self.coordinator.propose(
-            TransferProposal(department, reason), context=context_snapshot(params.context)
+            TransferProposal(department, reason),
+            context=context_snapshot(params.context, boundary=self.call.boundary),
         )
         self.last_decision_ms = outcome.decision_ms
         d = outcome.decision
@@ -196,3 +213,27 @@ class ConciergeTools:
         )
         await call.control.to_ivr("caller_requested_human")
         await self._reply(params, {"status": "to_ivr", "say": HUMAN_MESSAGE}, run_llm=False)
+
+    async def collect_number_securely(self, params: FunctionCallParams) -> None:
+        kind = params.arguments.get("kind")
+        typ = KINDS.get(kind) if isinstance(kind, str) else None
+        if typ is None:
+            await self._fail("malformed_tool_input")
+            await self._reply(params, {"error": f"argument 'kind' must be one of {', '.join(sorted(KINDS))}"},
+                              run_llm=True)
+            return
+        call = self.call
+        if call.capture is None or call.handed_off:
+            await self._reply(params, {"status": "unavailable", "say": CAPTURE_UNAVAILABLE}, run_llm=True)
+            return
+        outcome = await call.capture.collect(typ, prompt=PROMPTS[typ], timeout_s=CAPTURE_TIMEOUT_S)
+        await call.emit(
+            EventType.CAPTURE_COMPLETED,
+            {"entity_type": typ.value, "status": outcome.status, "length": outcome.digits, "valid": outcome.valid},
+            actor="keypad",
+            durable=True,
+        )
+        result: dict[str, Any] = {"status": outcome.status, "digits": outcome.digits, "valid": outcome.valid}
+        if outcome.token is not None:
+            result["token"] = outcome.token
+        await self._reply(params, result, run_llm=True)

@@ -49,7 +49,15 @@ def test_stemmer(word: str, expected: str) -> None:
 
 def test_normalization_joins_phrases_and_keeps_entity_types() -> None:
     assert "login" in words("i cannot sign in")
-    assert "credit_card" in words("my card [CREDIT_CARD_1] was declined")
+    assert "tok_credit_card" in words("my card [CREDIT_CARD_1] was declined")
+
+
+def test_a_token_never_reads_as_an_ordinary_word(workspace: Workspace) -> None:
+    """"Hi, this is [PERSON_1]" is a greeting with a name, not a request for a person."""
+    assert "person" not in words("Hi, this is [PERSON_1]")
+    router = IntentRouter(workspace)
+    assert router.classify("Hi, this is [PERSON_1]").kind is not IntentKind.HUMAN
+    assert router.classify("i need a person").kind is IntentKind.HUMAN
     assert content_stems("um uh i want to like pay my in voice") == ["pay", "invoic"]
 
 
