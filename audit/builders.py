@@ -101,6 +101,51 @@ def redaction_applied(
     )
 
 
+def redaction_withheld(
+    *,
+    workspace_id: str,
+    call_id: str,
+    stage: str,
+    reason: str,
+    entity_counts: Mapping[str, int],
+    actor: str = "redaction",
+) -> AuditEvent:
+    """A caller turn (or a stretch of text leaving the call) withheld at the privacy boundary:
+    where, why, and entity counts by type; never the text."""
+    return _event(
+        EventType.REDACTION_WITHHELD,
+        workspace_id,
+        call_id,
+        actor,
+        stage=stage,
+        reason=reason,
+        entity_counts=dict(entity_counts),
+    )
+
+
+def capture_completed(
+    *,
+    workspace_id: str,
+    call_id: str,
+    entity_type: str,
+    status: str,
+    length: int,
+    valid: bool,
+    actor: str = "keypad",
+) -> AuditEvent:
+    """A secure keypad capture ended: the entity type, how many digits, whether valid; never the digits."""
+    return _event(
+        EventType.CAPTURE_COMPLETED,
+        workspace_id,
+        call_id,
+        actor,
+        entity_type=entity_type,
+        status=status,
+        length=length,
+        valid=valid,
+    )
+
+
 def brain_turn(
     *,
     workspace_id: str,

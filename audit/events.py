@@ -64,6 +64,8 @@ class EventType(StrEnum):
     CALL_ENDED = "call.ended"
     ASR_TRANSCRIBED = "asr.transcribed"
     REDACTION_APPLIED = "redaction.applied"
+    REDACTION_WITHHELD = "redaction.withheld"
+    CAPTURE_COMPLETED = "capture.completed"
     BRAIN_TURN = "brain.turn"
     BRAIN_FAILED = "brain.failed"
     TRANSFER_PROPOSED = "transfer.proposed"

@@ -104,6 +104,17 @@ PAYLOAD_SCHEMAS: dict[EventType, dict[str, FieldSpec]] = {
         "engine_version": _f(ID, required=False),
         "latency_ms": _f(N, required=False),
     },
+    EventType.REDACTION_WITHHELD: {
+        "stage": _f(ID),
+        "reason": _f(ID),
+        "entity_counts": _f(FieldKind.COUNTS),
+    },
+    EventType.CAPTURE_COMPLETED: {
+        "entity_type": _f(ID),
+        "status": _f(ID),
+        "length": _f(N),
+        "valid": _f(B),
+    },
     EventType.BRAIN_TURN: {
         "model": _f(ID),
         "model_version": _f(ID),
