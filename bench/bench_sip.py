@@ -1,6 +1,6 @@
 """INVITE to 200 OK latency on loopback, over UDP and TCP, and (optionally) voice-to-voice over SIP.
 
-Each call is placed by :class:`voice.sip_uac.SipUac` (on its own event loop in a thread) against a real :class:`voice.sip_server.SipServer`
+Each call is placed by :class:`voice.testing.sip_uac.SipUac` (on its own event loop in a thread) against a real :class:`voice.telephony.listener.SipServer`
 (engines loaded once, pipelines built for every call), timed from the INVITE leaving the caller
 to its 200 OK arriving, then hung up. Target: p95 <= 50 ms.
 
@@ -27,8 +27,8 @@ from tqdm import tqdm
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from voice.sip_replay import parse_server  # noqa: E402
-from voice.sip_uac import SipUac  # noqa: E402
+from voice.testing.sip_replay import parse_server  # noqa: E402
+from voice.testing.sip_uac import SipUac  # noqa: E402
 
 
 def pct(values: list[float], q: float) -> float:
@@ -57,9 +57,9 @@ async def setup_times(server: tuple[str, int], transport: str, calls: int, gap_s
 
 async def v2v(server: str, engines: Any, paths: list[Path], rounds: int) -> dict[str, float]:
     """Each scenario over SIP and in-process, alternating, ``rounds`` times (load drifts cancel out)."""
-    from voice.replay import CallResult, latency_summary, replay_inproc
-    from voice.scenarios import load_scenario
-    from voice.sip_replay import replay_sip
+    from voice.testing.replay import CallResult, latency_summary, replay_inproc
+    from voice.testing.scenarios import load_scenario
+    from voice.testing.sip_replay import replay_sip
 
     scenarios = [load_scenario(p, rate=8000) for p in paths]
     sip: list[CallResult] = []
@@ -79,9 +79,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         server = parse_server(args.server)
     else:
         from concierge.config import load_workspace
-        from voice.app import ServerProcess
-        from voice.engines import Engines
-        from voice.sip_server import SipServer
+        from voice.pipeline.engines import Engines
+        from voice.server.process import ServerProcess
+        from voice.telephony.listener import SipServer
 
         ws = load_workspace(REPO / "examples" / "workspace.yaml", env={})
         ws.sip.invite_rate_per_s = 1000.0  # measure set-up, not the flood limiter

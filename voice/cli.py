@@ -20,7 +20,7 @@ def _env(name: str, default: str) -> str:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from voice.server import run_server
+    from voice.server.main import run_server
 
     return run_server(
         config=Path(args.config),
@@ -47,33 +47,35 @@ def _cmd_config_validate(args: argparse.Namespace) -> int:
     return status
 
 
-def _delegate(target: str) -> Callable[[list[str]], int]:
-    """Run another package's ``main(argv)``: ``pkg.module:function``."""
+def _delegate(target: str, *prefix: str) -> Callable[[list[str]], int]:
+    """Run another package's ``main(argv)`` (``pkg.module:function``), with ``prefix`` before the
+    arguments. Imported on use, so ``dialphone serve`` never loads an evaluation's dependencies."""
 
     def run(argv: list[str]) -> int:
         import importlib
 
         mod_name, func = target.split(":")
-        return int(getattr(importlib.import_module(mod_name), func)(argv) or 0)
+        return int(getattr(importlib.import_module(mod_name), func)([*prefix, *argv]) or 0)
 
     return run
 
 
-# Subcommands implemented by the packages that own them; everything after the name is theirs.
-DELEGATED: dict[tuple[str, ...], str] = {
-    ("audit",): "audit.cli:main",
-    ("eval", "redaction"): "voice.evaluate:redaction_main",
-    ("bench", "redaction"): "voice.evaluate:redaction_bench_main",
-    ("eval", "asr"): "voice.asr.evaluate:main",
-    ("eval", "concierge"): "voice.evaluate:concierge_main",
-    ("eval", "all"): "voice.evaluate:all_main",
-    ("eval", "gate"): "voice.model_cards:gate_main",
-    ("bench", "gate"): "voice.evaluate:gate_bench_main",
-    ("bench", "audit"): "voice.evaluate:audit_bench_main",
-    ("bench", "latency"): "voice.replay:bench_latency_main",
-    ("bench", "concurrency"): "voice.replay:bench_concurrency_main",
-    ("bench", "ivr"): "voice.ivr_bench:main",
-    ("replay",): "voice.replay:replay_main",
+# Subcommands implemented by the packages that own them: (target, arguments put before the user's).
+# Everything after the subcommand's name is theirs.
+DELEGATED: dict[tuple[str, ...], tuple[str, ...]] = {
+    ("audit",): ("audit.cli:main",),
+    ("eval", "redaction"): ("redaction.cli:main", "eval"),
+    ("bench", "redaction"): ("redaction.cli:main", "bench"),
+    ("eval", "asr"): ("voice.asr.evaluate:main",),
+    ("eval", "concierge"): ("concierge.cli:main", "eval"),
+    ("eval", "all"): ("voice.cards.cli:main",),
+    ("eval", "gate"): ("voice.cards.gate:gate_main",),
+    ("bench", "gate"): ("concierge.cli:main", "bench-gate"),
+    ("bench", "audit"): ("audit.cli:main", "bench"),
+    ("bench", "latency"): ("voice.testing.replay:bench_latency_main",),
+    ("bench", "concurrency"): ("voice.testing.replay:bench_concurrency_main",),
+    ("bench", "ivr"): ("voice.testing.ivr_bench:main",),
+    ("replay",): ("voice.testing.replay:replay_main",),
 }
 
 
@@ -106,13 +108,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from voice.logs import configure
+    from voice.server.logs import configure
 
     configure()
     args_list = list(sys.argv[1:] if argv is None else argv)
     for key in sorted(DELEGATED, key=len, reverse=True):
         if tuple(args_list[: len(key)]) == key:
-            return _delegate(DELEGATED[key])(args_list[len(key) :])
+            return _delegate(*DELEGATED[key])(args_list[len(key) :])
     if args_list[:1] in (["eval"], ["bench"]):
         kinds = sorted({k[1] for k in DELEGATED if k[0] == args_list[0]})
         print(f"usage: dialphone {args_list[0]} {{{','.join(kinds)}}} ...", file=sys.stderr)

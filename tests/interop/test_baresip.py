@@ -32,13 +32,13 @@ import pytest_asyncio
 import soundfile as sf
 
 from concierge.config import Transport, load_workspace
-from voice.app import ServerProcess
 from voice.audio import resample
-from voice.engines import Engines
+from voice.pipeline.engines import Engines
+from voice.server.process import ServerProcess
 from voice.sip import CallEnded, IncomingCall, MediaConfig, SipConfig, SipEvent, answer_offer
-from voice.sip_call import CallPhase
-from voice.sip_endpoint import SipEndpoint
-from voice.sip_server import SipServer
+from voice.telephony.call import CallPhase
+from voice.telephony.endpoint import SipEndpoint
+from voice.telephony.listener import SipServer
 
 REPO = Path(__file__).resolve().parents[2]
 BARESIP = shutil.which("baresip")

@@ -1,6 +1,6 @@
 """The admin console in headless Chromium, end to end.
 
-A clinical-department call (the fixture, replayed in process through :func:`voice.calls.new_call`)
+A clinical-department call (the fixture, replayed in process through :func:`voice.pipeline.calls.new_call`)
 waits for a supervisor: the supervisor signs in to the console, sees the pending transfer live with
 the tokenized context, approves it with one click, and the call continues (the transfer executes).
 An admin then adds a caller to the opt-out list and an auditor exports the log, both in the
@@ -28,12 +28,12 @@ from concierge.audit_sink import MemoryAuditSink
 from concierge.config import load_workspace
 from voice.admin import Role, SqliteConfigStore, admin_router
 from voice.admin.tokens import digest, new_token
-from voice.app import ServerProcess
-from voice.engines import Engines
 from voice.ivr import prerender
-from voice.ivr.harness import drive_call
-from voice.optout import number_digest, register_list
-from voice.scenarios import load_scenario
+from voice.ivr.optout import number_digest, register_list
+from voice.pipeline.engines import Engines
+from voice.server.process import ServerProcess
+from voice.testing.ivr_harness import drive_call
+from voice.testing.scenarios import load_scenario
 
 pytestmark = [pytest.mark.interop, pytest.mark.asyncio(loop_scope="module")]
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "media"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "voice"))
 from media_server import MediaServer
 
 from voice.audio import read_audio, to_int16_bytes

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from redaction import nlp, warm_up
-from voice.redaction_setup import RedactionFactory
+from voice.pipeline.redaction_setup import RedactionFactory
 
 
 def test_warm_up_loads_the_process_engine_and_it_works() -> None:

@@ -5,7 +5,7 @@
 ``admin_router`` opens the configuration store (``<data_dir>/config.db``), seeds it from the
 workspace the server was started with, and makes the stored version the one the server runs
 (so changes made through the API survive a restart). The store's opt-out list is registered for
-call set-up (:func:`voice.optout.register_list`).
+call set-up (:func:`voice.ivr.optout.register_list`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from voice.admin.routes_ops import ops_router
 from voice.admin.service import AdminService
 from voice.admin.sqlite_store import SqliteConfigStore
 from voice.admin.store import ConfigStore
-from voice.optout import register_list
+from voice.ivr.optout import register_list
 
 STATIC = Path(__file__).resolve().parent / "static"
 MODEL_CARDS = Path(__file__).resolve().parents[2] / "docs" / "model-cards"

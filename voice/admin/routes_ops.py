@@ -25,7 +25,7 @@ from voice.admin.deps import AdminRoute, Guards, WorkspaceId
 from voice.admin.roles import Permission, Principal
 from voice.admin.schemas import Approval, DecisionBody, LiveCall, OptOut, OptOutCreate, WhoAmI
 from voice.admin.service import AdminService
-from voice.calls import live_calls
+from voice.pipeline.calls import live_calls
 
 ApprovalId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 EntryId = Annotated[str, Path(pattern=r"^[0-9a-f]{16}$")]

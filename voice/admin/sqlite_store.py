@@ -18,7 +18,7 @@ from voice.admin.roles import Role
 from voice.admin.store import OptOutEntry
 from voice.admin.tokens import TokenRecord
 from voice.admin.tokens import digest as token_digest
-from voice.optout import mask_number, number_digest
+from voice.ivr.optout import mask_number, number_digest
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS workspaces (

@@ -4,7 +4,7 @@
 (:mod:`voice.admin.sqlite_store`) is the embedded default, and a PostgreSQL store is a new class
 with the same methods. Workspaces are stored whole (validated JSON) with a version number; the
 YAML file only seeds a workspace the store does not hold yet. Opt-outs hold a salted digest of
-the number (:func:`voice.optout.number_digest`) and a masked form, never the number.
+the number (:func:`voice.ivr.optout.number_digest`) and a masked form, never the number.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ class ConfigStore(Protocol):
 
     def remove_optout(self, workspace_id: str, entry_id: str) -> OptOutEntry | None: ...
 
-    # the voice.optout.OptOutList protocol, used at call set-up
+    # the voice.ivr.optout.OptOutList protocol, used at call set-up
     def contains(self, workspace_id: str, digest: str) -> bool: ...
 
     def remember(self, workspace_id: str, number: str, *, source: str, actor: str) -> None: ...

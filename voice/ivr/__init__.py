@@ -3,8 +3,8 @@
     from voice.ivr import IvrSwitch, MenuMachine, IvrPrompts, prerender
 
 An opted-out call (or one that opts out mid-call) runs the menu from the workspace's ``ivr``
-section with no ASR, no brain and no NER model on its audio; see :mod:`voice.optout`. The call
-control that switches a running call to the menu is :class:`voice.ivr_control.IvrCallControl`.
+section with no ASR, no brain and no NER model on its audio; see :mod:`voice.ivr.optout`. The call
+control that switches a running call to the menu is :class:`voice.pipeline.ivr_control.IvrCallControl`.
 """
 
 from __future__ import annotations

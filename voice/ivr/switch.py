@@ -1,6 +1,6 @@
 """The IVR switch: a pipecat processor right after the transport input, before any model.
 
-In AI mode it passes every frame on, except the opt-out key (:data:`voice.optout.OPTOUT_DIGIT`)
+In AI mode it passes every frame on, except the opt-out key (:data:`voice.ivr.optout.OPTOUT_DIGIT`)
 pressed alone (no other key within :data:`OPTOUT_HOLD_S` before or after it, so a 0 inside a
 keyed-in number stays a digit), which switches the call to the IVR. In IVR mode it keeps caller
 audio, DTMF and text away from everything downstream (ASR, redaction and the brain never see this call's audio again), plays
@@ -39,8 +39,8 @@ from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 from audit.payloads import OptOutScope
 from concierge.config import Transport, Workspace
 from voice.ivr.menu import MENU_NAME, ArmTimer, Hangup, MenuMachine, Play, PromptKey, Remember, Route
+from voice.ivr.optout import OPTOUT_DIGIT, OptOutList
 from voice.ivr.prompts import IvrPrompts
-from voice.optout import OPTOUT_DIGIT, OptOutList
 
 log = logging.getLogger("dialphone.ivr")
 

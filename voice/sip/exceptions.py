@@ -18,7 +18,7 @@ name, "Via", "SIP URI user", ...): "malformed request line", "unterminated quote
 "white space inside <> in to", "CSeq number out of range", "more than one Content-Length",
 "Content-Length larger than the datagram", "message head is not terminated by an empty line",
 "bare CR or LF in message head", "URI with headers must be enclosed in <> in contact".
-tests/sip/test_sip_parser.py pins the exact text of each.
+tests/voice/sip/test_sip_parser.py pins the exact text of each.
 """
 
 from __future__ import annotations

@@ -1,0 +1,142 @@
+"""What one server process loads once and shares between calls: models, executors, audit log.
+
+Loading shows progress on stderr (each step with its time). CPU-bound work runs off the event loop,
+one executor per model: ASR, TTS and NER each get their own thread, so a slow synthesis never
+delays a transcription.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from concierge.approvals import InMemoryApprovalQueue
+from concierge.config import Workspace
+from concierge.embedded_brain import spoken_lines
+from voice.asr import AsrConfig, AsrEngine, Device
+from voice.ivr.prompts import all_texts
+from voice.pipeline.audit_setup import open_audit
+from voice.pipeline.redaction_setup import load_redaction
+from voice.pipeline.turns import AsrLane
+from voice.tts import HibariEngine, PromptCache
+
+log = logging.getLogger("dialphone.engines")
+
+
+def _step(name: str) -> Any:
+    class _Timer:
+        def __enter__(self) -> None:
+            self.t0 = time.perf_counter()
+            print(f"  loading {name} …", file=sys.stderr, flush=True)
+
+        def __exit__(self, *exc: object) -> None:
+            if exc[0] is None:
+                print(f"  loaded {name} in {time.perf_counter() - self.t0:.2f}s", file=sys.stderr, flush=True)
+
+    return _Timer()
+
+
+class Engines:
+    """Shared engines. Build with :meth:`load` (blocking, call it off the event loop at start-up)."""
+
+    def __init__(
+        self,
+        *,
+        workspace: Workspace,
+        asr: Any,
+        asr_model_id: str,
+        tts: Any,
+        asr_model_version: str = "unknown",
+        prompts: Any,
+        redaction: Any,
+        audit: Any,
+        audit_log: Any = None,
+    ) -> None:
+        self.workspace = workspace
+        self.asr = asr
+        self.asr_model_id = asr_model_id
+        self.asr_model_version = asr_model_version
+        self.tts = tts
+        self.prompts = prompts
+        self.redaction = redaction
+        self.audit = audit
+        self.audit_log = audit_log
+        self.approvals = InMemoryApprovalQueue()
+        self.live_calls: dict[str, Any] = {}  # call id -> CallSession, for the admin API's live view
+        self.optouts: Any = None  # the admin opt-out list when the admin store runs (voice.ivr.optout.OptOutList)
+        self.ivr_warm_for: Workspace | None = None  # workspace whose extra IVR prompts are rendered
+        self.sip_warm = False  # the SIP listener has built its warm-up call (voice.telephony.listener)
+        self.asr_executor = AsrLane()
+        self.tts_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tts")
+
+    @classmethod
+    def load(cls, workspace: Workspace, data_dir: Path, *, audit_db: Path | None = None) -> Engines:
+        print("dialphone: loading models", file=sys.stderr, flush=True)
+        with _step("speech recognition (faster-whisper tiny.en, verified)"):
+            cfg = workspace.audio.asr
+            asr = AsrEngine(
+                config=AsrConfig(
+                    model_path=Path(cfg.model_path) if cfg.model_path else None,
+                    device=Device(cfg.device),
+                    compute_type=None if cfg.compute_type == "auto" else cfg.compute_type,
+                )
+            )
+            asr.transcribe(np.zeros(16000, dtype=np.float32))  # first call builds the kernels
+        with _step("speech synthesis (hibari, verified)"):
+            tts = HibariEngine(voice=workspace.audio.tts.voice, speed=workspace.audio.tts.speed)
+            tts.warm_up()
+            prompts = PromptCache(tts)
+        with _step("redaction (presidio + spaCy en_core_web_sm, offline)"):
+            redaction = load_redaction(workspace)
+        with _step("pipecat adapters"):
+            # pipecat imports these on the first LLM context of the process, on the event loop:
+            # importing them here keeps that 4-12 s stall off the first call.
+            import pipecat.adapters.llm.services.open_ai_adapter  # noqa: F401
+        with _step("audit log"):
+            audit_log, audit = open_audit(workspace, audit_db or data_dir / "audit.db")
+        return cls(
+            workspace=workspace,
+            asr=asr,
+            asr_model_id="faster-whisper/" + asr.model.name.split()[1] if " " in asr.model.name else asr.model.name,
+            asr_model_version=asr.model.source.replace("==", "-"),
+            tts=tts,
+            prompts=prompts,
+            redaction=redaction,
+            audit=audit,
+            audit_log=audit_log,
+        )
+
+    async def start(self) -> None:
+        if self.audit_log is not None and hasattr(self.audit_log, "start"):
+            await self.audit_log.start()
+        rate_set = {8000, 16000}
+        for rate in rate_set:
+            self.prompts.preload(self.fixed_prompts(), rate)
+        self.prompts.allow(spoken_lines(self.workspace))
+
+    def fixed_prompts(self) -> list[str]:
+        """Every fixed line a caller may hear: the greeting and all IVR prompts, rendered at start."""
+        ws = self.workspace
+        return list(dict.fromkeys([ws.greeting, *all_texts(ws)]))
+
+    def new_redactor(self, call_id: str) -> Any:
+        return self.redaction.new_call(call_id)
+
+    async def close(self) -> None:
+        if hasattr(self.audit, "flush"):
+            await self.audit.flush()
+        if self.audit_log is not None and hasattr(self.audit_log, "close"):
+            await self.audit_log.close()
+        self.asr_executor.shutdown(wait=False)
+        self.tts_executor.shutdown(wait=False)
+
+
+def cpu_threads() -> int:
+    return max(1, min(4, os.cpu_count() or 1))

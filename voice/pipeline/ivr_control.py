@@ -1,0 +1,45 @@
+"""Call control for a call that can leave the AI loop: ``to_ivr`` switches the running call.
+
+Wraps the transport's own control (SIP REFER, a WebSocket event, a recorded in-process transfer):
+every action goes to it, and ``to_ivr`` also engages the call's :class:`~voice.ivr.switch.IvrSwitch`,
+so the concierge's "take the caller to the menu" (the caller asked for a person, a supervisor
+rejected a transfer, the brain kept failing) plays the DTMF menu at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from voice.ivr.switch import IvrSwitch, Mode
+from voice.pipeline.call_control import PipelineCallControl
+from voice.pipeline.session import CallSession
+
+
+class IvrCallControl:
+    """``inner`` is the transport's control; None means the session's default (recorded transfers)."""
+
+    def __init__(self, *, inner: Any, switch: IvrSwitch) -> None:
+        self.inner = inner
+        self.switch = switch
+        self.session: CallSession | None = None
+
+    def bind(self, session: CallSession) -> None:
+        self.session = session
+        if self.inner is None:
+            self.inner = PipelineCallControl(transfer=session._record_transfer)
+        if hasattr(self.inner, "bind"):
+            self.inner.bind(session)
+
+    async def transfer(self, department: str, target: str) -> bool:
+        return bool(await self.inner.transfer(department, target))
+
+    async def to_ivr(self, reason: str) -> None:
+        await self.inner.to_ivr(reason)
+        await self.switch.engage(reason)
+
+    async def hangup(self, reason: str) -> None:
+        await self.inner.hangup(reason)
+
+    async def say(self, text: str) -> None:
+        if self.switch.mode is Mode.AI:  # the IVR speaks only its own pre-rendered prompts
+            await self.inner.say(text)

@@ -1,1 +1,0 @@
-"""Our pipecat processors: small, one concern each."""

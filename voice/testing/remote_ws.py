@@ -1,0 +1,192 @@
+"""A remote caller over a Twilio-style WebSocket media stream (what a CPaaS provider would send).
+
+It speaks the provider's side of the protocol: ``connected``, ``start`` with a signed token in the
+custom parameters, ``media`` (base64 µ-law, 20 ms), echoes each ``mark`` as a player would once the
+audio before it has played, and ``stop`` at the end. The token secret comes from the argument or
+``DIALPHONE_SECURITY__MEDIA_STREAM_SECRET`` (the same variable that configures the server).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+import os
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from websockets.asyncio.client import ClientConnection, connect
+
+from voice.media_streams.token import sign_stream_token
+from voice.rtp.g711 import ulaw_decode, ulaw_encode
+from voice.testing.caller import CallerLine
+from voice.testing.remote import at_rate, drive_turns, fill_result
+from voice.testing.results import CallResult, latency_summary
+from voice.testing.scenarios import Scenario
+
+RATE = 8000
+SECRET_ENV = "DIALPHONE_SECURITY__MEDIA_STREAM_SECRET"
+
+
+def media_url(server: str) -> str:
+    """``http://h:p`` / ``ws://h:p`` / ``h:p`` (with or without a path) -> ``ws://h:p/media/twilio``."""
+    url = server if "://" in server else f"ws://{server}"
+    url = url.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
+    scheme, rest = url.split("://", 1)
+    host, _, path = rest.partition("/")
+    return f"{scheme}://{host}/{path or 'media/twilio'}"
+
+
+def start_message(*, stream_sid: str, call_sid: str, custom: dict[str, str]) -> str:
+    return json.dumps(
+        {
+            "event": "start",
+            "sequenceNumber": "1",
+            "streamSid": stream_sid,
+            "start": {
+                "accountSid": "AC" + "0" * 32,
+                "streamSid": stream_sid,
+                "callSid": call_sid,
+                "tracks": ["inbound"],
+                "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": RATE, "channels": 1},
+                "customParameters": custom,
+            },
+        }
+    )
+
+
+@dataclass
+class WsPeer:
+    """What the provider side received: transfers, marks, clears, the final report, close code."""
+
+    transfers: list[tuple[str, str]] = field(default_factory=list)
+    marks: list[str] = field(default_factory=list)
+    clears: int = 0
+    report: dict[str, Any] | None = None
+    close_code: int | None = None
+    got_report: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class MediaStreamCaller:
+    """One provider-side media stream. Use :meth:`open`, then :attr:`line`, then :meth:`finish`."""
+
+    def __init__(self, server: str, *, secret: str | None = None, caller: str | None = None, report: bool = True) -> None:
+        self.url = media_url(server)
+        self.secret = secret or os.environ.get(SECRET_ENV, "")
+        self.stream_sid = "MZ" + uuid.uuid4().hex
+        self.call_sid = "CA" + uuid.uuid4().hex
+        self.caller = caller
+        self.report = report
+        self.peer = WsPeer()
+        self.line = CallerLine(sample_rate=RATE, send=self.send_pcm)
+        self._ws: ClientConnection | None = None
+        self._rx: asyncio.Task[None] | None = None
+        self._chunk = 0
+        self.started_at = 0.0
+
+    async def open(self) -> None:
+        if not self.secret:
+            raise RuntimeError(f"no media stream secret: set {SECRET_ENV}")
+        # No permessage-deflate: base64 µ-law barely compresses, and zlib costs CPU per 20 ms frame.
+        self._ws = await connect(self.url, max_size=2**20, open_timeout=10, compression=None)
+        custom = {"token": sign_stream_token(secret=self.secret, call_sid=self.call_sid)}
+        if self.report:
+            custom["report"] = "turns"
+        if self.caller:
+            custom["caller"] = self.caller
+        await self._ws.send(json.dumps({"event": "connected", "protocol": "Call", "version": "1.0.0"}))
+        self.started_at = time.monotonic()
+        await self._ws.send(start_message(stream_sid=self.stream_sid, call_sid=self.call_sid, custom=custom))
+        self._rx = asyncio.create_task(self._receive(), name="ws-caller-rx")
+        self.line.start()
+
+    async def send_pcm(self, pcm16: bytes) -> None:
+        if self._ws is None:
+            return
+        self._chunk += 1
+        payload = base64.b64encode(ulaw_encode(np.frombuffer(pcm16, dtype="<i2"))).decode()
+        msg = {"event": "media", "streamSid": self.stream_sid,
+               "media": {"track": "inbound", "chunk": str(self._chunk), "payload": payload}}
+        with contextlib.suppress(Exception):  # a closed stream ends the call; the line keeps its clock
+            await self._ws.send(json.dumps(msg))
+
+    async def _receive(self) -> None:
+        assert self._ws is not None
+        try:
+            async for raw in self._ws:
+                msg = json.loads(raw)
+                event = msg.get("event")
+                if event == "media":
+                    pcm = ulaw_decode(base64.b64decode(msg["media"]["payload"])).astype("<i2").tobytes()
+                    self.line.heard(pcm, time.monotonic())
+                elif event == "mark":
+                    name = str(msg["mark"]["name"])
+                    self.peer.marks.append(name)
+                    await self._ws.send(json.dumps({"event": "mark", "streamSid": self.stream_sid, "mark": {"name": name}}))
+                elif event == "clear":
+                    self.peer.clears += 1
+                elif event == "dialphone.transfer":
+                    self.peer.transfers.append((str(msg["department"]), str(msg["target"])))
+                elif event == "dialphone.report":
+                    self.peer.report = msg
+                    self.peer.got_report.set()
+        except Exception:
+            pass
+        finally:
+            self.peer.close_code = self._ws.close_code
+
+    async def finish(self, *, report_timeout_s: float = 15.0) -> None:
+        """Stop the line, send ``stop``, wait for the report and the server's close."""
+        await self.line.stop()
+        if self._ws is None:
+            return
+        with contextlib.suppress(Exception):
+            await self._ws.send(json.dumps({"event": "stop", "streamSid": self.stream_sid, "stop": {"callSid": self.call_sid}}))
+        if self.report:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.peer.got_report.wait(), timeout=report_timeout_s)
+        if self._rx is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._rx), timeout=report_timeout_s)
+        await self._ws.close()
+        if self._rx is not None:
+            await self._rx
+
+
+async def replay_ws(server: str, scenario: Scenario, *, secret: str | None = None) -> CallResult:
+    """One scenario as one media-stream call; the per-turn rows come from the server's report."""
+    scenario = at_rate(scenario, RATE)
+    call = MediaStreamCaller(server, secret=secret)
+    result = CallResult(scenario=scenario.name, rate=RATE)
+    await call.open()
+    try:
+        result.caller_turns = await drive_turns(call.line, scenario)
+    finally:
+        await call.finish()
+    result.transfers = list(call.peer.transfers)
+    fill_result(result, call.peer.report, call.line, started_at=call.started_at)
+    return result
+
+
+async def bench_concurrency_ws(
+    server: str, calls: int, scenarios: list[Scenario], *, stagger_s: float = 0.0
+) -> dict[str, Any]:
+    """``calls`` concurrent media-stream calls (scenarios reused round-robin); p50/p95 voice-to-voice.
+
+    With ``stagger_s`` the calls start spread evenly over that many seconds (arrivals as on a real
+    line); with 0 they start together, so every first turn ends at once and queues on the ASR thread.
+    """
+
+    async def one(i: int, scenario: Scenario) -> CallResult:
+        await asyncio.sleep(stagger_s * i / max(1, calls))
+        return await replay_ws(server, scenario)
+
+    picked = [scenarios[i % len(scenarios)] for i in range(calls)]
+    results = await asyncio.gather(*(one(i, s) for i, s in enumerate(picked)))
+    summary = latency_summary(list(results))
+    return {"calls": calls, "p95_ms": summary["p95_ms"], "p50_ms": summary["p50_ms"], "turns": summary["turns"],
+            "stagger_s": stagger_s}

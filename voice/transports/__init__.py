@@ -1,1 +1,0 @@
-"""Transports that carry call audio in and out of a pipeline."""

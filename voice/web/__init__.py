@@ -1,1 +1,0 @@
-"""Static files of the browser page (served by :mod:`voice.webrtc_routes`)."""

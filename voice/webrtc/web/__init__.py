@@ -1,0 +1,1 @@
+"""Static files of the browser page (served by :mod:`voice.webrtc.signalling`)."""
