@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CONFIG ?= examples/workspace.yaml
 
-.PHONY: serve test lint typecheck install system-deps fixtures clean
+.PHONY: serve test lint typecheck imports install system-deps fixtures clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -29,7 +29,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: $(STAMP) system-deps lint typecheck
+imports: $(STAMP)
+	$(BIN)/lint-imports
+
+test: $(STAMP) system-deps lint typecheck imports
 	$(BIN)/python -m pytest -q
 
 clean:
