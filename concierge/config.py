@@ -195,6 +195,19 @@ class Security(_Model):
     api_tokens: list[dict[str, str]] = Field(default_factory=list)
 
 
+class Privacy(_Model):
+    """The privacy boundary's settings (see :mod:`redaction.guard`)."""
+
+    # Say "the card ending in 1 1 1 1" back to the caller; off: "your card" (and the last four count
+    # as part of the secret everywhere, logs and model input included).
+    speak_last_four: bool = True
+    # Digits in plainly harmless numbers ("2 questions", "3 pm") that may pass in one call; after
+    # that every number is tokenized.
+    plain_digit_budget: int = Field(default=8, ge=0, le=64)
+    # A caller turn the guard has not decided within this long is withheld (fail closed).
+    redaction_timeout_ms: int = Field(default=500, ge=10, le=10_000)
+
+
 class Workspace(_Model):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")
     name: str
@@ -209,6 +222,7 @@ class Workspace(_Model):
     transfer: TransferPolicy = Field(default_factory=TransferPolicy)
     sip: Sip = Field(default_factory=Sip)
     security: Security = Field(default_factory=Security)
+    privacy: Privacy = Field(default_factory=Privacy)
     optout_numbers: list[str] = Field(default_factory=list)
 
     _tz = field_validator("timezone")(classmethod(lambda cls, v: _check_tz(v)))

@@ -19,7 +19,7 @@ import asyncio
 import json
 import sys
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -40,10 +40,17 @@ class RecordedRequest:
     raw: str
 
 
+Responder = Callable[[dict[str, Any]], ScriptedResponse]
+
+
 class MessagesApiServer:
-    def __init__(self, *, host: str = "127.0.0.1", port: int = 0) -> None:
+    """``responder``, when given, answers every request the queue has no scripted response for
+    (a stand-in model for long runs such as ``dialphone eval boundary``)."""
+
+    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, responder: Responder | None = None) -> None:
         self.host = host
         self.port = port
+        self.responder = responder
         self._queue: deque[ScriptedResponse] = deque()
         self.requests: list[RecordedRequest] = []
         self._runner: web.AppRunner | None = None
@@ -103,6 +110,8 @@ class MessagesApiServer:
         keep = ("anthropic-version", "anthropic-beta", "content-type", "x-stainless-retry-count")
         headers = {k.lower(): v for k, v in request.headers.items() if k.lower() in keep}
         self.requests.append(RecordedRequest(request.path, request.query_string, headers, body, raw))
+        if not self._queue and self.responder is not None:
+            self._queue.append(self.responder(body))
         if not self._queue:
             err = {"type": "error", "error": {"type": "invalid_request_error",
                                               "message": f"no scripted response for request {len(self.requests)}"}}
