@@ -1,4 +1,8 @@
-"""Benchmarks: sustained group-commit throughput, durable (gating) write latency, tamper trials."""
+"""Benchmarks: sustained group-commit throughput, durable (gating) write latency, tamper trials.
+
+Throughput and gating latency run on SQLite (a temporary file) and, with ``database``, on
+PostgreSQL at that URL too (each run in a workspace of its own, whose rows are deleted after).
+"""
 
 from __future__ import annotations
 
@@ -16,12 +20,15 @@ from pathlib import Path
 from typing import Any
 
 from audit.log import AuditLog
+from audit.pg_store import PgAuditStore
 from audit.signing import CheckpointSigner, generate_private_key_pem, load_public_key
 from audit.sqlite_store import SqliteAuditStore
+from audit.store import AuditStore
 from audit.synthetic import call_events, traffic
 from audit.tamper import KindStats, Snapshot, TamperKind, run_trial
 
 WORKSPACE = "bench"
+Opener = Callable[[], AuditStore]
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -44,10 +51,12 @@ class Throughput:
         return self.events / self.seconds
 
 
-async def _throughput(db: Path, signer: CheckpointSigner, n_events: int, calls: int) -> Throughput:
+async def _throughput(
+    opener: Opener, signer: CheckpointSigner, n_events: int, calls: int, ws: str = WORKSPACE
+) -> Throughput:
     """``calls`` concurrent call tasks emit ``n_events`` in total; each task awaits the commit of
     its own events (gating ones durably), so the figure is committed events per second."""
-    store = SqliteAuditStore(db)
+    store = opener()
     latencies: list[float] = []
     per_call = max(1, n_events // calls)
     async with AuditLog(store=store, signer=signer, checkpoint_every=1000, checkpoint_interval_s=5.0) as log:
@@ -56,7 +65,7 @@ async def _throughput(db: Path, signer: CheckpointSigner, n_events: int, calls: 
             rng = random.Random(i)
             done = 0
             while done < per_call:
-                for event, gating in call_events(WORKSPACE, f"t-{i}-{done}", rng):
+                for event, gating in call_events(ws, f"t-{i}-{done}", rng):
                     start = time.perf_counter()
                     await log.append(event, durable=gating)
                     latencies.append(time.perf_counter() - start)
@@ -108,23 +117,25 @@ async def _open_loop(
     return total / elapsed, lat
 
 
-async def _gating(db: Path, signer: CheckpointSigner, samples: int, background_calls: int) -> list[float]:
+async def _gating(
+    opener: Opener, signer: CheckpointSigner, samples: int, background_calls: int, ws: str = WORKSPACE
+) -> list[float]:
     """Latency of durable appends, one every 10 ms, while ``background_calls`` emit non-gating
     events at a conversational pace (about 25 events/s each)."""
-    store = SqliteAuditStore(db)
+    store = opener()
     lat: list[float] = []
     stop = asyncio.Event()
     async with AuditLog(store=store, signer=signer) as log:
 
         async def background(i: int) -> None:
-            for event, _ in traffic(WORKSPACE, 10**9, seed=i):
+            for event, _ in traffic(ws, 10**9, seed=i):
                 if stop.is_set():
                     return
                 log.append_nowait(event)
                 await asyncio.sleep(0.04)
 
         tasks = [asyncio.create_task(background(i)) for i in range(background_calls)]
-        gating = [e for e, g in traffic(WORKSPACE, samples * 12, seed=99) if g][:samples]
+        gating = [e for e, g in traffic(ws, samples * 12, seed=99) if g][:samples]
         await asyncio.sleep(0.2)
         for event in gating:
             start = time.perf_counter()
@@ -224,6 +235,39 @@ def _run_chunks(
             yield futures[fut], fut.result()
 
 
+def _sqlite(path: Path) -> Opener:
+    return lambda: SqliteAuditStore(path)
+
+
+def pg_figures(url: str, signer: CheckpointSigner, n_events: int) -> dict[str, Any]:
+    """Throughput and gating latency on PostgreSQL, in workspaces of their own (deleted after)."""
+    tag = f"{os.getpid()}-{int(time.time())}"
+    spaces = {k: f"bench-{k}-{tag}" for k in ("tp", "idle", "load")}
+    samples = min(300, max(20, n_events // 40))
+
+    def opener() -> AuditStore:
+        return PgAuditStore(url)
+
+    try:
+        tp = asyncio.run(_throughput(opener, signer, n_events, calls=200, ws=spaces["tp"]))
+        idle = asyncio.run(_gating(opener, signer, samples, background_calls=0, ws=spaces["idle"]))
+        loaded = asyncio.run(_gating(opener, signer, samples, background_calls=40, ws=spaces["load"]))
+    finally:
+        with PgAuditStore(url) as store:
+            for ws in spaces.values():
+                for table in ("audit_events", "audit_heads", "audit_checkpoints"):
+                    store.execute_raw(f"DELETE FROM {table} WHERE workspace_id = :ws", {"ws": ws})
+    return {
+        "events_per_s": round(tp.events_per_s, 1),
+        "gating_write_p95_ms": round(_pct(loaded, 0.95), 3),
+        "gating_write_p50_ms": round(statistics.median(loaded), 3),
+        "gating_write_p95_idle_ms": round(_pct(idle, 0.95), 3),
+        "saturated_append_p99_ms": round(tp.commit_p99_ms, 3),
+        "throughput_events": tp.events,
+        "throughput_batches": tp.batches,
+    }
+
+
 def run_bench(
     *,
     n_events: int = 10_000,
@@ -231,18 +275,19 @@ def run_bench(
     jobs: int | None = None,
     workdir: str | None = None,
     progress: Callable[[int], None] | None = None,
+    database: str | None = None,
 ) -> dict[str, Any]:
-    """All figures as one JSON-able dict."""
+    """All figures as one JSON-able dict (``postgresql``: the same figures there, with ``database``)."""
     signer = CheckpointSigner(private_key=generate_private_key_pem())
     with tempfile.TemporaryDirectory(dir=workdir, prefix="audit-bench-") as tmp:
         root = Path(tmp)
-        tp = asyncio.run(_throughput(root / "throughput.db", signer, n_events, calls=200))
+        tp = asyncio.run(_throughput(_sqlite(root / "throughput.db"), signer, n_events, calls=200))
         offered_rate, commit_lat = asyncio.run(
             _open_loop(root / "open-loop.db", signer, 5000, max(1.0, n_events / 5000))
         )
         samples = min(300, max(20, n_events // 40))
-        idle = asyncio.run(_gating(root / "gating-idle.db", signer, samples, background_calls=0))
-        loaded = asyncio.run(_gating(root / "gating-load.db", signer, samples, background_calls=40))
+        idle = asyncio.run(_gating(_sqlite(root / "gating-idle.db"), signer, samples, background_calls=0))
+        loaded = asyncio.run(_gating(_sqlite(root / "gating-load.db"), signer, samples, background_calls=40))
         tamper = (
             tamper_trials(
                 db=root / "tamper.db",
@@ -282,4 +327,5 @@ def run_bench(
             for k, s in tamper.items()
         },
         "db_dir": str(Path(workdir or tempfile.gettempdir()).resolve()),
+        "postgresql": pg_figures(database, signer, n_events) if database else None,
     }

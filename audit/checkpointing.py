@@ -1,4 +1,8 @@
-"""Checkpoint policy: sign the head of a workspace every N rows or T seconds."""
+"""Checkpoint policy: sign the head of a workspace every N rows or T seconds.
+
+Several processes may write one chain (PostgreSQL): before signing, a checkpointer reads the
+newest checkpoint in the store, so its span starts after whatever another process signed last.
+"""
 
 from __future__ import annotations
 
@@ -72,6 +76,8 @@ class Checkpointer:
             head = self._store.head(ws)
             if head is None:
                 continue
+            if self.due(ws, head.seq, force=force):
+                self._refresh(ws)
             if not self.due(ws, head.seq, force=force):
                 if head.seq <= self._last(ws).seq:
                     self._last(ws).at = self._clock()
@@ -80,6 +86,13 @@ class Checkpointer:
                 written.append(self.checkpoint(ws, at_seq=self._last(ws).seq + self._every))
             written.append(self.checkpoint(ws))
         return written
+
+    def _refresh(self, workspace_id: str) -> None:
+        """Catch up with checkpoints another writer of the chain signed."""
+        last = self._last(workspace_id)
+        newer = self._store.checkpoints(workspace_id, min_seq=last.seq + 1)
+        if newer:
+            self._state[workspace_id] = _State(newer[-1].seq, last.at)
 
     def checkpoint(self, workspace_id: str, *, at_seq: int | None = None) -> Checkpoint:
         """Sign the chain of ``workspace_id`` at ``at_seq`` (default: its current head) now."""

@@ -1,5 +1,6 @@
-"""The storage interface. SQLite is the embedded backend (:mod:`audit.sqlite_store`); a
-PostgreSQL backend implements the same :class:`AuditStore` protocol.
+"""The storage interface. SQLite is the embedded backend (:mod:`audit.sqlite_store`); PostgreSQL
+(:mod:`audit.pg_store`) implements the same :class:`AuditStore` protocol for several writer
+processes; :func:`audit.backends.open_store` picks one from a path or a URL.
 
 Contract every backend keeps:
 
@@ -15,6 +16,7 @@ Contract every backend keeps:
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -79,3 +81,9 @@ class AuditStore(Protocol):
     ) -> AuditRecord | None: ...
 
     def close(self) -> None: ...
+
+
+class SnapshotStore(AuditStore, Protocol):
+    """A store a verifier can read at one point in time while writers go on."""
+
+    def read_snapshot(self) -> AbstractContextManager[None]: ...

@@ -16,7 +16,7 @@ from audit.exceptions import AuditError, ExportFormatError, KeyMaterialError, Ma
 from audit.export import FORMAT_NAME
 from audit.merkle import verify_inclusion
 from audit.signing import Checkpoint, key_id, load_public_key
-from audit.sqlite_store import SqliteAuditStore
+from audit.store import SnapshotStore
 from audit.verify import ChainVerifier, Fault, FaultKind, VerifyResult, check_signatures, verify_chain
 
 Progress = Callable[[int], None]
@@ -38,7 +38,7 @@ def resolve_keys(
 
 
 def verify_store(
-    store: SqliteAuditStore,
+    store: SnapshotStore,
     *,
     public_key: Ed25519PublicKey | None = None,
     workspace_id: str | None = None,
@@ -61,7 +61,7 @@ def verify_store(
 
 
 def _verify_one(
-    store: SqliteAuditStore,
+    store: SnapshotStore,
     ws: str,
     keys: dict[str, Ed25519PublicKey],
     source: str,

@@ -1,8 +1,11 @@
 """Human approval of transfers the gate marks ``needs_approval``.
 
 :class:`ApprovalQueue` is the seam the admin API lists, approves and rejects through
-(a PostgreSQL queue is a new backend, not a rewrite). :class:`InMemoryApprovalQueue`
-resolves waiters with asyncio futures. A request not decided within the timeout expires.
+(the PostgreSQL queue, :class:`voice.store.approvals.SqlApprovalQueue`, is another backend: a
+request raised by any server process is decided from any other). :class:`InMemoryApprovalQueue`
+resolves waiters with asyncio futures. A request not decided within the timeout expires. Decided
+and expired requests are kept for the retention period, then :meth:`ApprovalQueue.prune` drops
+them (the decision itself stays in the audit log).
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import asyncio
 import itertools
 import uuid
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
@@ -89,6 +92,10 @@ class ApprovalQueue(Protocol):
         """Withdraw a pending request (the call ended first); decided_by "call_ended"."""
         ...
 
+    async def prune(self, *, retention_s: float, now: datetime | None = None) -> int:
+        """Drop requests decided more than ``retention_s`` ago; returns how many."""
+        ...
+
 
 @dataclass
 class InMemoryApprovalQueue:
@@ -153,6 +160,16 @@ class InMemoryApprovalQueue:
 
     async def cancel(self, request_id: str) -> ApprovalRequest:
         return self._decide(request_id, ApprovalStatus.CANCELLED, "call_ended", None)
+
+    async def prune(self, *, retention_s: float, now: datetime | None = None) -> int:
+        cutoff = (now or datetime.now(UTC)) - timedelta(seconds=retention_s)
+        old = [
+            k for k, r in self._requests.items()
+            if r.status is not ApprovalStatus.PENDING and r.decided_at is not None and r.decided_at < cutoff
+        ]
+        for k in old:
+            del self._requests[k]
+        return len(old)
 
     async def wait(self, request_id: str, timeout_s: float) -> ApprovalRequest:
         req = self._requests.get(request_id)

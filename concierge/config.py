@@ -1,13 +1,16 @@
 """Typed workspace configuration: departments, routing, IVR, feature switches, brain, audio.
 
-Loaded from YAML (:func:`load_workspace`), with ``DIALPHONE_*`` environment overrides
-(``DIALPHONE_BRAIN__BACKEND=anthropic`` sets ``brain.backend``; ``__`` separates levels).
-Every validation error names the YAML line and the dotted field at fault (:class:`ConfigError`).
+Loaded from YAML (:func:`load_workspace`); every validation error names the YAML line and the
+dotted field at fault (:class:`ConfigError`). This is workspace *data*: the server keeps it in its
+store, seeded from the YAML on first start. Deployment settings (keys, database URL, ports, the
+brain backend of this process) are not read here: they are ``DIALPHONE_*`` variables declared in
+:mod:`voice.settings`, which overlay the running copy and are never stored. The ``security``
+section is that running copy's secrets: a YAML may carry a demo's values, a store never does
+(:func:`stored_form`).
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from datetime import datetime, time
@@ -16,10 +19,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import phonenumbers
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-ENV_PREFIX = "DIALPHONE_"
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _RANGE = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
 
@@ -187,7 +190,9 @@ class Sip(_Model):
 
 
 class Security(_Model):
-    """Key material. Prefer environment overrides; values here suit the embedded demo only."""
+    """Key material of the running process: from deployment settings (:mod:`voice.settings`), or
+    a demo YAML's values. Never stored (:func:`stored_form` drops it); ``api_tokens`` only seed
+    the token table (as digests)."""
 
     vault_key_b64: str | None = None
     audit_signing_key_b64: str | None = None
@@ -212,6 +217,8 @@ class Workspace(_Model):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")
     name: str
     timezone: str = "UTC"
+    # Where a caller's number written without a country code is ("07700 900123" in GB).
+    default_region: str = "US"
     retention_days: int = Field(default=365, ge=1)
     greeting: str = "Hello, you've reached the virtual concierge. How can I help you today?"
     departments: list[Department]
@@ -226,6 +233,13 @@ class Workspace(_Model):
     optout_numbers: list[str] = Field(default_factory=list)
 
     _tz = field_validator("timezone")(classmethod(lambda cls, v: _check_tz(v)))
+
+    @field_validator("default_region")
+    @classmethod
+    def _region(cls, v: str) -> str:
+        if v.upper() not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"unknown region code {v!r} (ISO 3166 alpha-2, e.g. US, GB)")
+        return v.upper()
 
     @model_validator(mode="after")
     def _references(self) -> Workspace:
@@ -269,24 +283,36 @@ def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
     return line
 
 
-def _apply_env(data: dict[str, Any], env: Mapping[str, str]) -> None:
-    for key, value in env.items():
-        if not key.startswith(ENV_PREFIX) or key.startswith(ENV_PREFIX + "_"):
-            continue
-        path = key[len(ENV_PREFIX) :].lower().split("__")
-        if path[0] in {"config", "shared", "host", "sip_port", "http_port", "data_dir", "log_level"}:
-            continue  # server options, not workspace fields
-        target = data
-        for part in path[:-1]:
-            target = target.setdefault(part, {})
-            if not isinstance(target, dict):
-                break
-        else:
-            target[path[-1]] = yaml.safe_load(value) if value else value
+#: Fields a store never holds: the running process's secrets, and raw caller numbers (the YAML's
+#: ``optout_numbers`` are seeded into the opt-out list as keyed identifiers).
+UNSTORED_FIELDS = ("security", "optout_numbers")
+
+
+def stored_form(workspace: Workspace) -> dict[str, Any]:
+    """The workspace as a store keeps and exports it: JSON, without :data:`UNSTORED_FIELDS`."""
+    data = workspace.model_dump(mode="json")
+    for name in UNSTORED_FIELDS:
+        data.pop(name, None)
+    return data
+
+
+def differences(a: Any, b: Any, prefix: str = "") -> list[str]:
+    """Dotted names of the fields where two stored forms differ (departments by name)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        out: list[str] = []
+        for key in sorted(set(a) | set(b), key=str):
+            out += differences(a.get(key), b.get(key), f"{prefix}.{key}" if prefix else str(key))
+        return out
+    if isinstance(a, list) and isinstance(b, list) and all(isinstance(x, dict) and "name" in x for x in a + b):
+        return differences({x["name"]: x for x in a}, {x["name"]: x for x in b}, prefix)
+    return [] if a == b else [prefix or "<workspace>"]
 
 
 def parse_workspace(text: str, *, source: str = "<string>", env: Mapping[str, str] | None = None) -> Workspace:
-    """Validate YAML text; raise :class:`ConfigError` naming line and field of every problem."""
+    """Validate YAML text; raise :class:`ConfigError` naming line and field of every problem.
+
+    ``env`` is accepted for older callers and not read: environment variables are deployment
+    settings (:mod:`voice.settings`), not workspace fields."""
     try:
         node = yaml.compose(text)
         data = yaml.safe_load(text)
@@ -296,7 +322,6 @@ def parse_workspace(text: str, *, source: str = "<string>", env: Mapping[str, st
         raise ConfigError(source, [(line, "<document>", f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
     if not isinstance(data, dict):
         raise ConfigError(source, [(1, "<document>", "the top level must be a mapping")])
-    _apply_env(data, os.environ if env is None else env)
     try:
         return Workspace.model_validate(data)
     except ValidationError as exc:

@@ -1,34 +1,33 @@
-"""The ``dialphone`` command line: serve, config, replay, bench, eval, audit.
+"""The ``dialphone`` command line: serve, config, tokens, replay, bench, eval, audit.
 
-Options may also come from the environment with the ``DIALPHONE_`` prefix (``DIALPHONE_CONFIG``,
-``DIALPHONE_HOST``, ``DIALPHONE_SIP_PORT``, ``DIALPHONE_HTTP_PORT``, ``DIALPHONE_DATA_DIR``).
+``serve``'s options may also come from the environment or a settings file: they are deployment
+settings (:mod:`voice.settings`, ``DIALPHONE_CONFIG``, ``DIALPHONE_HOST``, ``DIALPHONE_SIP_PORT``,
+``DIALPHONE_HTTP_PORT``, ``DIALPHONE_DATA_DIR``, ``DIALPHONE_DATABASE_URL``, ...; docs/settings.md).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 DEFAULT_CONFIG = "examples/workspace.yaml"
 
 
-def _env(name: str, default: str) -> str:
-    return os.environ.get(f"DIALPHONE_{name}", default)
-
-
 def _cmd_serve(args: argparse.Namespace) -> int:
+    from concierge.config import ConfigError
     from voice.server.main import run_server
+    from voice.settings import load_settings
 
-    return run_server(
-        config=Path(args.config),
-        host=args.host,
-        sip_port=args.sip_port,
-        http_port=args.http_port,
-        data_dir=Path(args.data_dir),
-    )
+    try:
+        settings = load_settings(
+            args.settings, config=args.config, host=args.host, sip_port=args.sip_port, http_port=args.http_port,
+            data_dir=args.data_dir,
+        )
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    return run_server(settings)
 
 
 def _cmd_config_validate(args: argparse.Namespace) -> int:
@@ -64,10 +63,14 @@ def _delegate(target: str, *prefix: str) -> Callable[[list[str]], int]:
 # Everything after the subcommand's name is theirs.
 DELEGATED: dict[tuple[str, ...], tuple[str, ...]] = {
     ("audit",): ("audit.cli:main",),
+    ("tokens",): ("voice.admin.cli:tokens_main",),
+    ("config", "import"): ("voice.admin.cli:config_main", "import"),
+    ("config", "export"): ("voice.admin.cli:config_main", "export"),
     ("eval", "redaction"): ("redaction.cli:main", "eval"),
     ("bench", "redaction"): ("redaction.cli:main", "bench"),
     ("eval", "asr"): ("voice.asr.evaluate:main",),
     ("eval", "concierge"): ("concierge.cli:main", "eval"),
+    ("eval", "boundary"): ("voice.testing.boundary_cli:main",),
     ("eval", "all"): ("voice.cards.cli:main",),
     ("eval", "gate"): ("voice.cards.gate:gate_main",),
     ("bench", "gate"): ("concierge.cli:main", "bench-gate"),
@@ -83,12 +86,13 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="dialphone", description="DialPhone Smart Virtual Concierge")
     sub = p.add_subparsers(dest="command", required=True)
 
-    s = sub.add_parser("serve", help="start the server")
-    s.add_argument("--config", default=_env("CONFIG", DEFAULT_CONFIG))
-    s.add_argument("--host", default=_env("HOST", "127.0.0.1"))
-    s.add_argument("--sip-port", type=int, default=int(_env("SIP_PORT", "5060")))
-    s.add_argument("--http-port", type=int, default=int(_env("HTTP_PORT", "8080")))
-    s.add_argument("--data-dir", default=_env("DATA_DIR", "var"))
+    s = sub.add_parser("serve", help="start the server (settings: docs/settings.md)")
+    s.add_argument("--settings", help="YAML settings file (else $DIALPHONE_SETTINGS_FILE)")
+    s.add_argument("--config", help=f"workspace YAML that seeds the store (default {DEFAULT_CONFIG})")
+    s.add_argument("--host")
+    s.add_argument("--sip-port", type=int)
+    s.add_argument("--http-port", type=int)
+    s.add_argument("--data-dir")
     s.set_defaults(func=_cmd_serve)
 
     c = sub.add_parser("config", help="workspace configuration")
@@ -96,11 +100,14 @@ def _parser() -> argparse.ArgumentParser:
     v = csub.add_parser("validate", help="validate workspace YAML files")
     v.add_argument("files", nargs="+")
     v.set_defaults(func=_cmd_config_validate)
+    csub.add_parser("import", help="apply a workspace YAML to the store as a new audited version", add_help=False)
+    csub.add_parser("export", help="write the stored workspace as YAML (no secrets)", add_help=False)
 
     for name, helptext in (
         ("replay", "replay recorded audio through the whole pipeline"),
         ("audit", "export, verify and purge the audit log"),
-        ("eval", "evaluations: asr | redaction | concierge | gate | all"),
+        ("tokens", "list, create and revoke admin API tokens"),
+        ("eval", "evaluations: asr | redaction | boundary | concierge | gate | all"),
         ("bench", "benchmarks: latency | redaction | gate | audit | concurrency | ivr"),
     ):
         sub.add_parser(name, help=helptext, add_help=False)

@@ -56,13 +56,24 @@ def test_invalid_yaml_names_the_line() -> None:
     assert "not valid YAML" in info.value.problems[0][2]
 
 
-def test_environment_overrides() -> None:
-    ws = load_workspace(EXAMPLE, env={"DIALPHONE_BRAIN__BACKEND": "anthropic", "DIALPHONE_AUDIO__VAD__STOP_MS": "300"})
-    assert ws.brain.backend == "anthropic"
-    assert ws.audio.vad.stop_ms == 300
+def test_environment_variables_are_settings_not_workspace_fields(monkeypatch: pytest.MonkeyPatch) -> None:
+    from voice.settings import load_settings
+
+    for name, value in {
+        "DIALPHONE_BRAIN__BACKEND": "anthropic", "DIALPHONE_VAULT_KEY_B64": "a2V5", "DIALPHONE_AUDIT_KEY": "/k.pem",
+        "DIALPHONE_AUDIT_DB": "/tmp/a.db", "DIALPHONE_AUDIT_SIGNING_KEY_B64": "a2V5", "DIALPHONE_UNKNOWN__X": "1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    ws = load_workspace(EXAMPLE)  # the documented variables no longer break loading the workspace
+    assert ws.brain.backend == "embedded"
+    settings = load_settings()
+    assert settings.runtime_workspace(ws).brain.backend == "anthropic"
+    assert settings.runtime_workspace(ws).security.vault_key_b64 == "a2V5"
+    assert "a2V5" not in repr(settings) and "a2V5" not in str(settings.summary())
+    monkeypatch.setenv("DIALPHONE_BRAIN__BACKEND", "gpt")
     with pytest.raises(ConfigError) as info:
-        load_workspace(EXAMPLE, env={"DIALPHONE_BRAIN__BACKEND": "gpt"})
-    assert info.value.problems[0][1] == "brain.backend"
+        load_settings()
+    assert info.value.problems[0][1] == "DIALPHONE_BRAIN_BACKEND" and "gpt" not in str(info.value)
 
 
 def test_business_hours() -> None:

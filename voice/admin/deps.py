@@ -7,16 +7,18 @@ another tenant), then 403 when the role lacks the route's permission.
 
 # No "from __future__ import annotations": FastAPI reads these dependency signatures at run time.
 
+import asyncio
+import re
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Path, Request, Response
+from fastapi import Depends, Header, HTTPException, Path, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from voice.admin.exceptions import ChangeRejected, StoreError
-from voice.admin.roles import Permission, Principal
+from voice.admin.exceptions import ChangeRejected, StoreError, VersionConflict
+from voice.admin.roles import Permission, Principal, Role
 from voice.admin.service import AdminService, AuditUnavailable
 from voice.admin.tokens import match
 
@@ -35,12 +37,31 @@ def principal_dependency(service: AdminService) -> Callable[..., Awaitable[Princ
     ) -> Principal:
         if credentials is None or not credentials.credentials.strip():
             raise _UNAUTHORIZED
-        rec = match(credentials.credentials.strip(), service.store.tokens())
+        tokens = await asyncio.to_thread(service.store.tokens)
+        rec = match(credentials.credentials.strip(), tokens)
         if rec is None:
             raise _UNAUTHORIZED
-        return Principal(name=rec.name, role=rec.role, workspace_id=rec.workspace_id, token_id=rec.id)
+        return Principal(name=rec.name, role=Role(rec.role), workspace_id=rec.workspace_id, token_id=rec.id)
 
     return principal
+
+
+_ETAG = re.compile(r'^(?:W/)?"?(\d{1,12})"?$')
+
+
+async def if_match(
+    if_match: Annotated[str | None, Header(description='the version a change is based on ("7"); stale: 409')] = None,
+) -> int | None:
+    """The workspace version named by ``If-Match`` (an ETag of a configuration response), or None."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    m = _ETAG.match(if_match.strip())
+    if m is None:
+        raise HTTPException(400, 'If-Match must name a version, e.g. "7"')
+    return int(m[1])
+
+
+ExpectedVersion = Annotated[int | None, Depends(if_match)]
 
 
 class Guards:
@@ -82,6 +103,12 @@ class AdminRoute(APIRoute):
         async def run(request: Request) -> Response:
             try:
                 return await handler(request)
+            except VersionConflict as exc:
+                return JSONResponse(
+                    {"detail": f"the workspace is at version {exc.current}; reload and apply the change again",
+                     "version": exc.current},
+                    409, headers={"ETag": f'"{exc.current}"'},
+                )
             except ChangeRejected as exc:
                 loc = ["body", *[str(p) for p in exc.loc]]
                 return JSONResponse({"detail": [{"loc": loc, "msg": exc.msg, "type": "value_error"}]}, 422)

@@ -1,22 +1,23 @@
 """Errors of the admin package.
 
-    AdminError              base of everything raised here
-    ├── StoreError          the configuration store cannot be read or written
+    AdminError              base of the errors raised here
     └── ChangeRejected      a configuration change that would leave the workspace invalid;
                             ``loc`` names the field at fault (the API answers 422 with it)
+    StoreError              (from :mod:`voice.store.exceptions`) the store cannot be read or written: 503
+    └── VersionConflict     the change was based on an older version of the workspace: 409
 
 Messages name fields and identifiers only, never caller numbers or token values.
 """
 
 from __future__ import annotations
 
+from voice.store.exceptions import StoreError, VersionConflict
+
+__all__ = ["AdminError", "ChangeRejected", "StoreError", "VersionConflict"]
+
 
 class AdminError(Exception):
     """Base class for admin errors."""
-
-
-class StoreError(AdminError):
-    """The configuration store cannot be read or written."""
 
 
 class ChangeRejected(AdminError):

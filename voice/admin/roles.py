@@ -1,6 +1,7 @@
 """Roles, permissions and who may do what: the one table the API and its tests read.
 
-    admin       edits configuration (departments, routing, hours, IVR, features) and the opt-out list
+    admin       edits configuration (departments, routing, hours, IVR, features), the opt-out list
+                and the workspace's API tokens (create with an expiry, list, revoke)
     supervisor  decides pending transfer approvals; sees live calls
     auditor     exports the audit log
 Every role reads the workspace summary, its configuration and the model cards.
@@ -22,6 +23,7 @@ class Permission(StrEnum):
     WORKSPACE_READ = "workspace.read"
     CONFIG_READ = "config.read"
     CONFIG_WRITE = "config.write"
+    TOKENS = "tokens"
     OPTOUT_READ = "optout.read"
     OPTOUT_WRITE = "optout.write"
     APPROVALS = "approvals"
@@ -36,6 +38,7 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.WORKSPACE_READ: ALL,
     Permission.CONFIG_READ: ALL,
     Permission.CONFIG_WRITE: frozenset({Role.ADMIN}),
+    Permission.TOKENS: frozenset({Role.ADMIN}),
     Permission.OPTOUT_READ: frozenset({Role.ADMIN}),
     Permission.OPTOUT_WRITE: frozenset({Role.ADMIN}),
     Permission.APPROVALS: frozenset({Role.SUPERVISOR}),

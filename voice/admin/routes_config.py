@@ -5,10 +5,10 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path
+from fastapi import APIRouter, Depends, HTTPException, Path, Response
 
 from concierge.config import BusinessHours, Department, Features, IvrMenu, Workspace
-from voice.admin.deps import AdminRoute, Guards, WorkspaceId
+from voice.admin.deps import AdminRoute, ExpectedVersion, Guards, WorkspaceId
 from voice.admin.roles import Permission, Principal
 from voice.admin.schemas import Routing, RoutingUpdate, WorkspacePatch, WorkspaceSummary
 from voice.admin.service import AdminService
@@ -48,15 +48,20 @@ def config_router(service: AdminService, guards: Guards) -> APIRouter:
         return [summary(found)] if found is not None else []
 
     @r.get("/workspaces/{ws}", response_model=WorkspaceSummary)
-    async def get_workspace(ws: WorkspaceId, who: Annotated[Principal, Depends(guards.need(Permission.WORKSPACE_READ))]) -> Any:
-        return summary(ws_or_404(ws))
+    async def get_workspace(
+        ws: WorkspaceId, who: Annotated[Principal, Depends(guards.need(Permission.WORKSPACE_READ))], response: Response
+    ) -> Any:
+        found = summary(ws_or_404(ws))
+        response.headers["ETag"] = f'"{found.version}"'  # send it back as If-Match with a change
+        return found
 
     @r.patch("/workspaces/{ws}", response_model=WorkspaceSummary)
-    async def patch_workspace(ws: WorkspaceId, body: WorkspacePatch, who: Writer) -> Any:
+    async def patch_workspace(ws: WorkspaceId, body: WorkspacePatch, who: Writer, expected: ExpectedVersion) -> Any:
         changes = body.model_dump(exclude_none=True)
         if not changes:
             return summary(ws_or_404(ws))
-        new = await service.change(who, ws, (), lambda d: d.update(changes), fields=tuple(sorted(changes)))
+        new = await service.change(who, ws, (), lambda d: d.update(changes), fields=tuple(sorted(changes)),
+                                   expected_version=expected)
         return summary(new)
 
     @r.get("/workspaces/{ws}/departments", response_model=list[Department])
@@ -71,7 +76,7 @@ def config_router(service: AdminService, guards: Guards) -> APIRouter:
         return found
 
     @r.put("/workspaces/{ws}/departments/{name}", response_model=Department, summary="Create or replace")
-    async def put_department(ws: WorkspaceId, name: DeptName, body: Department, who: Writer) -> Any:
+    async def put_department(ws: WorkspaceId, name: DeptName, body: Department, who: Writer, expected: ExpectedVersion) -> Any:
         if body.name != name:
             raise HTTPException(422, [{"loc": ["body", "name"], "msg": "must equal the department in the path",
                                        "type": "value_error"}])
@@ -84,15 +89,15 @@ def config_router(service: AdminService, guards: Guards) -> APIRouter:
             else:
                 d["departments"].append(new)
 
-        new_ws = await service.change(who, ws, ("departments", name), mutate)
+        new_ws = await service.change(who, ws, ("departments", name), mutate, expected_version=expected)
         return new_ws.department(name)
 
     @r.delete("/workspaces/{ws}/departments/{name}", status_code=204)
-    async def delete_department(ws: WorkspaceId, name: DeptName, who: Writer) -> None:
+    async def delete_department(ws: WorkspaceId, name: DeptName, who: Writer, expected: ExpectedVersion) -> None:
         def mutate(d: dict[str, Any]) -> None:
             del d["departments"][_dept_index(d, name)]
 
-        await service.change(who, ws, ("departments", name), mutate)
+        await service.change(who, ws, ("departments", name), mutate, expected_version=expected)
 
     @r.get("/workspaces/{ws}/routing", response_model=list[Routing])
     async def get_routing(ws: WorkspaceId, who: Reader) -> Any:
@@ -103,14 +108,14 @@ def config_router(service: AdminService, guards: Guards) -> APIRouter:
         ]
 
     @r.put("/workspaces/{ws}/departments/{name}/routing", response_model=Routing)
-    async def put_routing(ws: WorkspaceId, name: DeptName, body: RoutingUpdate, who: Writer) -> Any:
+    async def put_routing(ws: WorkspaceId, name: DeptName, body: RoutingUpdate, who: Writer, expected: ExpectedVersion) -> Any:
         def mutate(d: dict[str, Any]) -> None:
             dept = d["departments"][_dept_index(d, name)]
             dept["targets"] = {str(k): v for k, v in body.targets.items()}
             dept["requires_approval"] = body.requires_approval
             dept["enabled"] = body.enabled
 
-        new_ws = await service.change(who, ws, ("departments", name), mutate)
+        new_ws = await service.change(who, ws, ("departments", name), mutate, expected_version=expected)
         dept = new_ws.department(name)
         assert dept is not None
         return Routing(department=name, targets={str(k): v for k, v in dept.targets.items()},
@@ -124,11 +129,11 @@ def config_router(service: AdminService, guards: Guards) -> APIRouter:
         return found.hours
 
     @r.put("/workspaces/{ws}/departments/{name}/hours", response_model=BusinessHours)
-    async def put_hours(ws: WorkspaceId, name: DeptName, body: BusinessHours, who: Writer) -> Any:
+    async def put_hours(ws: WorkspaceId, name: DeptName, body: BusinessHours, who: Writer, expected: ExpectedVersion) -> Any:
         def mutate(d: dict[str, Any]) -> None:
             d["departments"][_dept_index(d, name)]["hours"] = body.model_dump(mode="json")
 
-        new_ws = await service.change(who, ws, ("departments", name, "hours"), mutate)
+        new_ws = await service.change(who, ws, ("departments", name, "hours"), mutate, expected_version=expected)
         dept = new_ws.department(name)
         assert dept is not None
         return dept.hours
@@ -138,7 +143,7 @@ def config_router(service: AdminService, guards: Guards) -> APIRouter:
         return ws_or_404(ws).ivr
 
     @r.put("/workspaces/{ws}/ivr", response_model=IvrMenu)
-    async def put_ivr(ws: WorkspaceId, body: IvrMenu, who: Writer) -> Any:
+    async def put_ivr(ws: WorkspaceId, body: IvrMenu, who: Writer, expected: ExpectedVersion) -> Any:
         texts: list[tuple[list[str | int], str]] = [
             (["body", "greeting"], body.greeting),
             (["body", "invalid_prompt"], body.invalid_prompt),
@@ -153,7 +158,8 @@ def config_router(service: AdminService, guards: Guards) -> APIRouter:
         if len(set(digits)) != len(digits):
             raise HTTPException(422, [{"loc": ["body", "options"], "msg": "each digit may be used once",
                                        "type": "value_error"}])
-        new_ws = await service.change(who, ws, ("ivr",), lambda d: d.update(ivr=body.model_dump(mode="json")))
+        new_ws = await service.change(who, ws, ("ivr",), lambda d: d.update(ivr=body.model_dump(mode="json")),
+                                      expected_version=expected)
         return new_ws.ivr
 
     @r.get("/workspaces/{ws}/features", response_model=Features)
@@ -161,9 +167,10 @@ def config_router(service: AdminService, guards: Guards) -> APIRouter:
         return ws_or_404(ws).features
 
     @r.put("/workspaces/{ws}/features", response_model=Features)
-    async def put_features(ws: WorkspaceId, body: Features, who: Writer) -> Any:
+    async def put_features(ws: WorkspaceId, body: Features, who: Writer, expected: ExpectedVersion) -> Any:
         new_ws = await service.change(
-            who, ws, ("features",), lambda d: d.update(features=body.model_dump(mode="json"))
+            who, ws, ("features",), lambda d: d.update(features=body.model_dump(mode="json")),
+            expected_version=expected,
         )
         return new_ws.features
 

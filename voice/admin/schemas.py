@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from concierge.config import Transport, _check_tz
@@ -105,3 +107,27 @@ class WhoAmI(BaseModel):
     name: str
     role: str
     workspace_id: str
+
+
+class TokenCreate(_Body):
+    name: str = Field(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,119}$")
+    role: Literal["admin", "supervisor", "auditor"]
+    expires_in: str = Field(default="90d", pattern=r"^(\d{1,5}[hdw]|never)$",
+                            description="12h, 30d, 2w or never")
+
+
+class TokenInfo(BaseModel):
+    id: str
+    workspace_id: str
+    name: str
+    role: str
+    created_at: str
+    created_by: str
+    expires_at: str | None
+    revoked_at: str | None
+    revoked_by: str | None
+    status: str
+
+
+class TokenCreated(TokenInfo):
+    token: str = Field(description="the secret: shown once, stored only as a digest")

@@ -1,11 +1,18 @@
 """Configuration changes: validate the whole workspace, audit, store, apply to new calls.
 
-Every change goes through :meth:`AdminService.change`: the workspace is rebuilt from its JSON form
-with the change applied and validated as a whole (an IVR option naming a removed department is
-refused, naming the field); a ``config.changed`` event with the admin's identity and the value
-before and after is written durably; the store saves the new version; and if it is the workspace
-the server runs, it replaces ``ServerState.workspace`` and ``Engines.workspace`` after its IVR
-prompts are pre-rendered, so the next call uses it and no call waits for synthesis.
+Every change goes through :meth:`AdminService.change`: the *stored* version is read (never this
+process's running copy, which another process may have overtaken), the change applied and the
+workspace validated as a whole (an IVR option naming a removed department is refused, naming the
+field); a ``config.changed`` event with the admin's identity and the value before and after is
+written durably; the store saves the next version; and if it is the workspace the server runs, it
+replaces ``ServerState.workspace`` and ``Engines.workspace`` after its IVR prompts are pre-rendered,
+so the next call uses it and no call waits for synthesis.
+
+Concurrency: a change names the version it is based on (``If-Match``) or is based on the version
+it read; a stored version that moved on answers 409 (:class:`VersionConflict`), never a silent
+overwrite. Changes of one workspace are serialized across processes (a PostgreSQL advisory lock,
+:meth:`voice.store.SqlConfigStore.workspace_lock`), so the audit event and the save cannot be split
+by another writer. :meth:`AdminService.refresh` picks up versions saved by other processes.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from pydantic import ValidationError
 
 from audit import builders
 from concierge.config import Workspace
-from voice.admin.exceptions import ChangeRejected
+from voice.admin.exceptions import ChangeRejected, VersionConflict
 from voice.admin.roles import Principal
 from voice.admin.store import ConfigStore
 from voice.ivr import prerender
@@ -55,6 +62,19 @@ class AdminService:
         self.store = store
         self.model_cards_dir = model_cards_dir
         self._lock = asyncio.Lock()
+        start = state.workspace
+        self._start_security = start.security if start is not None else None
+        self.applied_version = 0  # the stored version the running copy was made from
+
+    def runtime(self, stored: Workspace) -> Workspace:
+        """The running copy of a stored workspace: the process's secrets and deployment overrides
+        (``state.overlay``, from :mod:`voice.settings`), else the start-up workspace's secrets."""
+        overlay = getattr(self.state, "overlay", None)
+        if overlay is not None:
+            return overlay(stored)  # type: ignore[no-any-return]
+        if self._start_security is None:
+            return stored
+        return stored.model_copy(update={"security": self._start_security})
 
     # -- reading --------------------------------------------------------------
     def workspace(self, workspace_id: str) -> Workspace | None:
@@ -82,38 +102,55 @@ class AdminService:
         mutate: Mutation,
         *,
         fields: tuple[str, ...] | None = None,
+        expected_version: int | None = None,
     ) -> Workspace:
-        """Apply ``mutate`` to the workspace's JSON form. ``key`` is the changed path (``()`` with
-        ``fields`` for top-level fields); the audit event holds that value before and after."""
+        """Apply ``mutate`` to the stored workspace's JSON form. ``key`` is the changed path (``()``
+        with ``fields`` for top-level fields); the audit event holds that value before and after.
+        ``expected_version``: the version the caller saw (If-Match); VersionConflict if stale."""
         async with self._lock:
-            current = self.workspace(workspace_id)
-            if current is None:
-                raise KeyError(workspace_id)
-            data = current.model_dump(mode="json")
-            before = _lookup(data, key, fields)
-            mutate(data)
-            after = _lookup(data, key, fields)
+            handle = await asyncio.to_thread(self.store.workspace_lock, workspace_id)
             try:
-                new = Workspace.model_validate(data)
-            except ValidationError as exc:
-                err = exc.errors()[0]
-                loc = tuple(err["loc"]) or key
-                raise ChangeRejected(tuple(p for p in loc), str(err["msg"])) from None
-            await self._prerender(new)
-            log = self.audit_log()
-            await log.append(
-                builders.config_changed(
-                    workspace_id=workspace_id,
-                    admin=principal.identity,
-                    key=".".join(key) or "workspace",
-                    before=ABSENT if before is None else before,
-                    after=ABSENT if after is None else after,
-                ),
-                durable=True,
-            )
-            await asyncio.to_thread(self.store.save, new, actor=principal.identity)
-            await self.apply(new)
-            return new
+                return await self._change_locked(
+                    principal, workspace_id, key, mutate, fields=fields, expected_version=expected_version
+                )
+            finally:
+                await asyncio.to_thread(self.store.workspace_unlock, handle)
+
+    async def _change_locked(
+        self, principal: Principal, workspace_id: str, key: tuple[str, ...], mutate: Mutation, *,
+        fields: tuple[str, ...] | None, expected_version: int | None,
+    ) -> Workspace:
+        found = await asyncio.to_thread(self.store.load_versioned, workspace_id)
+        if found is None:
+            raise KeyError(workspace_id)
+        current, version = found
+        if expected_version is not None and expected_version != version:
+            raise VersionConflict(workspace_id, expected=expected_version, current=version)
+        data = current.model_dump(mode="json")
+        before = _lookup(data, key, fields)
+        mutate(data)
+        after = _lookup(data, key, fields)
+        try:
+            new = Workspace.model_validate(data)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            loc = tuple(err["loc"]) or key
+            raise ChangeRejected(tuple(p for p in loc), str(err["msg"])) from None
+        await self._prerender(self.runtime(new))
+        log = self.audit_log()
+        await log.append(
+            builders.config_changed(
+                workspace_id=workspace_id,
+                admin=principal.identity,
+                key=".".join(key) or "workspace",
+                before=ABSENT if before is None else before,
+                after=ABSENT if after is None else after,
+            ),
+            durable=True,
+        )
+        saved = await asyncio.to_thread(self.store.save, new, actor=principal.identity, expected_version=version)
+        await self.apply(new, version=saved)
+        return self.runtime(new)
 
     async def record(self, principal: Principal, workspace_id: str, key: str, before: Any, after: Any) -> None:
         """Audit a change that is not part of the workspace document (the opt-out list)."""
@@ -128,16 +165,32 @@ class AdminService:
             durable=True,
         )
 
-    async def apply(self, workspace: Workspace) -> None:
-        """Make ``workspace`` the one new calls use, if the server runs it."""
+    async def refresh(self) -> bool:
+        """Run the newest stored version if another process (or ``dialphone config import``) saved
+        one; True when it changed. The server calls this every ``config_poll_s``."""
         state = self.state
-        if state.workspace is None or state.workspace.id != workspace.id:
+        if state.workspace is None:
+            return False
+        found = await asyncio.to_thread(self.store.load_versioned, state.workspace.id)
+        if found is None or found[1] == self.applied_version:
+            return False
+        async with self._lock:
+            await self.apply(found[0], version=found[1])
+        return True
+
+    async def apply(self, stored: Workspace, *, version: int | None = None) -> None:
+        """Make ``stored`` (its running copy) the one new calls use, if the server runs it."""
+        state = self.state
+        if state.workspace is None or state.workspace.id != stored.id:
             return
+        workspace = self.runtime(stored)
         await self._prerender(workspace)
         engines = state.engines
         if engines is not None and engines.workspace.id == workspace.id:
             engines.workspace = workspace
         state.workspace = workspace
+        if version is not None:
+            self.applied_version = version
 
     async def _prerender(self, workspace: Workspace) -> None:
         """Render the IVR prompts of the workspace the server runs; a prompt that cannot be

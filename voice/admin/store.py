@@ -1,39 +1,22 @@
-"""The configuration store seam: workspaces, API tokens and caller opt-outs.
+"""The configuration store seam: workspaces (versioned), API tokens and caller opt-outs.
 
-:class:`ConfigStore` is what the admin API and the call set-up use; :class:`SqliteConfigStore`
-(:mod:`voice.admin.sqlite_store`) is the embedded default, and a PostgreSQL store is a new class
-with the same methods. Workspaces are stored whole (validated JSON) with a version number; the
-YAML file only seeds a workspace the store does not hold yet. Opt-outs hold a salted digest of
-the number (:func:`voice.ivr.optout.number_digest`) and a masked form, never the number.
+:class:`ConfigStore` is what the admin API and the call set-up use; :class:`voice.store.SqlConfigStore`
+implements it on SQLite (the embedded default) and PostgreSQL. Workspaces are stored whole, without
+secrets or raw numbers, with a version number that every save increments; a save based on an older
+version raises :class:`voice.store.VersionConflict` (the API's 409). The YAML file seeds a workspace
+the store does not hold yet; afterwards ``dialphone config import`` applies it as a new version.
+Opt-outs hold a keyed identifier of the number (:func:`voice.ivr.optout.number_digest`) and a
+masked form, never the number.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from concierge.config import Workspace
-from voice.admin.roles import Role
-from voice.admin.tokens import TokenRecord
+from voice.store.records import OptOutEntry, TokenRecord
 
-
-@dataclass(frozen=True, slots=True)
-class OptOutEntry:
-    id: str  # the first 16 hex digits of the digest: enough to address, not to recover
-    workspace_id: str
-    masked: str
-    source: str  # "admin", "caller_consent", "seed"
-    created_by: str
-    created_at: str
-
-    def as_dict(self) -> dict[str, str]:
-        return {
-            "id": self.id,
-            "masked": self.masked,
-            "source": self.source,
-            "created_by": self.created_by,
-            "created_at": self.created_at,
-        }
+__all__ = ["ConfigStore", "OptOutEntry", "TokenRecord"]
 
 
 @runtime_checkable
@@ -42,23 +25,48 @@ class ConfigStore(Protocol):
 
     def load(self, workspace_id: str) -> Workspace | None: ...
 
+    def load_versioned(self, workspace_id: str) -> tuple[Workspace, int] | None: ...
+
     def version(self, workspace_id: str) -> int: ...
 
-    def save(self, workspace: Workspace, *, actor: str) -> int:
-        """Store ``workspace`` (replacing the previous version); returns the new version."""
+    def save(self, workspace: Workspace, *, actor: str, expected_version: int | None = None) -> int:
+        """Store ``workspace`` as the next version; returns it (VersionConflict if ``expected_version`` is stale)."""
         ...
+
+    def workspace_lock(self, workspace_id: str) -> Any:
+        """Serialize changes of one workspace across processes until :meth:`workspace_unlock`."""
+        ...
+
+    def workspace_unlock(self, handle: Any) -> None: ...
 
     def seed(self, workspace: Workspace) -> Workspace:
         """Store ``workspace`` and its YAML tokens/opt-outs unless held already; return the stored one."""
         ...
 
-    def tokens(self) -> list[TokenRecord]: ...
+    def seed_extras(self, workspace: Workspace, *, actor: str) -> None: ...
 
-    def add_token(self, *, workspace_id: str, name: str, role: Role, digest: str) -> TokenRecord: ...
+    def differences(self, workspace: Workspace) -> list[str]:
+        """Dotted fields where ``workspace`` differs from the stored version."""
+        ...
+
+    def tokens(self) -> list[TokenRecord]:
+        """Tokens that authenticate now (not revoked, not expired)."""
+        ...
+
+    def all_tokens(self, workspace_id: str | None = None) -> list[TokenRecord]: ...
+
+    def add_token(
+        self, *, workspace_id: str, name: str, role: str, digest: str, expires_at: str | None = None,
+        actor: str = "seed",
+    ) -> TokenRecord: ...
+
+    def revoke_token(self, workspace_id: str, token_id: str, *, actor: str) -> TokenRecord | None: ...
 
     def optouts(self, workspace_id: str) -> list[OptOutEntry]: ...
 
-    def add_optout(self, workspace_id: str, number: str, *, source: str, actor: str) -> OptOutEntry: ...
+    def add_optout(
+        self, workspace_id: str, number: str, *, source: str, actor: str, region: str | None = None
+    ) -> OptOutEntry: ...
 
     def remove_optout(self, workspace_id: str, entry_id: str) -> OptOutEntry | None: ...
 

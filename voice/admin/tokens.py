@@ -1,53 +1,21 @@
-"""API tokens: random secrets shown once, stored as SHA-256 digests, compared in constant time.
-
-A token is 32 random bytes (URL-safe base64, prefixed ``dpk_``), so a plain SHA-256 digest is a
-safe way to store it (no dictionary to attack). :func:`match` compares the presented token's
-digest against every stored digest with :func:`hmac.compare_digest` and never stops early.
+"""API tokens of the admin API (:mod:`voice.store.tokens` holds the digest and matching rules).
 
     python -m voice.admin.tokens --workspace demo --role admin --name alice
-prints a new token and the YAML line (``security.api_tokens``) that seeds its digest.
+prints a new token and the YAML line (``security.api_tokens``) that seeds its digest. On a running
+deployment, prefer ``dialphone tokens create`` (stored at once, with an expiry) and
+``dialphone tokens list`` / ``revoke``, or the API's ``/workspaces/{ws}/tokens``.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
-import hmac
-import secrets
 import sys
-from collections.abc import Iterable
-from dataclasses import dataclass
 
 from voice.admin.roles import Role
+from voice.store.records import TokenRecord
+from voice.store.tokens import PREFIX, digest, match, new_token
 
-PREFIX = "dpk_"
-
-
-@dataclass(frozen=True, slots=True)
-class TokenRecord:
-    id: str
-    workspace_id: str
-    name: str
-    role: Role
-    digest: str
-
-
-def new_token() -> str:
-    return PREFIX + secrets.token_urlsafe(32)
-
-
-def digest(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def match(token: str, records: Iterable[TokenRecord]) -> TokenRecord | None:
-    """The record whose digest equals the token's; every record is compared (constant time)."""
-    presented = digest(token).encode("ascii")
-    found: TokenRecord | None = None
-    for rec in records:
-        if hmac.compare_digest(presented, rec.digest.encode("ascii")):
-            found = rec
-    return found
+__all__ = ["PREFIX", "TokenRecord", "digest", "main", "match", "new_token"]
 
 
 def main(argv: list[str] | None = None) -> int:

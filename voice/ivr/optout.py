@@ -12,19 +12,28 @@ Mid-call, the caller presses :data:`OPTOUT_DIGIT` or says "agent", "representati
 "no AI" (the brain's ``caller_requests_human`` tool) and the call switches to the IVR at once
 (scope ``mid_call``). ``recording`` is a separate switch: it never decides AI or IVR.
 
-Numbers are stored and compared as a salted SHA-256 digest of their digits (:func:`number_digest`),
-so neither the list nor a log line holds a caller's number; admins see a masked form.
+Numbers are stored and compared as a keyed identifier (:func:`number_digest`): HMAC-SHA-256, under
+the deployment's opt-out key (``DIALPHONE_OPTOUT_KEY_B64``, set with :func:`configure_identifiers`
+at start-up), of the workspace id and the number in E.164 form, normalized with ``phonenumbers``
+in the workspace's ``default_region`` ("07700 900123" in GB and "+44 7700 900123" are one caller).
+Neither the list nor a log line holds a caller's number; admins see a masked form. Without the key
+nobody can test a guessed number against the list. Rotating the key orphans the stored identifiers:
+re-add the list (``dialphone config import`` seeds the YAML's numbers again).
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+import phonenumbers
+
 from audit.payloads import OptOutScope
 from concierge.config import Workspace
+from voice.settings import DEV_OPTOUT_KEY
 
 OPTOUT_DIGIT = "0"
 MID_CALL_PHRASES = ("agent", "representative", "operator", "no AI")
@@ -42,24 +51,47 @@ class OptOutList(Protocol):
         ...
 
 
-def normalize_number(number: str) -> str:
-    """Digits only, from a SIP URI user part, an E.164 string or a dialled form; "" if none."""
-    user = number.split(":", 1)[-1].split("@", 1)[0] if ("@" in number or number.startswith(("sip:", "tel:"))) else number
+_KEY: list[bytes] = [DEV_OPTOUT_KEY]
+
+
+def configure_identifiers(key: bytes) -> None:
+    """Set the process's opt-out key (the server does this once at start-up, from its settings)."""
+    if len(key) < 16:
+        raise ValueError("the opt-out key needs at least 16 bytes")
+    _KEY[0] = key
+
+
+def _user_part(number: str) -> str:
+    if "@" in number or number.startswith(("sip:", "sips:", "tel:")):
+        return number.split(":", 1)[-1].split("@", 1)[0].split(";", 1)[0]
+    return number
+
+
+def normalize_number(number: str, region: str = "US") -> str:
+    """E.164 (``+447700900123``) when ``phonenumbers`` can place the number in ``region``; else its
+    digits alone (an internal extension); "" if it has none."""
+    user = _user_part(number)
     digits = _NON_DIGITS.sub("", user)
-    if len(digits) == 10:  # a NANP national number: compare as +1 NXX
-        digits = "1" + digits
-    return digits
+    if not digits:
+        return ""
+    try:
+        parsed = phonenumbers.parse(user, region.upper())
+    except phonenumbers.NumberParseException:
+        return digits
+    if not phonenumbers.is_possible_number(parsed):
+        return digits
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
-def number_digest(workspace_id: str, number: str) -> str:
-    """Salted digest used for storing and matching numbers (the raw number is never kept)."""
-    digits = normalize_number(number)
-    return hashlib.sha256(f"dialphone-optout:{workspace_id}:{digits}".encode()).hexdigest()
+def number_digest(workspace_id: str, number: str, *, region: str = "US", key: bytes | None = None) -> str:
+    """The keyed identifier a number is stored and matched by (the raw number is never kept)."""
+    message = f"dialphone-optout\x1f{workspace_id}\x1f{normalize_number(number, region)}".encode()
+    return hmac.new(key or _KEY[0], message, hashlib.sha256).hexdigest()
 
 
-def mask_number(number: str) -> str:
+def mask_number(number: str, region: str = "US") -> str:
     """The masked form an admin sees: only the last two digits."""
-    digits = normalize_number(number)
+    digits = _NON_DIGITS.sub("", normalize_number(number, region))
     return "•" * max(0, len(digits) - 2) + digits[-2:]
 
 
@@ -84,9 +116,10 @@ def resolve(workspace: Workspace, caller: str | None, optouts: OptOutList | None
         return OptOutDecision(False, OptOutScope.FEATURE, "concierge_disabled", recording, f.transcription)
     if not f.transcription:
         return OptOutDecision(False, OptOutScope.FEATURE, "transcription_disabled", recording, False)
-    if caller and normalize_number(caller):
-        digest = number_digest(workspace.id, caller)
-        listed = {number_digest(workspace.id, n) for n in workspace.optout_numbers}
+    region = workspace.default_region
+    if caller and normalize_number(caller, region):
+        digest = number_digest(workspace.id, caller, region=region)
+        listed = {number_digest(workspace.id, n, region=region) for n in workspace.optout_numbers}
         if digest in listed:
             return OptOutDecision(False, OptOutScope.CALLER, "workspace_list", recording, False)
         if optouts is not None and optouts.contains(workspace.id, digest):

@@ -1,4 +1,11 @@
-"""The audit log for the server: SQLite store, checkpoint signer, and the sink calls write to.
+"""The audit log for the server: its store, the checkpoint signer, and the sink calls write to.
+
+The store is SQLite (``<data_dir>/audit.db``) or, with ``DIALPHONE_DATABASE_URL=postgresql://...``,
+the PostgreSQL store the server passes in (one chain per workspace across processes). The signing
+key comes from the deployment settings only (``DIALPHONE_AUDIT_KEY`` or
+``DIALPHONE_AUDIT_SIGNING_KEY_B64``, see :mod:`voice.settings`), never from the data folder or a
+database; each checkpoint names its key id. Without a key, rows still chain but no checkpoint is
+signed, and the server says so at start-up.
 
 Concierge and voice code emit ``(type, payload)`` through the concierge's
 :class:`~concierge.audit_adapter.AuditLogSink`, which builds schema-checked audit events. An event
@@ -8,37 +15,41 @@ the schema rejects raises, so no AI action goes unlogged silently.
 from __future__ import annotations
 
 import base64
+import binascii
 import logging
-import os
 from pathlib import Path
 
 from audit.log import AuditLog
-from audit.signing import CheckpointSigner, generate_private_key_pem
+from audit.signing import CheckpointSigner
 from audit.sqlite_store import SqliteAuditStore
+from audit.store import AuditStore
 from concierge.audit_adapter import AuditLogSink
 from concierge.config import Workspace
 
 log = logging.getLogger("dialphone.audit")
 
 
-def signer_for(workspace: Workspace, key_file: Path) -> CheckpointSigner:
-    """The checkpoint key: configuration or ``DIALPHONE_AUDIT_SIGNING_KEY_B64``, else a key kept
-    beside the audit database (created once, mode 0600; export its public key with
-    ``dialphone audit keygen --public``)."""
-    b64 = workspace.security.audit_signing_key_b64 or os.environ.get("DIALPHONE_AUDIT_SIGNING_KEY_B64")
-    if b64:
-        return CheckpointSigner(private_key=base64.b64decode(b64))
-    if not key_file.exists():
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(generate_private_key_pem())
-        log.warning("created an audit signing key at %s; configure one for production", key_file)
-    return CheckpointSigner(private_key=key_file.read_bytes())
+def signer_for(workspace: Workspace, key: bytes | None = None) -> CheckpointSigner | None:
+    """The checkpoint signer: ``key`` (PEM or 32 raw bytes, from the settings), else the running
+    workspace's ``security.audit_signing_key_b64`` (set from the settings); None without either."""
+    if key is None and workspace.security.audit_signing_key_b64:
+        try:
+            key = base64.b64decode(workspace.security.audit_signing_key_b64, validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError("the audit signing key is not valid base64") from None
+    return None if key is None else CheckpointSigner(private_key=key)
 
 
-def open_audit(workspace: Workspace, path: Path) -> tuple[AuditLog, AuditLogSink]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    store = SqliteAuditStore(path)
-    signer = signer_for(workspace, path.with_name(path.stem + "-signing.pem"))
+def open_audit(
+    workspace: Workspace, path: Path | None = None, *, store: AuditStore | None = None, signing_key: bytes | None = None
+) -> tuple[AuditLog, AuditLogSink]:
+    if store is None:
+        if path is None:
+            raise ValueError("open_audit needs a SQLite path or a store")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        store = SqliteAuditStore(path)
+    signer = signer_for(workspace, signing_key)
+    if signer is not None:
+        log.info("audit checkpoints are signed with key id %s", signer.key_id)
     audit_log = AuditLog(store=store, signer=signer)
     return audit_log, AuditLogSink(audit_log, workspace_id=workspace.id)

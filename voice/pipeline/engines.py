@@ -68,7 +68,7 @@ class Engines:
         self.redaction = redaction
         self.audit = audit
         self.audit_log = audit_log
-        self.approvals = InMemoryApprovalQueue()
+        self.approvals: Any = InMemoryApprovalQueue()  # the server puts the store's queue here
         self.live_calls: dict[str, Any] = {}  # call id -> CallSession, for the admin API's live view
         self.optouts: Any = None  # the admin opt-out list when the admin store runs (voice.ivr.optout.OptOutList)
         self.ivr_warm_for: Workspace | None = None  # workspace whose extra IVR prompts are rendered
@@ -77,7 +77,12 @@ class Engines:
         self.tts_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tts")
 
     @classmethod
-    def load(cls, workspace: Workspace, data_dir: Path, *, audit_db: Path | None = None) -> Engines:
+    def load(
+        cls, workspace: Workspace, data_dir: Path, *, audit_db: Path | None = None, audit_store: Any = None,
+        signing_key: bytes | None = None,
+    ) -> Engines:
+        """``audit_store``: a store the server opened (PostgreSQL), else SQLite at ``audit_db``
+        (default ``<data_dir>/audit.db``); ``signing_key``: the checkpoint key from the settings."""
         print("dialphone: loading models", file=sys.stderr, flush=True)
         with _step("speech recognition (faster-whisper tiny.en, verified)"):
             cfg = workspace.audio.asr
@@ -100,7 +105,9 @@ class Engines:
             # importing them here keeps that 4-12 s stall off the first call.
             import pipecat.adapters.llm.services.open_ai_adapter  # noqa: F401
         with _step("audit log"):
-            audit_log, audit = open_audit(workspace, audit_db or data_dir / "audit.db")
+            audit_log, audit = open_audit(
+                workspace, audit_db or data_dir / "audit.db", store=audit_store, signing_key=signing_key
+            )
         return cls(
             workspace=workspace,
             asr=asr,
@@ -127,7 +134,11 @@ class Engines:
         return list(dict.fromkeys([ws.greeting, *all_texts(ws)]))
 
     def new_redactor(self, call_id: str) -> Any:
-        return self.redaction.new_call(call_id)
+        return self.redaction.new_call(call_id, self.workspace)
+
+    def new_guard(self, call_id: str) -> Any:
+        """The call's privacy boundary (:class:`redaction.CallGuard`) under the current workspace."""
+        return self.redaction.new_guard(call_id, self.workspace)
 
     async def close(self) -> None:
         if hasattr(self.audit, "flush"):
@@ -136,6 +147,7 @@ class Engines:
             await self.audit_log.close()
         self.asr_executor.shutdown(wait=False)
         self.tts_executor.shutdown(wait=False)
+        self.redaction.shutdown()
 
 
 def cpu_threads() -> int:

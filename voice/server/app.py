@@ -30,5 +30,6 @@ def create_app(state: ServerProcess) -> FastAPI:
 
     app.include_router(media_router(state))
     app.include_router(webrtc_router(state))  # POST /api/offer, GET / (the browser page), /static
-    app.include_router(admin_router(state))  # /admin/api/... and the console at /admin
+    # /admin/api/... and the console at /admin, on the store the settings name (else SQLite in the data folder)
+    app.include_router(admin_router(state, store=getattr(state, "config_store", None)))
     return app

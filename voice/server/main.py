@@ -1,6 +1,8 @@
 """The server process: loads the models once, then serves HTTP (health, admin, media) and SIP.
 
-Start-up order: configuration, models (with progress on stderr), audit log, listeners. ``GET /healthz``
+Start-up order: deployment settings (:mod:`voice.settings`), the state store (seeded from the YAML
+on first start; a warning names the fields where the YAML differs from the stored version),
+models (with progress on stderr), audit log, listeners. ``GET /healthz``
 answers 503 until every model is loaded and the listeners are up, then 200. SIGINT/SIGTERM shut down
 in order with a deadline: stop accepting, end each call, wait, cancel.
 """
@@ -14,14 +16,17 @@ import signal
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import uvicorn
 
+from audit.pg_store import PgAuditStore
 from concierge.config import ConfigError, load_workspace
+from voice.ivr.optout import configure_identifiers
 from voice.server.app import create_app
 from voice.server.logs import configure as configure_logging
 from voice.server.process import ServerProcess, settle_heap
+from voice.settings import Settings
+from voice.store import StoreError, open_state
 
 log = logging.getLogger("dialphone.server")
 
@@ -34,11 +39,31 @@ class _HttpServer(uvicorn.Server):
         yield
 
 
-async def serve(*, config: Path, host: str, sip_port: int, http_port: int, data_dir: Path) -> None:
+async def serve(settings: Settings) -> None:
     started = time.monotonic()
-    workspace = load_workspace(config)
-    data_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240
-    state = ServerProcess(workspace=workspace, data_dir=data_dir)
+    host, sip_port, http_port = settings.host, settings.sip_port, settings.http_port
+    workspace = load_workspace(settings.config)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    configure_identifiers(settings.optout_key())
+    signing_key = settings.signing_key()
+    for warning in settings.warnings():
+        log.warning("%s", warning)
+    url = settings.database_url_value()
+    stores = await asyncio.to_thread(open_state, url, poll_s=1.0)
+    audit_store = await asyncio.to_thread(PgAuditStore, url) if settings.uses_postgresql else None
+    log.info("state store: %s; audit log: %s", "postgresql" if settings.uses_postgresql else "sqlite",
+             "postgresql" if audit_store is not None else settings.audit_db_path())
+    state = ServerProcess(
+        workspace=workspace,  # the YAML: seeds the store; the running copy is overlay(stored)
+        data_dir=settings.data_dir,
+        stores=stores,
+        audit_store=audit_store,
+        audit_db=settings.audit_db_path(),
+        signing_key=signing_key,
+        overlay=lambda stored: settings.runtime_workspace(stored, start=workspace),
+        config_poll_s=settings.config_poll_s,
+        approvals_retention_s=settings.approvals_retention_s,
+    )
     app = create_app(state)
     uv = _HttpServer(
         uvicorn.Config(
@@ -61,7 +86,7 @@ async def serve(*, config: Path, host: str, sip_port: int, http_port: int, data_
         settle_heap()
         print(
             f"dialphone: ready in {time.monotonic() - started:.1f}s — http://{host}:{http_port}/ "
-            f"sip:{host}:{sip_port} (workspace {workspace.id})",
+            f"sip:{host}:{sip_port} (workspace {workspace.id}, version {state.admin.applied_version})",
             file=sys.stderr,
             flush=True,
         )
@@ -72,11 +97,14 @@ async def serve(*, config: Path, host: str, sip_port: int, http_port: int, data_
         await asyncio.wait_for(http_task, timeout=10)
 
 
-def run_server(*, config: Path, host: str, sip_port: int, http_port: int, data_dir: Path) -> int:
-    configure_logging()
+def run_server(settings: Settings) -> int:
+    configure_logging(settings.log_level)
     try:
-        asyncio.run(serve(config=config, host=host, sip_port=sip_port, http_port=http_port, data_dir=data_dir))
+        asyncio.run(serve(settings))
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)
+        return 2
+    except StoreError as exc:
+        print(f"dialphone: {exc}", file=sys.stderr)
         return 2
     return 0

@@ -26,7 +26,7 @@ async def test_server_app_serves_the_admin_api_and_refuses_unaudited_changes(tmp
     state = ServerProcess(workspace=ws, data_dir=tmp_path)
     app = create_app(state)
     try:
-        assert (tmp_path / "config.db").exists()  # the YAML seeded the store, tokens included
+        assert (tmp_path / "state.db").exists()  # the YAML seeded the store, tokens included
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://s") as client:
             schema = (await client.get("/openapi.json")).json()
             assert "/admin/api/workspaces/{ws}/ivr" in schema["paths"]

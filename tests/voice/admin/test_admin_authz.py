@@ -17,7 +17,7 @@ import pytest
 
 from tests.voice.admin.conftest import ROLES, AdminEnv
 from voice.admin import Role
-from voice.admin.tokens import new_token
+from voice.admin.tokens import digest, new_token
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -41,6 +41,12 @@ async def pending_approval(env: AdminEnv, ws: str) -> dict[str, str]:
 async def optout_entry(env: AdminEnv, ws: str) -> dict[str, str]:
     entry = env.store.add_optout(ws, "+1 212 555 0111", source="admin", actor="admin:setup")
     return {"entry": entry.id}
+
+
+async def temp_token(env: AdminEnv, ws: str) -> dict[str, str]:
+    rec = env.store.add_token(workspace_id=ws, name="temp", role="auditor", digest=digest(new_token()),
+                              actor="admin:setup")
+    return {"token": rec.id}
 
 
 async def temp_department(env: AdminEnv, ws: str) -> dict[str, str]:
@@ -109,6 +115,9 @@ ENDPOINTS = [
     ep("GET", W + "/optouts", {A}),
     ep("POST", W + "/optouts", {A}, {"number": "+1 212 555 0123"}),
     ep("DELETE", W + "/optouts/{entry}", {A}, setup=optout_entry),
+    ep("GET", W + "/tokens", {A}),
+    ep("POST", W + "/tokens", {A}, {"name": "matrix", "role": "auditor", "expires_in": "1d"}),
+    ep("DELETE", W + "/tokens/{token}", {A}, setup=temp_token),
     ep("GET", W + "/approvals", {S}),
     ep("POST", W + "/approvals/{approval}/approve", {S}, {"note": "ok"}, setup=pending_approval),
     ep("POST", W + "/approvals/{approval}/reject", {S}, {}, setup=pending_approval),
@@ -121,7 +130,7 @@ ENDPOINTS = [
 async def test_every_api_route_is_in_the_matrix(admin_shared: AdminEnv) -> None:
     schema = admin_shared.app.openapi()
     routes = {(m.upper(), p) for p, ops in schema["paths"].items() for m in ops}
-    covered = {(e.method, e.path.split("?")[0].replace("{approval}", "{approval_id}").replace("{entry}", "{entry_id}")
+    covered = {(e.method, e.path.split("?")[0].replace("{approval}", "{approval_id}").replace("{entry}", "{entry_id}").replace("{token}", "{token_id}")
                 .replace("faster-whisper-tiny-en", "{name}").replace("billing", "{name}").replace("temp_dept", "{name}"))
                for e in ENDPOINTS}
     assert routes == covered
@@ -157,7 +166,7 @@ async def test_authorization_matrix(admin_shared: AdminEnv, e: Endpoint) -> None
 @pytest.mark.parametrize("e", ENDPOINTS, ids=lambda e: e.id)
 async def test_missing_or_wrong_token_is_401(admin_shared: AdminEnv, e: Endpoint) -> None:
     for headers in ({}, {"Authorization": f"Bearer {new_token()}"}, {"Authorization": "Basic Zm9vOmJhcg=="}):
-        path = e.path.format(ws="demo", approval="apr-00000-deadbeef", entry="0" * 16)
+        path = e.path.format(ws="demo", approval="apr-00000-deadbeef", entry="0" * 16, token="0" * 12)
         r = await admin_shared.client.request(e.method, path, json=e.body, headers=headers)
         assert r.status_code == 401, (e.id, headers.keys())
 

@@ -69,8 +69,30 @@ def test_the_admin_list_is_consulted_and_holds_no_raw_number(ws: Workspace, tmp_
 
 def test_digests_are_salted_per_workspace() -> None:
     assert number_digest("a", CALLER) != number_digest("b", CALLER)
-    assert normalize_number("(212) 555-0142") == "12125550142"
+    assert normalize_number("(212) 555-0142") == "+12125550142"
 
 
 def test_unknown_or_missing_caller_keeps_the_ai(ws: Workspace) -> None:
     assert resolve(ws, None).ai and resolve(ws, "anonymous").ai
+
+
+def test_identifiers_are_hmac_over_e164_in_the_workspace_region() -> None:
+    uk = "+44 7700 900123"
+    assert normalize_number("07700 900123", "GB") == normalize_number(uk, "GB") == "+447700900123"
+    assert number_digest("w", "07700 900123", region="GB") == number_digest("w", uk, region="GB")
+    assert number_digest("w", "sip:+447700900123@trunk.example;user=phone", region="US") == number_digest(
+        "w", uk, region="GB")
+    # keyed: another key gives another identifier, and the identifier is not a plain hash of the number
+    assert number_digest("w", uk, key=b"k" * 32) != number_digest("w", uk, key=b"j" * 32)
+    import hashlib
+    assert number_digest("w", uk) not in {hashlib.sha256(x.encode()).hexdigest() for x in (uk, "+447700900123")}
+
+
+def test_a_gb_workspace_matches_national_and_international_forms(ws: Workspace, tmp_path: Path) -> None:
+    gb = ws.model_copy(update={"default_region": "GB"})
+    store = SqliteConfigStore(tmp_path / "state.db")
+    store.save(gb, actor="test")
+    store.add_optout(gb.id, "+44 7700 900123", source="admin", actor="admin:alice")
+    d = resolve(gb, "07700 900123", store)
+    assert (d.ai, d.trigger) == (False, "caller_list")
+    store.close()
