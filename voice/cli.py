@@ -75,6 +75,7 @@ DELEGATED: dict[tuple[str, ...], tuple[str, ...]] = {
     ("eval", "gate"): ("voice.cards.gate:gate_main",),
     ("bench", "gate"): ("concierge.cli:main", "bench-gate"),
     ("bench", "audit"): ("audit.cli:main", "bench"),
+    ("bench", "approvals"): ("voice.store.bench:main",),
     ("bench", "latency"): ("voice.testing.replay:bench_latency_main",),
     ("bench", "concurrency"): ("voice.testing.replay:bench_concurrency_main",),
     ("bench", "ivr"): ("voice.testing.ivr_bench:main",),
@@ -108,7 +109,7 @@ def _parser() -> argparse.ArgumentParser:
         ("audit", "export, verify and purge the audit log"),
         ("tokens", "list, create and revoke admin API tokens"),
         ("eval", "evaluations: asr | redaction | boundary | concierge | gate | all"),
-        ("bench", "benchmarks: latency | redaction | gate | audit | concurrency | ivr"),
+        ("bench", "benchmarks: latency | redaction | gate | audit | approvals | concurrency | ivr"),
     ):
         sub.add_parser(name, help=helptext, add_help=False)
     return p

@@ -92,3 +92,12 @@ def test_cli_config_validate(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert main(["config", "validate", str(bad)]) == 1
     err = capsys.readouterr().err
     assert "audio.vad.stop_ms" in err and f"{bad}:" in err
+
+
+def test_every_setting_is_in_the_documented_table() -> None:
+    from voice.settings import Settings
+
+    table = (EXAMPLE.parents[1] / "docs" / "settings.md").read_text()
+    for name in Settings.model_fields:
+        assert f"`{name}`" in table, name
+        assert f"DIALPHONE_{name.upper()}" in table, name
