@@ -82,7 +82,9 @@ class PgAuditStore:
     def __init__(self, url: str, *, create: bool = True, read_only: bool = False) -> None:
         self.url = url
         try:
-            self._engine = sa.create_engine(driver_url(url), pool_size=4, max_overflow=8, pool_pre_ping=True)
+            # no pre-ping: a gating write pays every round trip (a dropped connection fails one append,
+            # which raises, and the pool replaces it)
+            self._engine = sa.create_engine(driver_url(url), pool_size=4, max_overflow=8)
             if create and not read_only:
                 upgrade(self._engine)
             else:
