@@ -33,6 +33,9 @@ class AsrConfig:
     tokens_per_second / token_base: the decoding budget, base + rate x duration.
     word_timestamps: also align words to audio (one more decoder pass, ~10-20 ms).
     auto_digits: re-decode a transcript that is mostly a spoken number with the digit-only vocabulary.
+    digit_beam_size: beam (and hypotheses kept) of a digit-only decode.
+    digit_evidence: choose among a digit decode's hypotheses by what is known of the number (the count
+        of voiced segments, a Luhn check digit; :mod:`voice.asr.numbers`) instead of taking the first.
     cache_size: results kept for speculative reuse.
     """
 
@@ -52,4 +55,6 @@ class AsrConfig:
     token_base: int = 8
     word_timestamps: bool = False
     auto_digits: bool = True
+    digit_beam_size: int = 3
+    digit_evidence: bool = True
     cache_size: int = 8

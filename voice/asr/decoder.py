@@ -13,6 +13,7 @@ from voice.asr.audio import FloatArray
 from voice.asr.config import AsrConfig, Device
 from voice.asr.exceptions import AsrModelError
 from voice.asr.features import FULL_FRAMES, MelFrontEnd
+from voice.asr.numbers import choose
 from voice.asr.textnorm import spoken_digits
 from voice.asr.tokens import WhisperTokens, expected_digits, is_digits_hint
 from voice.models import ResolvedModel
@@ -99,20 +100,28 @@ class WhisperDecoder:
         return Encoded(ctranslate2.StorageView.from_array(enc), enc)
 
     def generate(
-        self, features: ctranslate2.StorageView, hint: str | None, budgets: list[int]
+        self,
+        features: ctranslate2.StorageView,
+        hint: str | None,
+        budgets: list[int],
+        segments: list[int | None] | None = None,
     ) -> list[Decoded]:
-        """One decode per item. ``digits``/``digits:N`` hints restrict the vocabulary to digits; with
-        ``digits:N`` the best of the beam's hypotheses that holds exactly N digits is chosen."""
+        """One decode per item. ``digits``/``digits:N`` hints restrict the vocabulary to digits and
+        return the beam's hypotheses; one is chosen by :func:`voice.asr.numbers.choose` (exactly N
+        digits for ``digits:N``; with ``segments``, the voiced segments of each item, as evidence of
+        how many digits were said; a Luhn-valid card number)."""
         prompt = self.tokens.prompt(hint)
         digits = is_digits_hint(hint)
         want = expected_digits(hint)
         suppress = [-1, *self.tokens.non_digit_ids] if digits else [-1]
+        beam = self.config.digit_beam_size if digits else self.config.beam_size
+        nbest = digits and (want is not None or self.config.digit_evidence)
         try:
             results = self.model.generate(
                 features,
                 [prompt] * len(budgets),
-                beam_size=self.config.beam_size,
-                num_hypotheses=self.config.beam_size if want else 1,
+                beam_size=beam,
+                num_hypotheses=beam if nbest else 1,
                 max_length=len(prompt) + max(budgets) + 1,
                 return_scores=True,
                 return_no_speech_prob=True,
@@ -122,11 +131,12 @@ class WhisperDecoder:
         except (RuntimeError, ValueError) as exc:
             raise AsrModelError(f"Whisper decoding failed: {type(exc).__name__}") from exc
         out: list[Decoded] = []
-        for res, budget in zip(results, budgets, strict=True):
+        counts = segments or [None] * len(budgets)
+        for res, budget, count in zip(results, budgets, counts, strict=True):
             best = 0
-            if want:
-                texts = [self.tokens.decode(h) for h in res.sequences_ids]
-                best = next((i for i, t in enumerate(texts) if len(spoken_digits(t)) == want), 0)
+            if nbest:
+                found = [spoken_digits(self.tokens.decode(h)) for h in res.sequences_ids]
+                best = choose(found, expected=want, segments=count if self.config.digit_evidence else None)
             ids = [i for i in res.sequences_ids[best] if i < self.tokens.eot]
             truncated = len(ids) >= budget
             out.append(Decoded(ids[:budget], float(res.scores[best]), float(res.no_speech_prob), truncated))

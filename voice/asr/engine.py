@@ -11,7 +11,9 @@
 Decoding: one pass, no temperature fallback, beam search (``beam_size``), a token budget relative
 to the duration, a repetition cut, and Whisper's no-speech rule (returns ""). With ``auto_digits``
 a transcript that is mostly a spoken number is decoded once more with the digit-only vocabulary
-(one more decoder pass on the same encoder output, only for such turns).
+(one more decoder pass on the same encoder output, only for such turns). A digit-only decode keeps
+the beam's hypotheses and chooses among them by evidence (``digit_evidence``,
+:mod:`voice.asr.numbers`): the number of voiced segments, a Luhn check digit, a known length.
 Any other hint string is given to Whisper as previous text (names, vocabulary); measured: the bot's
 own question as a hint lowers digit accuracy, so do not pass it.
 """
@@ -39,9 +41,10 @@ from voice.asr.cache import ResultCache, Speculation
 from voice.asr.config import AsrConfig
 from voice.asr.decoder import TOKENS_PER_SECOND, Decoded, WhisperDecoder
 from voice.asr.guards import cut_repetition, is_no_speech, token_budget
+from voice.asr.numbers import MAX_SEGMENTS, fill_dropped, voiced_segments
 from voice.asr.result import AsrResult, Word
-from voice.asr.textnorm import looks_numeric
-from voice.asr.tokens import DIGITS_HINT
+from voice.asr.textnorm import looks_numeric, spoken_digits
+from voice.asr.tokens import DIGITS_HINT, is_digits_hint
 from voice.models import resolve_whisper
 
 log = logging.getLogger(__name__)
@@ -154,7 +157,10 @@ class AsrEngine:
             )
             for p in audio
         ]
-        decoded = [self._guard(d) for d in self._decoder.generate(features, hint, budgets)]
+        counts = [self._segments(p) for p in audio] if is_digits_hint(hint) else None
+        decoded = [self._guard(d) for d in self._decoder.generate(features, hint, budgets, counts)]
+        if counts is not None:
+            self._fill_dropped(audio, decoded, list(range(len(audio))), counts)
         if hint is None and self.config.auto_digits:
             numeric = [j for j, d in enumerate(decoded) if looks_numeric(self._decoder.tokens.decode(d.ids))]
             if numeric:  # a spoken number: decode again with the digit-only vocabulary
@@ -163,10 +169,13 @@ class AsrEngine:
                     sub = self._decoder.features(
                         [audio[j] for j in numeric], frames, window.lead_samples()
                     ).storage
-                redo = self._decoder.generate(sub, DIGITS_HINT, [budgets[j] for j in numeric])
+                redo = self._decoder.generate(
+                    sub, DIGITS_HINT, [budgets[j] for j in numeric], [self._segments(audio[j]) for j in numeric]
+                )
                 for j, d in zip(numeric, redo, strict=True):
                     if d.ids:
                         decoded[j] = self._guard(d)
+                self._fill_dropped(audio, decoded, numeric, [self._segments(audio[j]) for j in numeric])
         words: list[list[Word]] = [[] for _ in group]
         if self.config.word_timestamps:
             lead = window.lead_samples() / SAMPLE_RATE
@@ -178,6 +187,39 @@ class AsrEngine:
                     scale = 1000 // TOKENS_PER_SECOND
                     words[j].append(Word(text, max(0, base_ms + s * scale), max(0, base_ms + e * scale)))
         return decoded, words
+
+    def _segments(self, x: FloatArray) -> int | None:
+        """Voiced segments of a numeric turn (evidence of its digit count), when evidence is used."""
+        return len(voiced_segments(x)) if self.config.digit_evidence else None
+
+    def _fill_dropped(
+        self, audio: list[FloatArray], decoded: list[Decoded], which: list[int], counts: list[int | None]
+    ) -> None:
+        """Digit by digit: where a digit decode holds fewer digits than the turn has voiced segments,
+        decode each segment alone and put back the digits the whole-turn decode skipped
+        (:func:`voice.asr.numbers.fill_dropped`); kept only when the count then matches."""
+        tokens = self._decoder.tokens
+        todo = []
+        for j, count in zip(which, counts, strict=True):
+            if count is not None and 1 < count <= MAX_SEGMENTS:
+                if len(spoken_digits(tokens.decode(decoded[j].ids))) < count:
+                    todo.append(j)
+        if not todo:
+            return
+        window = self.config.window
+        pieces = [(j, audio[j][a:b]) for j in todo for a, b in voiced_segments(audio[j])]
+        frames = max(window.frames_for(len(p)) for _, p in pieces)
+        enc = self._decoder.features([p for _, p in pieces], frames, window.lead_samples())
+        budgets = [self.config.token_base] * len(pieces)
+        heard = self._decoder.generate(enc.storage, "digits:1", budgets)
+        found: dict[int, str] = {}
+        for (j, _), d in zip(pieces, heard, strict=True):
+            found[j] = found.get(j, "") + spoken_digits(tokens.decode(d.ids))[:1]
+        for j in todo:
+            whole = spoken_digits(tokens.decode(decoded[j].ids))
+            merged = fill_dropped(whole, found[j])
+            if len(merged) == counts[which.index(j)]:
+                decoded[j] = dataclasses.replace(decoded[j], ids=tokens.encode(" " + merged), truncated=False)
 
     @staticmethod
     def _guard(d: Decoded) -> Decoded:

@@ -58,6 +58,9 @@ class WhisperTokens:
             ids = [self.prev, *self._tok.encode(text, add_special_tokens=False).ids[-MAX_PROMPT_TOKENS:]]
         return [*ids, *self.sot_sequence, self.no_timestamps]
 
+    def encode(self, text: str) -> list[int]:
+        return [int(i) for i in self._tok.encode(text, add_special_tokens=False).ids]
+
     def decode(self, ids: list[int]) -> str:
         return str(self._tok.decode([i for i in ids if i < self.eot])).strip()
 
