@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     speech = sorted((args.shared / "audio" / "speech").glob("spk*.wav"))
     clips = [load_pcm16k(p) for p in speech]
-    clips += [s.audio for s in build_sequences(args.shared / "audio" / "fsdd", count=10, seed=7)]
+    clips += [s.audio for s in build_sequences(args.shared / "audio" / "fsdd", count=10, seed=7, split="tuning")]
     mean_s = float(np.mean([len(c) for c in clips])) / 16000
     nocache = {"cache_size": 0, "cpu_threads": args.threads}
     rows = []

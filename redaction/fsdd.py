@@ -6,6 +6,10 @@ every utterance of the case holds no digit and no spoken digit word. Each number
 in one utterance, split in two, and split into its digit groups (three or four utterances); a
 context utterance ("my card number is") comes first, as a caller would say it. The same
 transcripts are also redacted with no context utterance (``share_without_context``).
+
+Takes are split: FSDD has 50 takes of each digit by each speaker; takes 0-24 (:data:`TUNING_TAKES`)
+are for tuning, takes 25-49 (:data:`EVAL_TAKES`) for evaluation. ``run_fsdd_cases`` draws from the
+evaluation takes unless told otherwise, so a figure it reports was not seen by any tuning.
 """
 
 from __future__ import annotations
@@ -27,6 +31,9 @@ from redaction.speakable import TOKEN_RE
 
 Transcriber = Callable[[npt.NDArray[np.float32], int], str]
 FSDD_RATE = 8000
+TUNING_TAKES = range(0, 25)
+EVAL_TAKES = range(25, 50)
+SPLIT_NAMES = {TUNING_TAKES: "tuning-takes", EVAL_TAKES: "eval-takes"}
 _LEAK_RE = re.compile(
     r"\d|\b(zero|oh|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
     r"fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
@@ -51,6 +58,7 @@ class FsddResult:
     by_kind: dict[str, float]
     by_mode: dict[str, float]
     share_without_context: float  # the same transcripts with no "my card number is" before them
+    split: str = "eval-takes"  # which FSDD takes the audio came from (TUNING_TAKES or EVAL_TAKES)
 
 
 CONTEXT = {"card": "my card number is", "ssn": "my social security number is", "id": "my member id is"}
@@ -90,12 +98,13 @@ def make_cases(rng: random.Random, speakers: list[str], per_kind: int) -> list[F
     return cases
 
 
-def _audio(fsdd: Path, case: FsddCase, digits: str, groups: tuple[int, ...], rng: random.Random) -> npt.NDArray[np.float32]:
+def _audio(fsdd: Path, case: FsddCase, digits: str, groups: tuple[int, ...], rng: random.Random,
+           takes: range = EVAL_TAKES) -> npt.NDArray[np.float32]:
     pieces: list[npt.NDArray[np.float32]] = [np.zeros(int(0.3 * FSDD_RATE), np.float32)]
     pos = 0
     for g in groups:
         for d in digits[pos:pos + g]:
-            pieces.append(_clip(fsdd / f"{d}_{case.speaker}_{rng.randrange(50)}.wav"))
+            pieces.append(_clip(fsdd / f"{d}_{case.speaker}_{rng.choice(takes)}.wav"))
             pieces.append(np.zeros(int(0.08 * FSDD_RATE), np.float32))
         pieces.append(np.zeros(int(0.3 * FSDD_RATE), np.float32))
         pos += g
@@ -114,8 +123,8 @@ def _utterance_groups(case: FsddCase) -> list[tuple[int, ...]]:
 
 def run_fsdd_cases(transcribe: Transcriber, shared: Path, *, per_kind: int = 10, seed: int = 7,
                    progress: bool = True, kinds: tuple[str, ...] = ("card", "ssn", "id"),
-                   modes: tuple[str, ...] = ("one", "two", "groups")) -> FsddResult:
-    """Run every case; see the module docstring for what counts as tokenized."""
+                   modes: tuple[str, ...] = ("one", "two", "groups"), takes: range = EVAL_TAKES) -> FsddResult:
+    """Run every case; see the module docstring for what counts as tokenized and which takes are used."""
     fsdd = shared / "audio" / "fsdd"
     if not fsdd.is_dir():
         raise FileNotFoundError("FSDD folder not found under the shared folder")
@@ -134,7 +143,7 @@ def run_fsdd_cases(transcribe: Transcriber, shared: Path, *, per_kind: int = 10,
         pos = 0
         for groups in _utterance_groups(case):
             n = sum(groups)
-            texts.append(transcribe(_audio(fsdd, case, case.digits[pos:pos + n], groups, rng), FSDD_RATE))
+            texts.append(transcribe(_audio(fsdd, case, case.digits[pos:pos + n], groups, rng, takes), FSDD_RATE))
             pos += n
         state = CallRedactor(call_id=f"fsdd-{len(ok)}")
         clean = not leaks_digits(state.redact(CONTEXT[case.kind]).text)
@@ -156,9 +165,10 @@ def run_fsdd_cases(transcribe: Transcriber, shared: Path, *, per_kind: int = 10,
         by_kind={k: share([c for cs, c in ok if cs.kind == k]) for k in ("card", "ssn", "id")},
         by_mode={m: share([c for cs, c in ok if cs.mode == m]) for m in ("one", "two", "groups")},
         share_without_context=share(bare),
+        split=SPLIT_NAMES.get(takes, f"takes {takes.start}-{takes.stop - 1}"),
     )
 
 
 def run_fsdd_eval(transcribe: Transcriber, shared: Path) -> float:
-    """Share of FSDD-built numbers (whole and split) with no digit reaching the brain."""
+    """Share of FSDD-built numbers (whole and split, evaluation takes) with no digit reaching the brain."""
     return run_fsdd_cases(transcribe, shared).share

@@ -33,6 +33,9 @@ ORDINALS: dict[str, int] = {
 }
 SCALES: dict[str, int] = {"hundred": 100, "thousand": 1000}
 REPEATS: dict[str, int] = {"double": 2, "triple": 3}
+# Words a listener writes for a spoken digit when digits are expected (ASR digit-string scoring and
+# the digit decoder's vocabulary); redaction itself does not read them.
+DIGIT_HOMOPHONES: dict[str, int] = {"won": 1, "to": 2, "too": 2, "for": 4, "fore": 4, "ate": 8}
 SEPARATORS = frozenset({"dash", "hyphen", "-", "slash", "/"})
 FILLERS = frozenset({"uh", "um", "er", "ah", "erm", "hmm", "mm"})
 AMBIGUOUS_ZERO = frozenset({"oh", "o"})

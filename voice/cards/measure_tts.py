@@ -17,8 +17,7 @@ from typing import Any
 import numpy as np
 
 from voice.asr.engine import AsrEngine
-from voice.asr.metrics import edit_distance
-from voice.asr.textnorm import normalize_words
+from voice.asr.textnorm import normalize_words, token_errors
 from voice.audio import resample
 from voice.cards.stats import Scored, wer_gap, wer_summary
 from voice.rtp.g711 import ulaw_decode, ulaw_encode
@@ -90,7 +89,7 @@ def measure(tts: HibariEngine, asr: AsrEngine, tick: Callable[[], None]) -> list
         narrow = resample(_telephone(tts.synthesize(text, 8000)), 8000, 16000)
         for rate, audio in zip(RATES, (wide, narrow), strict=True):
             hyp = words(asr.transcribe(audio).text)
-            items.append(TtsItem(category, rate, edit_distance(ref, hyp), len(ref)))
+            items.append(TtsItem(category, rate, token_errors(ref, hyp), len(ref)))
     return items
 
 
