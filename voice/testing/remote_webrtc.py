@@ -23,7 +23,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from voice.testing.caller import CallerLine
 from voice.testing.remote import at_rate, drive_turns, fill_result
-from voice.testing.results import CallResult
+from voice.testing.results import CallResult, expects_reply
 from voice.testing.scenarios import Scenario
 
 RATE = 16000
@@ -149,7 +149,7 @@ async def replay_webrtc(server: str, scenario: Scenario) -> CallResult:
     """One scenario as one WebRTC call to ``server`` (``http://host:port``)."""
     scenario = at_rate(scenario, RATE)
     call = WebRtcCaller(server)
-    result = CallResult(scenario=scenario.name, rate=RATE)
+    result = CallResult(scenario=scenario.name, rate=RATE, expects_reply=expects_reply(scenario.spec))
     await call.open()
     try:
         result.caller_turns = await drive_turns(call.line, scenario)

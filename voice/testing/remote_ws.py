@@ -25,7 +25,7 @@ from voice.media_streams.token import sign_stream_token
 from voice.rtp.g711 import ulaw_decode, ulaw_encode
 from voice.testing.caller import CallerLine
 from voice.testing.remote import at_rate, drive_turns, fill_result
-from voice.testing.results import CallResult, latency_summary
+from voice.testing.results import CallResult, expects_reply, latency_summary
 from voice.testing.scenarios import Scenario
 
 RATE = 8000
@@ -161,7 +161,7 @@ async def replay_ws(server: str, scenario: Scenario, *, secret: str | None = Non
     """One scenario as one media-stream call; the per-turn rows come from the server's report."""
     scenario = at_rate(scenario, RATE)
     call = MediaStreamCaller(server, secret=secret)
-    result = CallResult(scenario=scenario.name, rate=RATE)
+    result = CallResult(scenario=scenario.name, rate=RATE, expects_reply=expects_reply(scenario.spec))
     await call.open()
     try:
         result.caller_turns = await drive_turns(call.line, scenario)
@@ -189,4 +189,4 @@ async def bench_concurrency_ws(
     results = await asyncio.gather(*(one(i, s) for i, s in enumerate(picked)))
     summary = latency_summary(list(results))
     return {"calls": calls, "p95_ms": summary["p95_ms"], "p50_ms": summary["p50_ms"], "turns": summary["turns"],
-            "stagger_s": stagger_s}
+            "expected_replies": summary["expected_replies"], "no_reply": summary["no_reply"], "stagger_s": stagger_s}

@@ -31,7 +31,7 @@ from voice.pipeline.session import CallSession
 from voice.testing.caller import CallerLine, TurnResult
 from voice.testing.remote_webrtc import replay_webrtc
 from voice.testing.remote_ws import bench_concurrency_ws, replay_ws
-from voice.testing.results import CallResult, TurnRow, latency_summary
+from voice.testing.results import CallResult, TurnRow, expects_reply, latency_summary
 from voice.testing.scenarios import Scenario, expand, load_scenario
 from voice.testing.sip_replay import bench_concurrency_sip, replay_sip
 
@@ -53,7 +53,7 @@ async def replay_inproc(engines: Any, scenario: Scenario, *, fast: bool = False,
     )
     run = asyncio.create_task(session.run(), name=f"call-{session.call_id}")
     line.start()
-    result = CallResult(scenario=scenario.name, rate=scenario.rate)
+    result = CallResult(scenario=scenario.name, rate=scenario.rate, expects_reply=expects_reply(scenario.spec))
     try:
         await line.wait_reply_done(since=time.monotonic() - 0.001, timeout_s=8.0)  # greeting
         for i, turn in enumerate(scenario.turns):
@@ -243,9 +243,19 @@ def bench_latency_main(argv: list[str]) -> int:
     for name, v in summary["breakdown"].items():
         table.add_row(name, f"{v['p50_ms']}", f"{v['p95_ms']}")
     table.add_row("max (v2v)", f"{summary['max_ms']}", "")
+    table.add_row("no reply (failures)", f"{summary['no_reply']} of {summary['expected_replies']}", "")
     _wide_console().print(table)
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(summary, indent=2))
+    return _reply_check(summary)
+
+
+def _reply_check(summary: dict[str, Any]) -> int:
+    """The benchmark's own check: every turn that expects a reply got one (exit 1 otherwise)."""
+    if summary.get("no_reply"):
+        print(f"bench: FAILED: {summary['no_reply']} turn(s) that expect a reply got none: "
+              f"{', '.join(summary.get('no_reply_turns', []))}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -270,7 +280,8 @@ def bench_concurrency_main(argv: list[str]) -> int:
         finally:
             await engines.close()
         summary = latency_summary(results)
-        return {"calls": args.calls, "p50_ms": summary["p50_ms"], "p95_ms": summary["p95_ms"], "turns": summary["turns"]}
+        return {"calls": args.calls, "p50_ms": summary["p50_ms"], "p95_ms": summary["p95_ms"], "turns": summary["turns"],
+                "expected_replies": summary["expected_replies"], "no_reply": summary["no_reply"]}
 
     out = asyncio.run(run())
     table = Table(title=f"{args.calls} concurrent calls via {args.via}")
@@ -280,4 +291,4 @@ def bench_concurrency_main(argv: list[str]) -> int:
     _wide_console().print(table)
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(out, indent=2))
-    return 0
+    return _reply_check(out)

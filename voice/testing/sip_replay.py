@@ -20,7 +20,7 @@ from typing import Any
 
 from voice.testing.caller import CallerLine
 from voice.testing.remote import at_rate, drive_turns, fill_result
-from voice.testing.results import CallResult, latency_summary
+from voice.testing.results import CallResult, expects_reply, latency_summary
 from voice.testing.scenarios import Scenario
 from voice.testing.sip_uac import SipUac
 
@@ -50,7 +50,7 @@ async def _report_settled(uac: SipUac, turns: int, timeout_s: float) -> None:
 async def _call(server: str, scenario: Scenario, *, transport: str = "udp") -> tuple[CallResult, SipUac]:
     scenario = at_rate(scenario, RATE)
     uac = await SipUac.open(parse_server(server), transport=transport, report=True)
-    result = CallResult(scenario=scenario.name, rate=RATE)
+    result = CallResult(scenario=scenario.name, rate=RATE, expects_reply=expects_reply(scenario.spec))
     line = CallerLine(sample_rate=RATE, send=uac.send_audio)
     try:
         status = await uac.invite()
@@ -106,6 +106,8 @@ async def bench_concurrency_sip(server: str, calls: int, scenarios: list[Scenari
         "p95_ms": summary["p95_ms"],
         "p50_ms": summary["p50_ms"],
         "turns": summary["turns"],
+        "expected_replies": summary["expected_replies"],
+        "no_reply": summary["no_reply"],
         "rtp_gaps": sum(u.record.gaps_over(GAP_S) for _, u in done),
         "max_rtp_gap_ms": round(max((_max_gap(u) for _, u in done), default=0.0) * 1000, 1),
         "setup_p95_ms": round(_pct(setups, 0.95), 1),
