@@ -65,7 +65,8 @@ HARMLESS = (
 ROUTING = (
     ("i have a question about my bill", "billing"), ("my internet is not working", "technical_support"),
     ("i want to cancel my subscription", "billing"), ("i was charged twice this month", "billing"),
-    ("i can't log in to my account", "technical_support"),
+    ("i can't log in to my account", "technical_support"), ("i think my card was stolen", "fraud"),
+    ("someone may have stolen my identity", "fraud"),
 )
 
 

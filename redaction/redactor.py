@@ -18,11 +18,9 @@ import os
 import uuid
 from dataclasses import dataclass
 
-from redaction.checksums import luhn_valid, nanp_valid
 from redaction.cues import cue_at
 from redaction.detector import MAX_DIGITS, Analysis, Detection, analyze
 from redaction.entities import EntityRecord, EntityType, Redacted
-from redaction.exceptions import InputTooLargeError, RedactionError
 from redaction.numeric import is_harmless_after
 from redaction.residual import (
     Unit,
@@ -33,65 +31,17 @@ from redaction.residual import (
     residual_units,
 )
 from redaction.spoken import NumberRun
+from redaction.values import bare_type, card_shaped, complete, hint, sanitize
 from redaction.vault import TokenInfo, Vault
 
 log = logging.getLogger(__name__)
 T = EntityType
-
-MAX_TEXT_CHARS = 200_000
-_NO_HINT = frozenset({T.CVV, T.EXPIRY, T.DOB, T.PERSON, T.EMAIL, T.ADDRESS})
-
 
 @dataclass(slots=True)
 class _Entity:
     token: str
     type: EntityType
     value: str
-
-
-def _hint(typ: EntityType, value: str) -> str:
-    """A masked tail safe to speak: never the full value, nothing for short or textual values."""
-    if typ in _NO_HINT:
-        return ""
-    digits = "".join(ch for ch in value if ch.isdigit())
-    if len(digits) >= 9:
-        return digits[-4:]
-    if len(digits) >= 6:
-        return digits[-2:]
-    return ""
-
-
-def _complete(typ: EntityType, value: str) -> bool:
-    """True when the value cannot grow any more (so a following number is a new entity)."""
-    n = sum(ch.isdigit() for ch in value)
-    if n >= MAX_DIGITS.get(typ, 24):
-        return True
-    if typ is T.CREDIT_CARD:
-        return n >= 15 and luhn_valid(value)
-    if typ is T.PHONE:
-        return (n == 10 and value[0] != "1" and nanp_valid(value)) or (n == 11 and value[0] == "1")
-    if typ is T.EXPIRY:
-        return n >= 4
-    if typ is T.NUMBER:
-        return _card_shaped(value)
-    return typ in (T.PERSON, T.EMAIL, T.ADDRESS)
-
-
-def _card_shaped(value: str) -> bool:
-    digits = "".join(ch for ch in value if ch.isdigit())
-    return 15 <= len(digits) <= 19 and luhn_valid(digits)
-
-
-def _sanitize(text: str) -> str:
-    if not isinstance(text, str):
-        raise RedactionError("text must be str (decode transport bytes with errors='replace' first)")
-    if len(text) > MAX_TEXT_CHARS:
-        raise InputTooLargeError(f"text of {len(text)} characters is over the limit of {MAX_TEXT_CHARS}")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
-    return text
 
 
 class CallRedactor:
@@ -174,22 +124,22 @@ class CallRedactor:
         token = f"[{typ.value}_{self._counters[typ]}]"
         self._entities[token] = _Entity(token, typ, value)
         self._by_value[(typ, value)] = token
-        self.vault.put(token, typ, value, hint=_hint(typ, value))
+        self.vault.put(token, typ, value, hint=hint(typ, value))
         return token
 
     def _extend(self, token: str, more: str) -> None:
         ent = self._entities[token]
         self._by_value.pop((ent.type, ent.value), None)
         ent.value += more
-        if ent.type is T.NUMBER and _card_shaped(ent.value):
+        if ent.type is T.NUMBER and card_shaped(ent.value):
             ent.type = T.CREDIT_CARD  # the kind is known now; the token keeps its name
         self._by_value[(ent.type, ent.value)] = token
-        self.vault.put(token, ent.type, ent.value, hint=_hint(ent.type, ent.value))
+        self.vault.put(token, ent.type, ent.value, hint=hint(ent.type, ent.value))
 
     def redact(self, text: str) -> Redacted:
         """Redact one FINAL utterance of this call. Raises :class:`RedactionError` on non-str input,
         :class:`InputTooLargeError` over ``MAX_TEXT_CHARS``."""
-        text = _sanitize(text)
+        text = sanitize(text)
         carried = self._carried_cue
         if self._open is None and self._pending is not None:
             self._open = self._pending  # a number still being given continues into this utterance
@@ -203,7 +153,7 @@ class CallRedactor:
         """Tokenize digits typed on the keypad (see :class:`redaction.DtmfGatherer`). Typed digits
         always become a token: they join a number still being given (by voice or keypad), or start
         one of the ``expect``-ed type (what the caller was asked for), the carried cue, or ``NUMBER``."""
-        keys = "".join(ch for ch in _sanitize(digits) if ch.isdigit())
+        keys = "".join(ch for ch in sanitize(digits) if ch.isdigit())
         if not keys:
             return Redacted("")
         typ = expect if expect is not None and expect.is_numeric else None
@@ -212,7 +162,7 @@ class CallRedactor:
         token = self._join_pending(keys, typ)
         continued = token is not None
         if token is None:
-            token = self._new_token(typ or T.NUMBER, keys)
+            token = self._new_token(typ or bare_type(keys), keys)
         self._carried_cue = None
         self._after_growth(token)
         ent = self._entities[token]
@@ -250,11 +200,11 @@ class CallRedactor:
         self._by_value.pop((ent.type, ent.value), None)
         ent.type = typ
         self._by_value[(typ, ent.value)] = token
-        self.vault.put(token, typ, ent.value, hint=_hint(typ, ent.value))
+        self.vault.put(token, typ, ent.value, hint=hint(typ, ent.value))
 
     def _after_growth(self, token: str) -> None:
         ent = self._entities[token]
-        if ent.type.is_numeric and not _complete(ent.type, ent.value):
+        if ent.type.is_numeric and not complete(ent.type, ent.value):
             self._pending, self._pending_idle = token, 0
         elif self._pending == token:
             self._pending = None
@@ -269,7 +219,7 @@ class CallRedactor:
             if not ent.type.is_numeric:
                 continue
             touched = touched or token == before
-            if _complete(ent.type, ent.value):
+            if complete(ent.type, ent.value):
                 if self._pending == token:
                     self._pending = None
             else:
@@ -320,7 +270,7 @@ class CallRedactor:
         token = None if cue is not None else self._join_pending(unit.digits, typ)
         continued = token is not None
         if token is None:
-            token = self._new_token(typ or T.NUMBER, unit.digits)
+            token = self._new_token(typ or bare_type(unit.digits), unit.digits)
         self._after_growth(token)
         ent = self._entities[token]
         return Detection(ent.type, unit.start, unit.end, unit.digits, unit.first, unit.last, None), token, continued
@@ -382,7 +332,7 @@ class CallRedactor:
         planned.sort(key=lambda p: p[0].start)
         tail = words[last + 1:]
         ent = self._entities[open_token]
-        self._open = open_token if len(tail) <= 2 and not _complete(ent.type, ent.value) else None
+        self._open = open_token if len(tail) <= 2 and not complete(ent.type, ent.value) else None
         self._carried_cue = a.trailing_cue
         return planned
 
@@ -420,7 +370,7 @@ class CallRedactor:
             last_word = len(a.words) - 1
             tail_ok = all(w.text in ("uh", "um", "er", "ah", "and") for w in a.words[d.last_word + 1:last_word + 1])
             ent = self._entities[token]
-            if d.run is not None and tail_ok and ent.type.is_numeric and not _complete(ent.type, ent.value):
+            if d.run is not None and tail_ok and ent.type.is_numeric and not complete(ent.type, ent.value):
                 self._open = token
         self._carried_cue = a.trailing_cue
         return planned

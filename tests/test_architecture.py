@@ -18,10 +18,7 @@ PACKAGES = ("voice", "concierge", "redaction", "audit")
 MAX_LINES = 450
 
 # Modules allowed to be longer for now, each with the work that brings it back under the limit.
-OVER_LIMIT_FOR_NOW = {
-    # 454 lines after the privacy-boundary rewrite (0bd81e5); redaction/ is that rewrite's to split.
-    "redaction/redactor.py",
-}
+OVER_LIMIT_FOR_NOW: set[str] = set()
 
 
 def _modules(package: str) -> dict[str, Path]:

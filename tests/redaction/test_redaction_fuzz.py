@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from redaction import CallRedactor, InputTooLargeError, RedactionError, redact
-from redaction.redactor import MAX_TEXT_CHARS
+from redaction.values import MAX_TEXT_CHARS
 
 WORDS = st.sampled_from([
     "my", "card", "is", "four", "one", "oh", "double", "triple", "dash", "-", "4111", "123-45-6789", "social",

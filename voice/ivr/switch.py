@@ -137,6 +137,8 @@ class IvrSwitch(FrameProcessor):
         self.timings = IvrTimings()
         self.control: Control | None = None
         self.concierge: Any = None
+        # Secure keypad capture running: every key is part of the number, a lone 0 included.
+        self.capturing: Callable[[], bool] = lambda: False
         self._events: asyncio.Queue[_Event] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
         self._timer: asyncio.Task[None] | None = None
@@ -152,6 +154,9 @@ class IvrSwitch(FrameProcessor):
         self._audit = session.audit
         self.control = control
         self.concierge = getattr(session, "concierge", None)
+        guard = getattr(session, "guard", None)
+        if guard is not None:
+            self.capturing = lambda: guard.capturing is not None
 
     # -- frames -------------------------------------------------------------
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
@@ -191,6 +196,10 @@ class IvrSwitch(FrameProcessor):
         """The opt-out key alone switches to the IVR; a 0 inside digit entry (an account or card
         number keyed in during the AI conversation) is passed on with its neighbours."""
         now = time.monotonic()
+        if self.capturing():
+            self._last_digit_at = now
+            await self.push_frame(frame)
+            return
         held, self._held_zero = self._held_zero, None
         if held is not None:
             self._cancel_hold()

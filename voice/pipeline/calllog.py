@@ -11,8 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from audit.events import EventType
 from concierge.audit_sink import AuditSink
+from concierge.capture import Boundary
 from voice.pipeline.turns import TurnTiming
+
+# Payload fields that carry text (tokenized caller words, model output, reasons): the ones the
+# call's egress check reads before an event leaves the call. Identifiers and counts are not text.
+TEXT_FIELDS = frozenset({"text", "input", "output", "reason", "arguments", "question", "context"})
 
 
 @dataclass
@@ -45,14 +51,43 @@ class CallLog:
 class CallAudit:
     """The call's view of the audit log: forwards every event and keeps what the replay table shows."""
 
-    def __init__(self, sink: AuditSink | None, log: CallLog) -> None:
+    def __init__(self, sink: AuditSink | None, log: CallLog, *, boundary: Boundary | None = None) -> None:
         self._sink = sink
         self._log = log
+        self.boundary = boundary  # the call's egress check: no stretch of a caller's secret is written
         self._departments: dict[str, str] = {}  # proposal id -> department, for the replay table
+
+    def _scrubbed(self, payload: dict[str, object]) -> tuple[dict[str, object], int]:
+        boundary = self.boundary
+        if boundary is None:
+            return payload, 0
+        total = 0
+
+        def walk(value: object) -> object:
+            nonlocal total
+            if isinstance(value, str):
+                text, n = boundary.scrub(value)
+                total += n
+                return text
+            if isinstance(value, dict):
+                return {k: walk(v) for k, v in value.items()}
+            if isinstance(value, list):
+                return [walk(v) for v in value]
+            return value
+
+        out = {k: (walk(v) if k in TEXT_FIELDS or k == "tool_calls" else v) for k, v in payload.items()}
+        return out, total
 
     async def emit(
         self, event_type: str, payload: dict[str, object], *, call_id: str, actor: str, durable: bool = False
     ) -> None:
+        payload, scrubbed = self._scrubbed(payload)
+        if scrubbed and self._sink is not None:
+            await self._sink.emit(
+                EventType.REDACTION_WITHHELD,
+                {"stage": "audit", "reason": "secret_in_event", "entity_counts": {"SECRET": scrubbed}},
+                call_id=call_id, actor="redaction", durable=True,
+            )
         if self._sink is not None:  # written first: the call's record shows only what the log holds
             await self._sink.emit(event_type, payload, call_id=call_id, actor=actor, durable=durable)
         self._log.events.append(str(event_type))

@@ -14,7 +14,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipecat.audio.dtmf.types import KeypadEntry
-from pipecat.frames.frames import InputAudioRawFrame, InputDTMFFrame, OutputAudioRawFrame
+from pipecat.frames.frames import (
+    InputAudioRawFrame,
+    InputDTMFFrame,
+    OutputAudioRawFrame,
+    TranscriptionFrame,
+    UserStartedSpeakingFrame,
+    UserStoppedSpeakingFrame,
+)
 from pipecat.processors.frame_processor import FrameProcessor
 from pipecat.transports.base_input import BaseInputTransport
 from pipecat.transports.base_output import BaseOutputTransport
@@ -50,9 +57,10 @@ class _Input(BaseInputTransport):
 
 
 class _Output(BaseOutputTransport):
-    def __init__(self, params: TransportParams, recording: Recording, **kwargs: Any) -> None:
+    def __init__(self, params: TransportParams, recording: Recording, *, paced: bool = True, **kwargs: Any) -> None:
         super().__init__(params, **kwargs)
         self._recording = recording
+        self._paced = paced
         self._next_send = 0.0
 
     async def start(self, frame: Any) -> None:
@@ -64,6 +72,8 @@ class _Output(BaseOutputTransport):
         self._recording.frames.append(HeardFrame(now, frame.audio))
         if self._recording.listener is not None:
             self._recording.listener(frame.audio, now)
+        if not self._paced:
+            return True
         interval = len(frame.audio) / 2 / frame.sample_rate
         delay = max(0.0, self._next_send - now)
         await asyncio.sleep(delay)
@@ -74,7 +84,8 @@ class _Output(BaseOutputTransport):
 class InprocTransport(BaseTransport):
     """Caller audio in through :meth:`feed`; bot audio out into :attr:`recording`."""
 
-    def __init__(self, *, sample_rate: int = 16000, **kwargs: Any) -> None:
+    def __init__(self, *, sample_rate: int = 16000, paced: bool = True, **kwargs: Any) -> None:
+        """``paced=False`` takes the bot's audio as fast as it comes (text-level evaluations)."""
         super().__init__(**kwargs)
         self.sample_rate = sample_rate
         self.recording = Recording(sample_rate=sample_rate)
@@ -87,7 +98,7 @@ class InprocTransport(BaseTransport):
             audio_out_end_silence_secs=0,
         )
         self._input = _Input(params, name="inproc-in")
-        self._output = _Output(params, self.recording, name="inproc-out")
+        self._output = _Output(params, self.recording, paced=paced, name="inproc-out")
 
     def input(self) -> FrameProcessor:
         return self._input
@@ -105,3 +116,13 @@ class InprocTransport(BaseTransport):
 
     async def press(self, digit: str) -> None:
         await self._input.push_frame(InputDTMFFrame(button=KeypadEntry(digit)))
+
+    async def say(self, text: str, *, continues: bool = False) -> None:
+        """A final transcript as the turn processor would emit it (text-level evaluations and tests
+        that start at the privacy boundary): user turn start, transcript, user turn end."""
+        if not self._input.ready.is_set():
+            await asyncio.wait_for(self._input.ready.wait(), timeout=30)
+        await self._input.push_frame(UserStartedSpeakingFrame())
+        await self._input.push_frame(TranscriptionFrame(text=text, user_id="caller", timestamp="", finalized=True,
+                                                        result={"continues": continues}))
+        await self._input.push_frame(UserStoppedSpeakingFrame())

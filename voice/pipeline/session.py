@@ -31,10 +31,13 @@ from pipecat.turns.user_turn_strategies import UserTurnStrategies
 from pipecat.workers.runner import WorkerRunner
 
 from concierge.brains import new_context
-from concierge.config import Transport
+from concierge.config import Transport, Workspace
+from redaction import speakable
+from redaction.asks import asked_for
 from voice.pipeline.brain_setup import make_brain
 from voice.pipeline.call_control import PipelineCallControl
 from voice.pipeline.calllog import CallAudit, CallLog, TurnRecord
+from voice.pipeline.capture import PipelineCapture
 from voice.pipeline.engines import Engines
 from voice.pipeline.observers import TurnObserver
 from voice.pipeline.redaction_stage import RedactionStage
@@ -62,10 +65,12 @@ class CallSession:
         on_tokenized: Callable[[str], None] | None = None,
         front: list[FrameProcessor] | None = None,
         ai: bool = True,
+        workspace: Workspace | None = None,
     ) -> None:
         """``front`` processors sit right after the transport input, before any model (the IVR/opt-out
         switch goes there: once it takes over, no audio reaches ASR, redaction or the brain).
-        ``ai=False`` (an opt-out resolved at set-up) leaves the models out of the pipeline."""
+        ``ai=False`` (an opt-out resolved at set-up) leaves the models out of the pipeline. ``workspace``
+        replaces the engines' workspace for this call alone (an evaluation running the Claude brain)."""
         self.engines = engines
         self.transport = transport
         self.kind = kind
@@ -74,8 +79,10 @@ class CallSession:
         self.call_id = call_id or uuid.uuid4().hex[:16]
         self.log = CallLog(self.call_id)
         self.started_at = time.monotonic()
-        self.audit = CallAudit(engines.audit, self.log)
-        ws = engines.workspace
+        ws = self.workspace = workspace or engines.workspace
+        self.guard = engines.redaction.new_guard(self.call_id, ws)  # the call's privacy boundary (redaction.CallGuard)
+        self.redactor = self.guard.redactor
+        self.audit = CallAudit(engines.audit, self.log, boundary=self.guard)
         vad_cfg = ws.audio.vad
         self.turns = TurnProcessor(
             vad=WebRtcVADAnalyzer(aggressiveness=vad_cfg.aggressiveness, frame_ms=vad_cfg.frame_ms),
@@ -90,14 +97,15 @@ class CallSession:
             # line ("let me get you to billing"): nobody in the AI loop would answer the barge-in.
             can_interrupt=lambda: self.concierge is None or not self.concierge.handed_off,
         )
-        self.redactor = engines.new_redactor(self.call_id)
         self.redaction = RedactionStage(
-            redactor=self.redactor,
+            guard=self.guard,
             audit=self.audit,
             call_id=self.call_id,
             asr_model=engines.asr_model_id,
             asr_version=engines.asr_model_version,
             on_tokenized=self._on_tokenized(on_tokenized),
+            executor=engines.redaction.executor,
+            timeout_s=ws.privacy.redaction_timeout_ms / 1000.0,
         )
         self.context = new_context(ws)
         self.aggregators = LLMContextAggregatorPair(
@@ -124,8 +132,12 @@ class CallSession:
             transport=kind,
         )
         self.concierge.caller_quiet = self.turns.quiet_for
+        self.concierge.boundary = self.guard
+        self.capture = PipelineCapture(guard=self.guard, stage=self.redaction, turns=self.turns, queue=self.queue)
+        self.concierge.capture = self.capture
         self.tts = HibariTTSService(
-            engine=engines.tts, cache=engines.prompts, executor=engines.tts_executor, sample_rate=sample_rate
+            engine=engines.tts, cache=engines.prompts, executor=engines.tts_executor, sample_rate=sample_rate,
+            render=self._spoken,
         )
         models: list[FrameProcessor] = [self.turns, self.redaction, self.aggregators.user(), self.brain, self.tts]
         tail: list[FrameProcessor] = [self.aggregators.assistant()] if ai else []
@@ -145,6 +157,15 @@ class CallSession:
             check_dangling_tasks=False,
         )
         self._runner: WorkerRunner | None = None
+
+    def _spoken(self, line: str) -> str:
+        """Every line before TTS: a line asking for a number makes the guard expect one, and tokens
+        become masked phrases ("the card ending in 1 1 1 1", or "the card" where the workspace does
+        not let the last four be said)."""
+        asked = asked_for(line)
+        if asked is not None and self.guard.capturing is None:
+            self.guard.expect(asked)
+        return speakable(line, self.guard) if "[" in line else line
 
     def _on_turn_timing(self, timing: TurnTiming) -> None:
         rec = TurnRecord(timing=timing)
@@ -168,7 +189,7 @@ class CallSession:
         """Run the call to its end (EndFrame or cancel). Greets the caller first."""
         self._runner = WorkerRunner(handle_sigint=False, check_dangling_tasks=False)
         await self._runner.add_workers(self.worker)
-        await self.worker.queue_frame(TTSSpeakFrame(self.engines.workspace.greeting, append_to_context=True))
+        await self.worker.queue_frame(TTSSpeakFrame(self.workspace.greeting, append_to_context=True))
         try:
             await self._runner.run()
         finally:

@@ -145,10 +145,14 @@ class TurnProcessor(FrameProcessor):
         self._frames_seen = 0
         self._turn_start_frame = 0
         self.asr_invocations = 0
+        self.muted = False  # secure keypad capture: the caller's audio goes nowhere, ASR included
 
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         await super().process_frame(frame, direction)
         if isinstance(frame, InputAudioRawFrame):
+            if self.muted:
+                self._buf = b""
+                return
             await self._on_audio(frame.audio)
             return
         if isinstance(frame, BotStartedSpeakingFrame):

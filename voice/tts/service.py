@@ -7,7 +7,7 @@ it is ready. Lines the :class:`~voice.tts.engine.PromptCache` holds come back wi
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -28,8 +28,12 @@ class HibariTTSService(TTSService):
         engine: HibariEngine,
         cache: PromptCache | None = None,
         executor: ThreadPoolExecutor | None = None,
+        render: Callable[[str], str] | None = None,
         **kwargs: Any,
     ) -> None:
+        """``render`` sees every line before it is spoken and returns what to say: the call uses it to
+        speak tokens as masked phrases ("the card ending in 1 1 1 1") and to notice a line that asks
+        the caller for a number."""
         super().__init__(
             push_start_frame=True,
             push_stop_frames=True,
@@ -41,6 +45,7 @@ class HibariTTSService(TTSService):
         self._engine = engine
         self._cache = cache
         self._executor = executor or ThreadPoolExecutor(max_workers=1, thread_name_prefix="tts")
+        self._render = render
 
     def can_generate_metrics(self) -> bool:
         return True
@@ -48,6 +53,8 @@ class HibariTTSService(TTSService):
     async def run_tts(self, text: str, context_id: str) -> AsyncGenerator[Frame | None, None]:
         rate = self.sample_rate
         loop = asyncio.get_running_loop()
+        if self._render is not None:
+            text = self._render(text)
         try:
             await self.start_ttfb_metrics()
             if self._cache is not None and (text, rate) in self._cache:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
+from redaction.leaks import longest_leak
 from voice.pipeline.engines import Engines
 from voice.testing.replay import CallResult, replay_inproc
 from voice.testing.scenarios import load_scenario
@@ -20,10 +21,11 @@ SCENARIOS = sorted(p for p in FIXTURES.glob("*.yaml") if p.name != "INDEX.yaml")
 TOKEN = re.compile(r"\[([A-Z_]+)_\d+\]")
 
 
-def _spoken_digits(value: str) -> list[str]:
-    """Raw forms of a value that must never reach the brain: its digit groups of 4+."""
+def _leaked(value: str, brain_text: str) -> int:
+    """The longest stretch of the value in what the brain received, however written (digits, spoken
+    words, "oh", "double", any separators), beyond the last four (redaction.leaks)."""
     digits = re.sub(r"\D", "", value)
-    return [digits[i : i + 4] for i in range(0, max(1, len(digits) - 3), 2)] if len(digits) >= 4 else []
+    return longest_leak(brain_text, digits, last_four_ok=len(digits) >= 9) if len(digits) >= 3 else 0
 
 
 async def _replay_all(engines: Engines) -> dict[str, tuple[dict[str, Any], CallResult]]:
@@ -69,8 +71,7 @@ async def test_fixture_expectations(engines: Engines, path: Path) -> None:
 
     # Promise 3: no raw sensitive value reaches the brain, and each entity became a token.
     for ent in expect.get("pii") or []:
-        for raw in _spoken_digits(str(ent["value"])):
-            assert raw not in brain_text, f"{ent['type']} digits reached the brain"
+        assert _leaked(str(ent["value"]), brain_text) == 0, f"{ent['type']} digits reached the brain"
     if expect.get("pii"):
         assert TOKEN.search(brain_text), "no token in what the brain received"
     for ent in expect.get("pii") or []:

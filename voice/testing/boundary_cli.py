@@ -1,0 +1,106 @@
+"""``dialphone eval boundary [--calls N] [--seed S] [--json F]``: the privacy-boundary evaluation.
+
+Prints a table of leaks by sink and by how the number was given, the withheld and false-positive
+rates and the routing delta; exits non-zero when a target is missed (0 leaks, false positives <= 5%,
+routing delta >= -1 point). ``--voices`` runs the real-voice part instead (FSDD digits through ASR).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from concierge.config import load_workspace
+from redaction.boundary_cases import generate
+from voice.pipeline.engines import Engines
+from voice.testing.boundary import SINKS, BoundaryReport, evaluate_boundary
+
+TARGET_FP = 0.05
+TARGET_ROUTING_DELTA = -1.0
+
+
+def failures(report: BoundaryReport) -> list[str]:
+    bad: list[str] = []
+    if report.leaks:
+        bad.append(f"{report.leaks} calls leaked")
+    if report.false_positive_rate > TARGET_FP:
+        bad.append(f"false positives {report.false_positive_rate:.1%} > {TARGET_FP:.0%}")
+    if report.routing_accuracy_delta < TARGET_ROUTING_DELTA:
+        bad.append(f"routing delta {report.routing_accuracy_delta:+.1f} points")
+    return bad
+
+
+def render(report: BoundaryReport, console: Console) -> None:
+    t = Table(title=f"Privacy boundary: {report.calls} generated calls through the pipeline (Claude brain, "
+                    f"local Messages API server)")
+    t.add_column("sink")
+    t.add_column("calls with a leak", justify="right")
+    for sink in SINKS:
+        t.add_row(sink, str(report.leaks_by_sink.get(sink, 0)))
+    t.add_row("any", str(report.leaks))
+    console.print(t)
+    s = Table(title="By how the number was given (a call counts once per way it used)")
+    s.add_column("way")
+    s.add_column("calls", justify="right")
+    s.add_column("leaked", justify="right")
+    for style, (leaked, n) in sorted(report.by_style.items()):
+        s.add_row(style, str(n), str(leaked))
+    console.print(s)
+    r = Table(title="Rates")
+    r.add_column("figure")
+    r.add_column("value", justify="right")
+    r.add_column("of", justify="right")
+    r.add_row("turns withheld (fail closed)", f"{report.withheld_rate:.2%}", f"{report.turns} turns")
+    r.add_row("harmless numbers lost", f"{report.false_positive_rate:.2%}", f"{report.harmless_said} numbers")
+    ic, ia = report.routing_in_call, report.routing_alone
+    r.add_row("routing inside the calls (embedded)", f"{ic[0]}/{ic[1]}", "")
+    r.add_row("routing said alone (embedded)", f"{ia[0]}/{ia[1]}", "")
+    r.add_row("routing accuracy delta", f"{report.routing_accuracy_delta:+.2f} points", "")
+    console.print(r)
+
+
+async def _run(args: argparse.Namespace, console: Console) -> BoundaryReport:
+    workspace = load_workspace(args.config)
+    calls = generate(args.calls, seed=args.seed)
+    with tempfile.TemporaryDirectory(prefix="dialphone-boundary-") as tmp:
+        engines = Engines.load(workspace, Path(tmp), audit_db=Path(tmp) / "audit.db")
+        await engines.start()
+        try:
+            total = len(calls) + 2 * sum(1 for c in calls if c.department is not None)
+            with Progress(TextColumn("calls"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                          console=console, transient=True) as bar:
+                task = bar.add_task("calls", total=total)
+                return await evaluate_boundary(engines, calls, concurrency=args.concurrency,
+                                               progress=lambda: bar.advance(task))
+        finally:
+            await engines.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="dialphone eval boundary", description=__doc__.split("\n")[0])
+    p.add_argument("--calls", type=int, default=2000, help="generated calls (default: 2000)")
+    p.add_argument("--seed", type=int, default=20261202, help="generator seed (default: 20261202)")
+    p.add_argument("--concurrency", type=int, default=6, help="calls at once (default: 6)")
+    p.add_argument("--config", default="examples/workspace.yaml", help="workspace (default: examples/workspace.yaml)")
+    p.add_argument("--json", help="write the figures to this file")
+    args = p.parse_args(argv)
+    console = Console(stderr=False)
+    report = asyncio.run(_run(args, console))
+    render(report, console)
+    bad = failures(report)
+    console.print("targets: all met" if not bad else "targets missed: " + "; ".join(bad))
+    if args.json:
+        Path(args.json).write_text(json.dumps(report.as_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
