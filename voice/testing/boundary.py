@@ -319,7 +319,7 @@ class BoundaryReport:
         }
 
 
-async def _pool(items: list[Any], worker: Callable[[int, Any], Any], concurrency: int,
+async def pool(items: list[Any], worker: Callable[[int, Any], Any], concurrency: int,
                 progress: Callable[[], None]) -> list[Any]:
     queue: asyncio.Queue[tuple[int, Any]] = asyncio.Queue()
     for i, item in enumerate(items):
@@ -362,7 +362,7 @@ async def evaluate_boundary(engines: Engines, calls: list[BoundaryCall], *, conc
         async def claude(k: int, call: BoundaryCall) -> CallOutcome:
             return await run_call(engines, call, workspace=spaces[k], server=servers[k], active=active)
 
-        outcomes: list[CallOutcome] = await _pool(calls, claude, concurrency, progress)
+        outcomes: list[CallOutcome] = await pool(calls, claude, concurrency, progress)
     finally:
         root.removeHandler(tap)
         root.setLevel(old_level)
@@ -378,12 +378,12 @@ async def evaluate_boundary(engines: Engines, calls: list[BoundaryCall], *, conc
     async def embedded(k: int, call: BoundaryCall) -> CallOutcome:
         return await run_call(engines, call, workspace=base, server=None, active=set())
 
-    in_call = await _pool(routed, embedded, concurrency, progress)
+    in_call = await pool(routed, embedded, concurrency, progress)
     alone_calls = [BoundaryCall(c.id + "-alone", c.secret_type, c.secret,
                                 tuple(t for t in c.turns if t.kind is TurnKind.SAY and t.text in ROUTING_TEXTS),
                                 c.department)
                    for c in routed]
-    alone = await _pool(alone_calls, embedded, concurrency, progress)
+    alone = await pool(alone_calls, embedded, concurrency, progress)
 
     def correct(rows: list[CallOutcome]) -> tuple[int, int]:
         return sum(1 for o in rows if o.departments[:1] == [o.call.department]), len(rows)

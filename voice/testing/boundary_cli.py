@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -22,6 +23,7 @@ from concierge.config import load_workspace
 from redaction.boundary_cases import generate
 from voice.pipeline.engines import Engines
 from voice.testing.boundary import SINKS, BoundaryReport, evaluate_boundary
+from voice.testing.boundary_voices import VoiceReport, evaluate_voices, voice_calls
 
 TARGET_FP = 0.05
 TARGET_ROUTING_DELTA = -1.0
@@ -67,16 +69,35 @@ def render(report: BoundaryReport, console: Console) -> None:
     console.print(r)
 
 
-async def _run(args: argparse.Namespace, console: Console) -> BoundaryReport:
+def render_voices(report: VoiceReport, console: Console) -> None:
+    t = Table(title=f"Real voices: {report.calls} calls, FSDD evaluation takes, {report.turns} turns at 8 kHz "
+                    "through ASR (Claude brain, local Messages API server)")
+    for col in ("speaker", "calls", "leaked"):
+        t.add_column(col, justify="left" if col == "speaker" else "right")
+    for speaker, (leaked, n) in sorted(report.by_speaker.items()):
+        t.add_row(speaker, str(n), str(leaked))
+    t.add_row("all", str(report.calls), str(report.leaks))
+    console.print(t)
+    console.print(f"calls whose caller turns put any plain digit into a model request: "
+                  f"{report.calls_with_plain_caller_digits}; calls where a token reached the model instead: "
+                  f"{report.calls_with_tokens} of {report.calls}")
+
+
+async def _run(args: argparse.Namespace, console: Console) -> BoundaryReport | VoiceReport:
     workspace = load_workspace(args.config)
-    calls = generate(args.calls, seed=args.seed)
     with tempfile.TemporaryDirectory(prefix="dialphone-boundary-") as tmp:
         engines = Engines.load(workspace, Path(tmp), audit_db=Path(tmp) / "audit.db")
         await engines.start()
         try:
-            total = len(calls) + 2 * sum(1 for c in calls if c.department is not None)
             with Progress(TextColumn("calls"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                           console=console, transient=True) as bar:
+                if args.voices:
+                    vcalls = voice_calls(args.voices, seed=args.seed)
+                    task = bar.add_task("calls", total=len(vcalls))
+                    return await evaluate_voices(engines, vcalls, Path(args.shared), concurrency=args.concurrency,
+                                                 progress=lambda: bar.advance(task))
+                calls = generate(args.calls, seed=args.seed)
+                total = len(calls) + 2 * sum(1 for c in calls if c.department is not None)
                 task = bar.add_task("calls", total=total)
                 return await evaluate_boundary(engines, calls, concurrency=args.concurrency,
                                                progress=lambda: bar.advance(task))
@@ -91,11 +112,23 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--concurrency", type=int, default=6, help="calls at once (default: 6)")
     p.add_argument("--config", default="examples/workspace.yaml", help="workspace (default: examples/workspace.yaml)")
     p.add_argument("--json", help="write the figures to this file")
+    p.add_argument("--voices", type=int, default=0, metavar="N",
+                   help="instead: N calls of real FSDD voices through ASR (default: 0, the generated text calls)")
+    p.add_argument("--shared", default=os.environ.get("DIALPHONE_SHARED", "../shared"),
+                   help="the shared data folder (default: ../shared or $DIALPHONE_SHARED)")
     args = p.parse_args(argv)
+    if args.voices and not (Path(args.shared) / "audio" / "fsdd").is_dir():
+        print(f"dialphone eval boundary: no FSDD recordings under {args.shared}/audio/fsdd (use --shared)",
+              file=sys.stderr)
+        return 2
     console = Console(stderr=False)
     report = asyncio.run(_run(args, console))
-    render(report, console)
-    bad = failures(report)
+    if isinstance(report, VoiceReport):
+        render_voices(report, console)
+        bad = [f"{report.leaks} calls leaked"] if report.leaks else []
+    else:
+        render(report, console)
+        bad = failures(report)
     console.print("targets: all met" if not bad else "targets missed: " + "; ".join(bad))
     if args.json:
         Path(args.json).write_text(json.dumps(report.as_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8")

@@ -24,7 +24,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from concierge.config import Transport, load_workspace
+from concierge.config import Transport, Workspace, load_workspace
 from voice.pipeline.engines import Engines
 from voice.pipeline.inproc import InprocTransport
 from voice.pipeline.session import CallSession
@@ -43,13 +43,17 @@ RemoteReplay = Callable[[str, Scenario], Awaitable[CallResult]]
 REMOTE_VIAS: dict[str, RemoteReplay] = {"ws": replay_ws, "webrtc": replay_webrtc, "sip": replay_sip}
 
 
-async def replay_inproc(engines: Any, scenario: Scenario, *, fast: bool = False, caller: str | None = None) -> CallResult:
-    """Run one scenario as one in-process call; returns what the caller and the server saw."""
-    transport = InprocTransport(sample_rate=scenario.rate)
+async def replay_inproc(engines: Any, scenario: Scenario, *, fast: bool = False, caller: str | None = None,
+                        workspace: Workspace | None = None, paced: bool = True) -> CallResult:
+    """Run one scenario as one in-process call; returns what the caller and the server saw.
+    ``workspace`` replaces the engines' for this call; ``paced=False`` takes the bot's audio as fast as
+    it comes (evaluations that do not measure latency)."""
+    transport = InprocTransport(sample_rate=scenario.rate, paced=paced)
     line = CallerLine(sample_rate=scenario.rate, send=transport.feed, fast=fast)
     transport.recording.listener = line.heard
     session = CallSession(
-        engines=engines, transport=transport, kind=Transport.INPROC, sample_rate=scenario.rate, caller=caller
+        engines=engines, transport=transport, kind=Transport.INPROC, sample_rate=scenario.rate, caller=caller,
+        workspace=workspace,
     )
     run = asyncio.create_task(session.run(), name=f"call-{session.call_id}")
     line.start()
