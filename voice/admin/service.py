@@ -62,7 +62,7 @@ class AdminService:
         self.store = store
         self.model_cards_dir = model_cards_dir
         self._lock = asyncio.Lock()
-        start = state.workspace
+        start = getattr(state, "workspace", None)
         self._start_security = start.security if start is not None else None
         self.applied_version = 0  # the stored version the running copy was made from
 

@@ -22,9 +22,9 @@ from typing import Any
 import psycopg
 import sqlalchemy as sa
 
+import voice.store.schema as t
 from concierge.approvals import ApprovalRequest, ApprovalStatus
 from concierge.exceptions import ApprovalError
-from voice.store import schema as t
 from voice.store.db import libpq_dsn
 from voice.store.exceptions import StoreError
 from voice.store.records import now_ts, parse_ts

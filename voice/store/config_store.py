@@ -21,9 +21,9 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic import ValidationError
 
+import voice.store.schema as t
 from concierge.config import Workspace, differences, stored_form
 from voice.ivr.optout import mask_number, number_digest
-from voice.store import schema as t
 from voice.store.db import advisory_key, open_engine
 from voice.store.exceptions import StoreError, VersionConflict
 from voice.store.records import OptOutEntry, TokenRecord, now_ts
