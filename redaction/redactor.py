@@ -26,6 +26,7 @@ from redaction.residual import (
     Unit,
     cue_near,
     harmless_strength,
+    numeric_dominant,
     part_cue_near,
     plainly_harmless,
     residual_units,
@@ -240,6 +241,7 @@ class CallRedactor:
         if not units:
             return planned
         n_other = sum(1 for w in words if w.text.isalpha()) - sum(u.last - u.first + 1 for u in units if u.spoken)
+        dominant = numeric_dominant(words, units)
         numeric_spans = [(d.first_word, d.last_word) for d, t, _ in planned if self._entities[t].type.is_numeric]
         out = list(planned)
         for k, unit in enumerate(units):
@@ -247,9 +249,12 @@ class CallRedactor:
             near_token = any(lo - 3 <= unit.first and unit.last <= hi + 3 for lo, hi in numeric_spans)
             # The pending number alone does not make a unit sensitive: every unit is, unless its shape
             # says it is harmless; these contexts override even that shape.
+            # A number is being given and this utterance is mostly a number ("628 times."): a piece,
+            # whatever the word after it looks like (ASR turns "eight" into "times"); only an
+            # unmistakable shape ("$45", "3 pm") still passes.
             asked = (k == 0 and carried is not None and carried.is_numeric) or near_token \
                 or part_cue_near(words, unit)
-            cued = cue is not None and cue.is_numeric
+            cued = (cue is not None and cue.is_numeric) or (self._pending is not None and dominant)
             strength = harmless_strength(words, unit, in_sentence=n_other >= 2)
             harmless = strength == 2 and not asked or strength == 1 and not asked and not cued
             if harmless and self._plain_digits + unit.n_digits <= self.plain_digit_budget:

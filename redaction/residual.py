@@ -148,7 +148,7 @@ def numeric_dominant(words: tuple[Word, ...] | list[Word], units: list[Unit]) ->
     numeric = sum(u.last - u.first + 1 for u in units)
     other = [w for w in words if w.text not in FILLERS]
     rest = len(other) - numeric
-    return numeric > 0 and (rest <= 2 or numeric * 2 >= len(other))
+    return numeric > 0 and (rest <= 1 or numeric * 2 > len(other))
 
 
 def _quantity_word(w: Word) -> bool:
