@@ -8,6 +8,7 @@ evaluation reads (model requests, audit export, approvals, caller page, logs).
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -186,3 +187,21 @@ async def test_fsdd_card_read_in_pairs_by_a_real_voice(engines: Engines, shared_
     brain = " | ".join(result.brain_inputs)
     assert result.brain_inputs
     assert longest_leak(brain, CARD, last_four_ok=True) == 0, brain
+
+
+async def test_a_guard_that_misses_its_deadline_withholds_the_turn(engines: Engines, claude: tuple,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Redaction runs off the event loop with a deadline: a stuck guard holds only its own turn back."""
+    real = CallGuard.heard
+
+    def slow(self: CallGuard, text: str) -> GuardResult:
+        if "slow" in text:
+            time.sleep(0.8)  # over the workspace's 500 ms
+        return real(self, text)
+
+    monkeypatch.setattr(CallGuard, "heard", slow)
+    out = await _run(engines, _call(*_say("this is slow, my card is 4076", "what are your hours")), claude)
+    assert out.withheld == 1
+    text = _model_text(out)
+    assert "slow" not in text and "what are your hours" in text
+    assert '"timeout"' in " ".join(out.sinks["audit_export"])
