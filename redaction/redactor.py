@@ -256,7 +256,9 @@ class CallRedactor:
                 or part_cue_near(words, unit)
             cued = (cue is not None and cue.is_numeric) or (self._pending is not None and dominant)
             strength = harmless_strength(words, unit, in_sentence=n_other >= 2)
-            harmless = strength == 2 and not asked or strength == 1 and not asked and not cued
+            # after a cue only a short unmistakable shape passes ("my card was charged $45", "3 pm")
+            harmless = (strength == 2 and not asked and (not cued or unit.n_digits <= 2)
+                        or strength == 1 and not asked and not cued)
             if harmless and self._plain_digits + unit.n_digits <= self.plain_digit_budget:
                 self._plain_digits += unit.n_digits
                 continue

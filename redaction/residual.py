@@ -42,7 +42,8 @@ PART_CUES: tuple[tuple[str, ...], ...] = (
 )
 CUE_WINDOW = 8
 AFTER_WINDOW = 3
-HARMLESS_MAX_DIGITS = 4
+HARMLESS_MAX_DIGITS = 4  # an unmistakable shape ("$1250", "in 2019")
+LIKELY_MAX_DIGITS = 3  # a likely one ("room 12", "2 questions")
 CURRENCY = "$€£¥"
 
 
@@ -190,6 +191,8 @@ def harmless_strength(words: tuple[Word, ...] | list[Word], unit: Unit, *, in_se
         return 2  # "3pm", "10:30am"
     if prev is not None and prev.text in YEAR_BEFORE and unit.n_digits == 4 and unit.digits[:2] in ("19", "20"):
         return 2  # "in 2019"
+    if unit.n_digits > LIKELY_MAX_DIGITS:
+        return 0  # "room 4111": a likely label holds at most three digits
     if nxt is not None and _quantity_word(nxt):
         return 1
     after = words[unit.last + 2] if unit.last + 2 < len(words) else None
