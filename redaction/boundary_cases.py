@@ -33,6 +33,7 @@ class Turn:
     continues: bool = False  # a barge-in: the caller kept talking after a pause
     asks_for: T | None = None  # ASK: the type asked for
     harmless: tuple[str, ...] = ()  # digits of harmless numbers in this turn (must survive)
+    heldout: int = 0  # the harmless sentence is from HARMLESS_HELDOUT (1) or HARMLESS_HELDOUT_2 (2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,10 +59,43 @@ UNRELATED = (
     "what are your hours", "can you hold on a second", "sorry my dog is barking", "is this being recorded",
     "wait let me find my wallet", "okay one moment please", "hang on", "can you repeat that",
 )
+# Harmless numbers a caller says in passing: (template, width) where width 1 draws 2-9, 2 draws 2-60,
+# 3 draws 100-999, 4 draws an amount of 1000-9999, 5 a year (1990-2025). Written before the guard's
+# rules were tuned against them: what they lose is the false-positive rate.
 HARMLESS = (
     ("i have {n} questions", 1), ("we are a party of {n} people", 1), ("can i come at {n} pm", 1),
     ("it was {n} dollars", 2), ("i waited {n} minutes", 2), ("i'm in room {n}", 2), ("it took {n} days", 1),
+    ("the bill was {n} dollars", 3), ("we moved here in {n}", 5), ("i'm on flight {n}", 3),
+    ("it's {n} percent off right", 2), ("i'm on floor {n}", 1), ("i have {n} kids", 1),
+    ("i ordered {n} large pizzas", 1), ("you are open between {n} and 5 right", 1), ("call me in {n} minutes", 2),
+    ("the appointment is around {n} pm", 1), ("i paid ${n} last month", 3), ("it costs about {n} dollars a year", 4),
+    ("can i get {n} tickets", 1), ("i've been a customer for {n} years", 2), ("my son is {n} years old", 2),
 )
+# Written after the rules were tuned on HARMLESS and never used to tune them: the false-positive rate
+# reported apart for these is the honest one.
+HARMLESS_HELDOUT = (
+    ("my flight leaves at {n} in the morning", 1), ("i need a table for {n} tonight", 1),
+    ("the package weighs about {n} pounds", 2), ("we have {n} employees", 3), ("i live on the {n}th floor", 1),
+    ("it happened {n} weeks ago", 1), ("the rent went up by {n} dollars", 3), ("i bought it back in {n}", 5),
+    ("there are {n} of us", 1), ("i was on hold for {n} minutes", 2), ("the fee was {n} bucks", 2),
+    ("my daughter turns {n} next week", 2), ("i can be there by {n} o'clock", 1), ("we need {n} rooms", 1),
+    ("the order had {n} items", 2), ("i called {n} times already", 1), ("the total came to {n} dollars", 4),
+    ("it's a {n} minute drive", 2), ("i'm calling about the {n} plan", 2), ("channel {n} is not working", 3),
+)
+
+# A second held-out set, written after the general fixes that the first one showed were missing
+# ("a table for 5", "5 of us", "a 45 minute drive", "the 45 plan"), and measured once as written.
+HARMLESS_HELDOUT_2 = (
+    ("my mother is {n} and lives alone", 2), ("we stayed {n} nights last time", 1),
+    ("the shop closes at {n} on sundays", 1), ("i was charged {n} dollars twice", 3),
+    ("can you hold for {n} seconds", 2), ("i have been waiting since {n}", 5), ("i need it in {n} days", 1),
+    ("we are {n} people", 1), ("the printer prints {n} pages a minute", 2), ("it's about a {n} hour wait", 1),
+    ("there were {n} charges on the statement", 1), ("my dog is {n} years old", 1),
+    ("the upgrade costs {n} dollars a month", 2), ("i'll be {n} minutes late", 2),
+    ("i've called {n} times this week", 1), ("the ticket was {n} euros", 3), ("the box had {n} parts", 2),
+    ("we've lived here for {n} years", 2), ("my appointment was at {n} thirty", 1), ("gate {n} please", 2),
+)
+
 ROUTING = (
     ("i have a question about my bill", "billing"), ("my internet is not working", "technical_support"),
     ("i want to cancel my subscription", "billing"), ("i was charged twice this month", "billing"),
@@ -147,6 +181,24 @@ class CaseGen:
             text = f"{text} {r.choice(('uh', 'i think', 'yeah'))}"
         return text
 
+    def harmless(self) -> Turn:
+        roll = self.r.random()
+        heldout = roll < 0.5
+        pool = HARMLESS if not heldout else HARMLESS_HELDOUT if roll < 0.25 else HARMLESS_HELDOUT_2
+        template, width = self.r.choice(pool)
+        if width == 1:
+            n = self.r.randint(2, 9)
+        elif width == 2:
+            n = self.r.randint(2, 60)
+        elif width == 3:
+            n = self.r.randint(100, 999)
+        elif width == 4:
+            n = self.r.randint(1000, 9999)
+        else:
+            n = self.r.randint(1990, 2025)
+        return Turn(TurnKind.SAY, template.format(n=n), harmless=(str(n),),
+                    heldout=2 if pool is HARMLESS_HELDOUT_2 else int(heldout))
+
     def call(self, index: int) -> BoundaryCall:
         r = self.r
         typ, value = self.secret()
@@ -186,13 +238,9 @@ class CaseGen:
             if roll < 0.12:
                 turns.append(Turn(TurnKind.SAY, r.choice(UNRELATED)))
             elif roll < 0.2:
-                template, width = r.choice(HARMLESS)
-                n = str(r.randint(2, 9 if width == 1 else 60))
-                turns.append(Turn(TurnKind.SAY, template.format(n=n), harmless=(n,)))
+                turns.append(self.harmless())
         if department is None and r.random() < 0.3:
-            template, width = r.choice(HARMLESS)
-            n = str(r.randint(2, 9 if width == 1 else 60))
-            turns.append(Turn(TurnKind.SAY, template.format(n=n), harmless=(n,)))
+            turns.append(self.harmless())
         return BoundaryCall(f"boundary-{index}", typ, value, tuple(turns), department, tuple(styles))
 
 

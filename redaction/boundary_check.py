@@ -20,12 +20,19 @@ class Verdict:
     harmless_said: int
     harmless_lost: int
     withheld: int  # caller turns withheld by the guard
+    heldout_said: int = 0  # of the harmless numbers, those from the second held-out set (never tuned on)
+    heldout_lost: int = 0
 
 
 def leak_in(texts: Iterable[str], call: BoundaryCall, *, last_four_ok: bool) -> int:
     """The longest disallowed stretch of the call's secret across ``texts`` read in order, as if
-    they were one document (pieces in separate messages still join)."""
+    they were one document (pieces in separate messages still join). The call's harmless sentences
+    ("i waited 52 minutes") are taken out first where they appear whole: their numbers are meant to
+    pass, and they may share digits with the secret by chance."""
     joined = " | ".join(texts)
+    for turn in call.turns:
+        if turn.harmless:
+            joined = joined.replace(turn.text, " ")
     return longest_leak(joined, call.secret, last_four_ok=last_four_ok and len(call.secret) >= 9)
 
 
@@ -40,7 +47,7 @@ def run_guard_only(call: BoundaryCall, guard: CallGuard) -> tuple[list[str], Ver
     concierge's asks) and judge what it let through."""
     keypad = DtmfGatherer(guard)
     out: list[str] = []
-    said = lost = withheld = 0
+    said = lost = withheld = h_said = h_lost = 0
     t = 0.0
     for turn in call.turns:
         t += 5.0
@@ -60,7 +67,9 @@ def run_guard_only(call: BoundaryCall, guard: CallGuard) -> tuple[list[str], Ver
         else:
             out.append(r.text)
         for digits in turn.harmless:
+            kept = r.withheld is None and harmless_kept(r.text, digits)
             said += 1
-            if r.withheld is not None or not harmless_kept(r.text, digits):
-                lost += 1
-    return out, Verdict(leak_in(out, call, last_four_ok=guard.last_four_ok), said, lost, withheld)
+            lost += not kept
+            h_said += turn.heldout == 2
+            h_lost += turn.heldout == 2 and not kept
+    return out, Verdict(leak_in(out, call, last_four_ok=guard.last_four_ok), said, lost, withheld, h_said, h_lost)

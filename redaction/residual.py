@@ -165,6 +165,14 @@ UNAMBIGUOUS_AFTER = frozenset({
     "years", "year", "seconds", "people", "persons", "guests", "adults", "kids", "children", "nights",
     "tickets", "miles", "pounds", "degrees", "mg", "milligrams", "pills", "tablets",
 })
+# Singular nouns that make a number before them an attribute: "a 45 minute drive", "the 45 plan".
+UNIT_ADJECTIVES = frozenset({
+    "minute", "hour", "day", "week", "month", "year", "mile", "foot", "inch", "pound", "dollar", "percent",
+    "plan", "model", "series", "package", "tier", "edition", "pack", "piece", "person", "star", "gig", "gigabyte", "megabit", "meg",
+})
+# Nouns a party size follows with "for": "a table for 5", "a reservation for 2".
+PARTY_NOUNS = frozenset({"table", "reservation", "booking", "room", "seats", "tickets", "appointment", "dinner",
+                         "lunch", "breakfast", "tour"})
 YEAR_BEFORE = frozenset({"in", "since", "of", "from", "until", "till", "before", "after", "back"})
 
 
@@ -184,7 +192,7 @@ def harmless_strength(words: tuple[Word, ...] | list[Word], unit: Unit, *, in_se
         return 2
     nxt = words[unit.last + 1] if unit.last + 1 < len(words) else None
     prev = words[unit.first - 1] if unit.first > 0 else None
-    if nxt is not None and nxt.text in UNAMBIGUOUS_AFTER and unit.n_digits <= 3:
+    if nxt is not None and nxt.text in UNAMBIGUOUS_AFTER:
         return 2
     if unit.first == unit.last and not w.text.isdigit() and w.text.endswith(("am", "pm")) \
             and w.text[:-2].replace(":", "").isdigit():
@@ -193,20 +201,37 @@ def harmless_strength(words: tuple[Word, ...] | list[Word], unit: Unit, *, in_se
         return 2  # "in 2019"
     if unit.n_digits > LIKELY_MAX_DIGITS:
         return 0  # "room 4111": a likely label holds at most three digits
-    if nxt is not None and _quantity_word(nxt):
-        return 1
+    if nxt is not None and (_quantity_word(nxt) or nxt.text in UNIT_ADJECTIVES):
+        return 1  # "2 questions", "a 45 minute drive", "the 45 plan"
+    if nxt is not None and nxt.text == "of" and unit.last + 2 < len(words) \
+            and words[unit.last + 2].text in ("us", "them", "you", "those", "these", "my", "our"):
+        return 1  # "there are 5 of us"
+    if prev is not None and prev.text == "for" and unit.first >= 2 and words[unit.first - 2].text in PARTY_NOUNS \
+            and unit.n_digits <= 2:
+        return 1  # "a table for 5"
     after = words[unit.last + 2] if unit.last + 2 < len(words) else None
     if nxt is not None and after is not None and nxt.text.isalpha() and nxt.text not in NOT_QUANTITY \
             and _quantity_word(after) and not any(ch.isdigit() for ch in after.text):
         return 1  # "2 large pizzas"
     if prev is not None and prev.text in SAFE_BEFORE:
         return 1
+    if _in_range(words, unit):
+        return 1  # "between 9 and 5", "from 2 to 4"
     if unit.first == unit.last and not w.text.isdigit() and w.text.endswith(("st", "nd", "rd", "th")):
         return 1  # "the 21st"
     # A lone number word inside a sentence: "one moment please", "I have one question", "the second one".
     if in_sentence and unit.spoken and unit.first == unit.last and w.text in UNITS and w.text not in ("oh", "o"):
         return 1
     return 0
+
+
+def _in_range(words: tuple[Word, ...] | list[Word], unit: Unit) -> bool:
+    prev = words[unit.first - 1].text if unit.first > 0 else ""
+    nxt = words[unit.last + 1].text if unit.last + 1 < len(words) else ""
+    before2 = words[unit.first - 3].text if unit.first >= 3 else ""
+    if prev == "between" and nxt == "and":
+        return True
+    return prev in ("and", "to") and before2 == "between" and unit.n_digits <= 2
 
 
 def plainly_harmless(words: tuple[Word, ...] | list[Word], unit: Unit, *, in_sentence: bool) -> bool:

@@ -38,6 +38,9 @@ UNIT_WORDS = frozenset({"apartment", "apt", "unit", "suite", "ste", "#", "number
 _NOT_STREET_NAME = frozenset({
     "the", "a", "an", "and", "or", "is", "at", "on", "in", "my", "your", "of", "to", "by", "for",
     "i", "we", "it", "this", "that", "was", "be", "one", "way", "um", "uh", "people", "minutes",
+    # units used as adjectives: "a 45 minute drive", "a 2 hour walk", "a 5 mile run"
+    "minute", "hour", "hours", "second", "seconds", "mile", "miles", "day", "days", "week", "weeks", "year",
+    "years", "kilometer", "km", "foot", "feet", "block", "blocks",
 })
 
 
