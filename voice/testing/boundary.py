@@ -153,6 +153,8 @@ class CallOutcome:
     leaks: dict[str, int] = field(default_factory=dict)
     harmless_said: int = 0
     harmless_lost: int = 0
+    heldout_said: int = 0  # harmless numbers from the held-out sentences (redaction.boundary_cases)
+    heldout_lost: int = 0
     turns: int = 0
     withheld: int = 0
     departments: list[str] = field(default_factory=list)
@@ -196,9 +198,11 @@ async def run_call(engines: Engines, call: BoundaryCall, *, workspace: Workspace
                 await activity.settled(since)
                 said = page[before:]
                 for digits in turn.harmless:
+                    lost = not any(harmless_kept(t, digits) for t in said)
                     out.harmless_said += 1
-                    if not any(harmless_kept(t, digits) for t in said):
-                        out.harmless_lost += 1
+                    out.harmless_lost += lost
+                    out.heldout_said += turn.heldout == 2
+                    out.heldout_lost += turn.heldout == 2 and lost
                 out.withheld += session.redaction.withheld - withheld
                 approvals.extend(json.dumps(a.as_dict()) for a in await engines.approvals.pending(workspace.id)
                                  if a.call_id == session.call_id)
@@ -286,6 +290,8 @@ class BoundaryReport:
     withheld_turns: int
     harmless_said: int
     harmless_lost: int
+    heldout_said: int
+    heldout_lost: int
     routing_in_call: tuple[int, int]
     routing_alone: tuple[int, int]
     by_style: dict[str, tuple[int, int]]
@@ -313,7 +319,8 @@ class BoundaryReport:
             "routing_accuracy_delta": self.routing_accuracy_delta,
             "leaks_by_sink": self.leaks_by_sink, "leak_calls": self.leak_calls, "turns": self.turns,
             "withheld_turns": self.withheld_turns, "harmless_said": self.harmless_said,
-            "harmless_lost": self.harmless_lost,
+            "harmless_lost": self.harmless_lost, "heldout_harmless_said": self.heldout_said,
+            "heldout_harmless_lost": self.heldout_lost,
             "routing_in_call": list(self.routing_in_call), "routing_alone": list(self.routing_alone),
             "by_style": {k: list(v) for k, v in self.by_style.items()}, "seconds": round(self.seconds, 1),
         }
@@ -401,6 +408,7 @@ async def evaluate_boundary(engines: Engines, calls: list[BoundaryCall], *, conc
         leak_calls=leak_calls, turns=sum(o.turns for o in outcomes),
         withheld_turns=sum(o.withheld for o in outcomes),
         harmless_said=sum(o.harmless_said for o in outcomes), harmless_lost=sum(o.harmless_lost for o in outcomes),
+        heldout_said=sum(o.heldout_said for o in outcomes), heldout_lost=sum(o.heldout_lost for o in outcomes),
         routing_in_call=correct(in_call), routing_alone=correct(alone),
         by_style={k: (v[0], v[1]) for k, v in by_style.items()}, seconds=time.monotonic() - t0,
     )

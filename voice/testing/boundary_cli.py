@@ -62,6 +62,8 @@ def render(report: BoundaryReport, console: Console) -> None:
     r.add_column("of", justify="right")
     r.add_row("turns withheld (fail closed)", f"{report.withheld_rate:.2%}", f"{report.turns} turns")
     r.add_row("harmless numbers lost", f"{report.false_positive_rate:.2%}", f"{report.harmless_said} numbers")
+    held = report.heldout_lost / report.heldout_said if report.heldout_said else 0.0
+    r.add_row("... of the held-out sentences", f"{held:.2%}", f"{report.heldout_said} numbers")
     ic, ia = report.routing_in_call, report.routing_alone
     r.add_row("routing inside the calls (embedded)", f"{ic[0]}/{ic[1]}", "")
     r.add_row("routing said alone (embedded)", f"{ia[0]}/{ia[1]}", "")
