@@ -44,7 +44,7 @@ from voice.asr.guards import cut_repetition, is_no_speech, token_budget
 from voice.asr.numbers import MAX_SEGMENTS, fill_dropped, voiced_segments
 from voice.asr.result import AsrResult, Word
 from voice.asr.textnorm import looks_numeric, spoken_digits
-from voice.asr.tokens import DIGITS_HINT, is_digits_hint
+from voice.asr.tokens import DIGITS_HINT, expected_digits, is_digits_hint
 from voice.models import resolve_whisper
 
 log = logging.getLogger(__name__)
@@ -158,6 +158,9 @@ class AsrEngine:
             for p in audio
         ]
         counts = [self._segments(p) for p in audio] if is_digits_hint(hint) else None
+        want = expected_digits(hint)
+        if counts is not None and want is not None:  # a known length caps what the segments may claim
+            counts = [None if c is None else min(c, want) for c in counts]
         decoded = [self._guard(d) for d in self._decoder.generate(features, hint, budgets, counts)]
         if counts is not None:
             self._fill_dropped(audio, decoded, list(range(len(audio))), counts)

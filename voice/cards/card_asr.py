@@ -117,7 +117,8 @@ def failure_modes(s: Mapping[str, Any]) -> list[str]:
     out.append(f"- Wrong 4-digit strings: {md.pct(1 - plain['p'])} without a hint, {md.pct(1 - hinted['p'])} with "
                f"`hint=\"digits\"`; on this set digits are recognized best {better} the hint. Whisper's typical "
                "error on a digit string is a dropped digit; the segment count and digit-by-digit decoding put most "
-               "back, a misheard digit (the Greek-accented \"three\" heard as \"eight\") stays.")
+               "back (see the alternatives); a misheard digit stays, and no evidence here can tell which one it is "
+               "unless the number has a check digit or is read back.")
     out.append("- Tuning and evaluation are separated by FSDD take (0-24 tuning, 25-49 evaluation), not by speaker: "
                "the four speakers are the same, so these figures say nothing about voices the tuning never heard.")
     return out

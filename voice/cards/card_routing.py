@@ -74,6 +74,12 @@ def render(metrics: Mapping[str, Any]) -> str:
     else:
         out.append(f"- No misrouted turn among the {main['routing']['accuracy']['n']} scripted turns or the recognized "
                    "ones; the fixtures were written with the router, so this is an optimistic figure.")
+    for kind, bands in main["routing"]["end_to_end"].items():
+        for band, d in bands.items():
+            if d["leaked"]["k"]:
+                out.append(f"- Leaks ({kind}, {band}): in {d['leaked']['k']} of {d['leaked']['n']} turns that carry a "
+                           "sensitive value, what reached the brain still held a digit or number word: the "
+                           "recognizer garbled the number, and the guard passed the garbled words on.")
     out += ["- Word overlap routing fails on paraphrases that share no stem or example with any department; it "
             "then asks a clarifying question rather than guessing.", ""]
     return "\n".join(out)
