@@ -160,8 +160,15 @@ def brain_turn(
     input_tokens: int,
     output_tokens: int,
     actor: str | None = None,
+    status: str | None = None,
+    model_returned: str | None = None,
+    messages: Sequence[Mapping[str, Any]] | None = None,
+    input_sha256: str | None = None,
+    prompt_sha256: str | None = None,
 ) -> AuditEvent:
-    """``input``/``output`` are tokenized; ``tool_calls`` items are ``{"name", "arguments"}``."""
+    """``input``/``output`` are tokenized; ``tool_calls`` items are ``{"name", "arguments"}``;
+    ``messages`` is the tokenized message list the model saw, ``input_sha256`` the hash of the whole
+    request and ``prompt_sha256`` that of the system prompt and tools (a ``brain.prompt`` row)."""
     return _event(
         EventType.BRAIN_TURN,
         workspace_id,
@@ -176,6 +183,37 @@ def brain_turn(
         latency_ms=latency_ms,
         input_tokens=input_tokens,
         output_tokens=output_tokens,
+        status=status,
+        model_returned=model_returned,
+        messages=[dict(m) for m in messages] if messages is not None else None,
+        input_sha256=input_sha256,
+        prompt_sha256=prompt_sha256,
+    )
+
+
+def brain_prompt(
+    *,
+    workspace_id: str,
+    call_id: str,
+    sha256: str,
+    model: str,
+    prompt_template_version: str,
+    system: str,
+    tools: Any,
+    actor: str = "brain",
+) -> AuditEvent:
+    """The system prompt and tool definitions a call's model turns saw, once per call (``sha256`` is
+    what each ``brain.turn.prompt_sha256`` names)."""
+    return _event(
+        EventType.BRAIN_PROMPT,
+        workspace_id,
+        call_id,
+        actor,
+        sha256=sha256,
+        model=model,
+        prompt_template_version=prompt_template_version,
+        system=system,
+        tools=jsonify(tools),
     )
 
 
@@ -336,13 +374,18 @@ def audit_exported(
     workspace_id: str,
     requester: str,
     format: str,
-    rows: int,
+    rows: int | None = None,
     last_seq: int | None = None,
     since: str | None = None,
     until: str | None = None,
     call_id: str | None = None,
     types: Sequence[str] | None = None,
+    status: str | None = None,
+    export_id: str | None = None,
 ) -> AuditEvent:
+    """One export: written with ``status="started"`` before the first row is read, then once more,
+    ``completed`` (``rows``, ``last_seq``) or ``aborted`` (the rows sent so far), with the same
+    ``export_id`` (see :class:`audit.export.ExportRecord`)."""
     return _event(
         EventType.AUDIT_EXPORTED,
         workspace_id,
@@ -356,6 +399,8 @@ def audit_exported(
         until=until,
         call_id=call_id,
         types=list(types) if types else None,
+        status=status,
+        export_id=export_id,
     )
 
 

@@ -23,11 +23,10 @@ from rich.table import Table
 from tqdm import tqdm
 
 from audit.backends import describe, open_store
-from audit.builders import audit_exported
 from audit.checkpointing import Checkpointer
 from audit.events import EventType, format_ts, parse_ts
 from audit.exceptions import AuditError
-from audit.export import ExportFormat, export
+from audit.export import ExportFormat, ExportRecord, ExportSummary, export
 from audit.pg_store import is_url
 from audit.retention import purge
 from audit.signing import (
@@ -171,30 +170,26 @@ def cmd_export(args: argparse.Namespace) -> int:
             call_id=args.call,
             types=tuple(args.type) if args.type else None,
         )
-        with _progress(store.count(ws, query), "export") as bar, _output(args.output) as out:
-            summary = export(
-                store,
-                workspace_id=ws,
-                query=query,
-                fmt=ExportFormat(args.format),
-                out=out,
-                progress=bar.update,
-            )
-        if not args.no_record:
-            append_sync(
-                store,
-                audit_exported(
+        record = ExportRecord(workspace_id=ws, requester=args.requester, format=args.format, query=query)
+        if not args.no_record:  # on the record before the first row is read
+            append_sync(store, record.started())
+        summary = ExportSummary(workspace_id=ws)
+        completed = False
+        try:
+            with _progress(store.count(ws, query), "export") as bar, _output(args.output) as out:
+                summary = export(
+                    store,
                     workspace_id=ws,
-                    requester=args.requester,
-                    format=args.format,
-                    rows=summary.rows,
-                    last_seq=summary.last_seq,
-                    since=query.since,
-                    until=query.until,
-                    call_id=query.call_id,
-                    types=query.types,
-                ),
-            )
+                    query=query,
+                    fmt=ExportFormat(args.format),
+                    out=out,
+                    progress=bar.update,
+                    summary=summary,
+                )
+            completed = True
+        finally:  # completed, or aborted (an error, an interrupt) with what was written so far
+            if not args.no_record:
+                append_sync(store, record.ended(summary, completed=completed))
     table = Table(title="audit export")
     for col in ("workspace", "mode", "rows", "seq range", "checkpoints", "unanchored"):
         table.add_column(col)

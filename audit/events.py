@@ -78,13 +78,16 @@ class EventType(StrEnum):
     CONFIG_CHANGED = "config.changed"
     AUDIT_EXPORTED = "audit.exported"
     AUDIT_PURGED = "audit.purged"
+    BRAIN_PROMPT = "brain.prompt"
 
 
 #: Types whose write gates an action: append them with ``durable=True``.
 GATING_TYPES = frozenset({EventType.TRANSFER_DECIDED})
 
-#: Checks a payload against its type's schema; returns the plain-dict copy that goes into the row.
-PayloadValidator = Callable[[Mapping[str, Any]], dict[str, JsonValue]]
+#: Checks a payload against its type's schema; returns the plain-dict copy that goes into the row. The
+#: second argument is the event's workspace (what it owns passes the raw-data check, see
+#: :mod:`audit.provenance`).
+PayloadValidator = Callable[[Mapping[str, Any], str | None], dict[str, JsonValue]]
 
 _PAYLOAD_VALIDATORS: dict[EventType, PayloadValidator] = {}
 
@@ -98,12 +101,14 @@ def register_payload_schema(event_type: EventType, validator: PayloadValidator) 
     _PAYLOAD_VALIDATORS[event_type] = validator
 
 
-def validate_registered_payload(event_type: EventType, payload: Mapping[str, Any]) -> dict[str, JsonValue]:
+def validate_registered_payload(
+    event_type: EventType, payload: Mapping[str, Any], workspace_id: str | None = None
+) -> dict[str, JsonValue]:
     """Validate ``payload`` with the schema registered for ``event_type``; unknown types fail closed."""
     validator = _PAYLOAD_VALIDATORS.get(event_type)
     if validator is None:
         raise SchemaError(f"{event_type.value}: no payload schema is registered")
-    return validator(payload)
+    return validator(payload, workspace_id)
 
 
 def is_identifier(value: object) -> bool:
@@ -151,7 +156,7 @@ class AuditEvent:
                 raise SchemaError(f"{name} is not a valid identifier")
         if self.call_id is not None and not is_identifier(self.call_id):
             raise SchemaError("call_id is not a valid identifier")
-        object.__setattr__(self, "payload", validate_registered_payload(self.type, self.payload))
+        object.__setattr__(self, "payload", validate_registered_payload(self.type, self.payload, self.workspace_id))
 
     def seal(self, *, seq: int, prev_hash: str, ts: str) -> AuditRecord:
         """Give the event its place in the chain and compute its row hash."""

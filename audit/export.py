@@ -22,6 +22,12 @@ completeness (that no matching row was left out): use a contiguous export for th
 the last checkpoint have no proof yet and are reported as unanchored.
 
 CSV is for people, not for verification: one row per event, payload as canonical JSON text.
+
+Every export is on the record twice (:class:`ExportRecord`): ``audit.exported`` with status
+``started`` is appended (durably) before the first row is read, and a second one, ``completed`` with
+the row count and last seq, or ``aborted`` with what was sent when the export broke off (a client
+that went away, an error, an interrupt), shares its ``export_id``. An export with a ``started`` row
+and no end row is one whose process died mid-way.
 """
 
 from __future__ import annotations
@@ -29,13 +35,15 @@ from __future__ import annotations
 import bisect
 import csv
 import json
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TextIO
 
+from audit.builders import audit_exported
 from audit.canonical import canonical_text
-from audit.events import ROW_FIELDS, SCHEMA_VERSION, AuditRecord, now_ts
+from audit.events import ROW_FIELDS, SCHEMA_VERSION, AuditEvent, AuditRecord, now_ts
 from audit.merkle import MerkleTree
 from audit.signing import Checkpoint
 from audit.store import AuditStore, RowQuery
@@ -59,6 +67,35 @@ class ExportSummary:
     unanchored_rows: int = 0
 
 
+@dataclass(slots=True)
+class ExportRecord:
+    """The two ``audit.exported`` rows of one export: :meth:`started`, then :meth:`ended`."""
+
+    workspace_id: str
+    requester: str
+    format: str
+    query: RowQuery
+    export_id: str = ""
+
+    def __post_init__(self) -> None:
+        self.export_id = self.export_id or f"exp-{uuid.uuid4().hex[:16]}"
+
+    def _event(self, status: str, summary: ExportSummary | None) -> AuditEvent:
+        q = self.query
+        return audit_exported(
+            workspace_id=self.workspace_id, requester=self.requester, format=self.format,
+            rows=summary.rows if summary is not None else None,
+            last_seq=summary.last_seq if summary is not None else None,
+            since=q.since, until=q.until, call_id=q.call_id, types=q.types, status=status, export_id=self.export_id,
+        )
+
+    def started(self) -> AuditEvent:
+        return self._event("started", None)
+
+    def ended(self, summary: ExportSummary, *, completed: bool) -> AuditEvent:
+        return self._event("completed" if completed else "aborted", summary)
+
+
 def _line(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n"
 
@@ -71,9 +108,11 @@ def export(
     fmt: ExportFormat = ExportFormat.JSONL,
     out: TextIO,
     progress: Callable[[int], None] | None = None,
+    summary: ExportSummary | None = None,
 ) -> ExportSummary:
-    """Write the export to ``out``, streaming; returns what was written."""
-    summary = ExportSummary(workspace_id=workspace_id)
+    """Write the export to ``out``, streaming; returns what was written (``summary``, when given, is
+    filled as it goes: after an error it says how far the export got)."""
+    summary = summary if summary is not None else ExportSummary(workspace_id=workspace_id)
     lines = (
         iter_jsonl(store, workspace_id=workspace_id, query=query, summary=summary)
         if fmt is ExportFormat.JSONL

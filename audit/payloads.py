@@ -5,8 +5,10 @@ a missing required field or a value of the wrong kind is rejected with :class:`S
 Only fields of kind :attr:`FieldKind.TEXT` may hold free text, and that text must already be
 tokenized by the redaction layer (``"my card is [CREDIT_CARD_1]"``). As a backstop the guard
 rejects TEXT values that still look like raw caller data: a run of 7 or more digits (spoken or
-written, with spaces, commas, dots or dashes between them) or an e-mail address. The offending value is
-never echoed in the error (:class:`RawDataError`).
+written, with spaces, commas, dots or dashes between them) or an e-mail address, unless the event's
+workspace owns it (its FAQ phone number, its street address: :mod:`audit.provenance`). The offending
+value is never echoed in the error (:class:`RawDataError`). ``MESSAGES`` fields (what a model saw) are
+checked the same way, string by string.
 
 Each type's validator registers itself in :mod:`audit.events` when this module is imported (the
 ``audit`` package does so), which is how :class:`~audit.events.AuditEvent` checks its payload
@@ -25,8 +27,10 @@ from typing import Any
 from audit.canonical import JsonValue, check_json, is_hash
 from audit.events import TS_PATTERN, EventType, is_identifier, register_payload_schema
 from audit.exceptions import CanonicalError, RawDataError, SchemaError
+from audit.provenance import Owned, owned_by
 
 MAX_TEXT = 20_000
+MAX_MESSAGES_CHARS = 400_000  # a whole call's message list, as the model saw it on its last turn
 _TOKEN = re.compile(r"\[[A-Z][A-Z0-9_]*_\d+\]\Z")
 _DIGIT = r"(?:\d|zero|oh|one|two|three|four|five|six|seven|eight|nine)"
 _DIGIT_RUN = re.compile(rf"(?<![A-Za-z0-9_]){_DIGIT}(?:[\s\-./,]*{_DIGIT}){{6,}}", re.IGNORECASE)
@@ -48,6 +52,7 @@ class FieldKind(Enum):
     IDENTS = "idents"  # [IDENT, ...]
     TOOL_CALLS = "tool_calls"  # [{"name": IDENT, "arguments": {IDENT: TEXT}}]
     JSON = "json"  # any canonical JSON (admin configuration before/after)
+    MESSAGES = "messages"  # a model's message list: [{"role": IDENT, "content": TEXT | [blocks]}]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +86,21 @@ class OptOutScope(StrEnum):
     MID_CALL = "mid_call"
 
 
+class TurnStatus(StrEnum):
+    """How a brain turn ended: the model finished, or a barge-in cut it."""
+
+    COMPLETED = "completed"
+    INTERRUPTED = "interrupted"
+
+
+class ExportStatus(StrEnum):
+    """``audit.exported`` is written when an export starts and again when it completes or aborts."""
+
+    STARTED = "started"
+    COMPLETED = "completed"
+    ABORTED = "aborted"
+
+
 DECISIONS = tuple(d.value for d in Decision)
 OPTOUT_SCOPES = tuple(s.value for s in OptOutScope)
 
@@ -90,7 +110,7 @@ PAYLOAD_SCHEMAS: dict[EventType, dict[str, FieldSpec]] = {
         "caller": _f(FieldKind.TOKEN, required=False),
         "ai_enabled": _f(B),
     },
-    EventType.CALL_ENDED: {"reason": _f(ID), "duration_ms": _f(N)},
+    EventType.CALL_ENDED: {"reason": _f(ID), "duration_ms": _f(N), "final_state": _f(ID, required=False)},
     EventType.ASR_TRANSCRIBED: {
         "model": _f(ID),
         "model_version": _f(ID),
@@ -125,6 +145,19 @@ PAYLOAD_SCHEMAS: dict[EventType, dict[str, FieldSpec]] = {
         "latency_ms": _f(N),
         "input_tokens": _f(N),
         "output_tokens": _f(N),
+        # what the model saw and who answered (optional: rows written before they were recorded)
+        "status": _f(FieldKind.CHOICE, required=False, choices=tuple(t.value for t in TurnStatus)),
+        "model_returned": _f(ID, required=False),  # the model id the API answered with
+        "messages": _f(FieldKind.MESSAGES, required=False),  # the tokenized message list as sent
+        "input_sha256": _f(FieldKind.HASH, required=False),  # SHA-256 of the whole request (see brain.prompt)
+        "prompt_sha256": _f(FieldKind.HASH, required=False),  # the system prompt and tools: a brain.prompt row
+    },
+    EventType.BRAIN_PROMPT: {  # once per call and prompt: the system prompt and tool definitions in full
+        "sha256": _f(FieldKind.HASH),
+        "model": _f(ID),
+        "prompt_template_version": _f(ID),
+        "system": _f(T),
+        "tools": _f(FieldKind.JSON),
     },
     EventType.BRAIN_FAILED: {"model": _f(ID), "error_kind": _f(ID), "latency_ms": _f(N)},
     EventType.TRANSFER_PROPOSED: {"proposal_id": _f(ID), "department": _f(ID), "reason": _f(T)},
@@ -140,12 +173,14 @@ PAYLOAD_SCHEMAS: dict[EventType, dict[str, FieldSpec]] = {
         "department": _f(ID),
         "method": _f(ID),
         "target": _f(ID),
+        "confirmed_by": _f(ID, required=False),  # what confirmed it: a 2xx NOTIFY, the provider's API
     },
     EventType.TRANSFER_FAILED: {
         "proposal_id": _f(ID),
         "department": _f(ID),
         "error_kind": _f(ID),
         "sip_status": _f(N, required=False),
+        "provider_status": _f(N, required=False),  # the CPaaS API's HTTP status
     },
     EventType.VAULT_DETOKENIZED: {"token": _f(FieldKind.TOKEN), "purpose": _f(ID), "requester": _f(ID)},
     EventType.OPTOUT_APPLIED: {"scope": _f(FieldKind.CHOICE, choices=OPTOUT_SCOPES), "trigger": _f(ID)},
@@ -163,8 +198,10 @@ PAYLOAD_SCHEMAS: dict[EventType, dict[str, FieldSpec]] = {
         "until": _f(FieldKind.TS, required=False),
         "call_id": _f(ID, required=False),
         "types": _f(FieldKind.IDENTS, required=False),
-        "rows": _f(N),
+        "rows": _f(N, required=False),
         "last_seq": _f(N, required=False),
+        "status": _f(FieldKind.CHOICE, required=False, choices=tuple(e.value for e in ExportStatus)),
+        "export_id": _f(ID, required=False),  # ties the started row to its completed or aborted row
     },
     EventType.AUDIT_PURGED: {
         "cut_seq": _f(N),
@@ -181,33 +218,43 @@ def tokenized_fields(event_type: EventType) -> tuple[str, ...]:
     return tuple(name for name, spec in PAYLOAD_SCHEMAS[event_type].items() if spec.kind is FieldKind.TEXT)
 
 
-def check_tokenized(text: str, *, where: str) -> None:
-    """Raise :class:`RawDataError` if ``text`` still looks like raw caller data."""
-    if _DIGIT_RUN.search(text) is not None:
-        raise RawDataError(f"{where} holds what looks like an untokenized number (7+ digits)")
-    if _EMAIL.search(text) is not None:
-        raise RawDataError(f"{where} holds what looks like an untokenized e-mail address")
+_NOTHING = Owned()
 
 
-def validate_payload(event_type: EventType, payload: Mapping[str, Any]) -> dict[str, JsonValue]:
-    """Return a plain-dict copy of ``payload`` after checking it against the schema of the type."""
+def check_tokenized(text: str, *, where: str, owned: Owned = _NOTHING) -> None:
+    """Raise :class:`RawDataError` if ``text`` still looks like raw caller data (what ``owned`` holds,
+    the workspace's own numbers and addresses, is not)."""
+    for m in _DIGIT_RUN.finditer(text):
+        if not owned.owns_number(m.group(0)):
+            raise RawDataError(f"{where} holds what looks like an untokenized number (7+ digits)")
+    for m in _EMAIL.finditer(text):
+        if not owned.owns_email(m.group(0)):
+            raise RawDataError(f"{where} holds what looks like an untokenized e-mail address")
+
+
+def validate_payload(
+    event_type: EventType, payload: Mapping[str, Any], workspace_id: str | None = None
+) -> dict[str, JsonValue]:
+    """Return a plain-dict copy of ``payload`` after checking it against the schema of the type.
+    ``workspace_id``: the event's workspace, whose own text passes the raw-data check."""
     schema = PAYLOAD_SCHEMAS[event_type]
     if not isinstance(payload, Mapping):
         raise SchemaError(f"{event_type.value}: payload is not a mapping")
     unknown = sorted(set(payload) - set(schema))
     if unknown:
         raise SchemaError(f"{event_type.value}: fields not in the schema: {unknown}")
+    owned = owned_by(workspace_id)
     out: dict[str, JsonValue] = {}
     for name, spec in schema.items():
         if name not in payload or payload[name] is None:
             if spec.required:
                 raise SchemaError(f"{event_type.value}: missing required field {name!r}")
             continue
-        out[name] = _check_field(payload[name], spec, where=f"{event_type.value}.{name}")
+        out[name] = _check_field(payload[name], spec, where=f"{event_type.value}.{name}", owned=owned)
     return out
 
 
-def _check_field(value: Any, spec: FieldSpec, *, where: str) -> JsonValue:
+def _check_field(value: Any, spec: FieldSpec, *, where: str, owned: Owned = _NOTHING) -> JsonValue:
     kind = spec.kind
     if kind is FieldKind.IDENT:
         if not is_identifier(value):
@@ -216,7 +263,7 @@ def _check_field(value: Any, spec: FieldSpec, *, where: str) -> JsonValue:
     if kind is FieldKind.TEXT:
         if not isinstance(value, str) or len(value) > MAX_TEXT:
             raise SchemaError(f"{where} is not a string of at most {MAX_TEXT} characters")
-        check_tokenized(value, where=where)
+        check_tokenized(value, where=where, owned=owned)
         _check_canonical(value, where)
         return value
     if kind is FieldKind.TOKEN:
@@ -258,12 +305,48 @@ def _check_field(value: Any, spec: FieldSpec, *, where: str) -> JsonValue:
             raise SchemaError(f"{where} is not a list")
         return [_check_field(v, FieldSpec(FieldKind.IDENT), where=where) for v in value]
     if kind is FieldKind.TOOL_CALLS:
-        return _check_tool_calls(value, where)
+        return _check_tool_calls(value, where, owned)
+    if kind is FieldKind.MESSAGES:
+        return _check_messages(value, where, owned)
     _check_canonical(value, where)  # FieldKind.JSON
     return value  # type: ignore[no-any-return]
 
 
-def _check_tool_calls(value: Any, where: str) -> JsonValue:
+_MESSAGE_ID_KEYS = frozenset({"id", "tool_use_id", "tool_call_id", "type", "role", "name"})
+
+
+def _check_messages(value: Any, where: str, owned: Owned) -> JsonValue:
+    """A model's message list: each message a mapping with an identifier ``role``; every string in it
+    is tokenized text (the raw-data check), every other value canonical JSON."""
+    if not isinstance(value, (list, tuple)):
+        raise SchemaError(f"{where} is not a list of messages")
+    _check_canonical(value, where)
+    total = 0
+
+    def walk(node: Any) -> None:
+        nonlocal total
+        if isinstance(node, str):
+            total += len(node)
+            if total > MAX_MESSAGES_CHARS:
+                raise SchemaError(f"{where} holds more than {MAX_MESSAGES_CHARS} characters")
+            check_tokenized(node, where=where, owned=owned)
+        elif isinstance(node, Mapping):
+            for key, item in node.items():
+                if key in _MESSAGE_ID_KEYS and is_identifier(item):
+                    continue  # "toolu_..." ids are the system's, not text
+                walk(item)
+        elif isinstance(node, (list, tuple)):
+            for item in node:
+                walk(item)
+
+    for message in value:
+        if not isinstance(message, Mapping) or not is_identifier(message.get("role")):
+            raise SchemaError(f"{where} entries must be mappings with an identifier 'role'")
+        walk(message)
+    return [dict(m) for m in value]
+
+
+def _check_tool_calls(value: Any, where: str, owned: Owned = _NOTHING) -> JsonValue:
     if not isinstance(value, (list, tuple)):
         raise SchemaError(f"{where} is not a list")
     calls: list[JsonValue] = []
@@ -277,7 +360,7 @@ def _check_tool_calls(value: Any, where: str) -> JsonValue:
         for key, arg in args.items():
             if not is_identifier(key):
                 raise SchemaError(f"{where} has an argument name that is not an identifier")
-            checked[key] = _check_field(arg, FieldSpec(FieldKind.TEXT), where=f"{where}.arguments")
+            checked[key] = _check_field(arg, FieldSpec(FieldKind.TEXT), where=f"{where}.arguments", owned=owned)
         calls.append(
             {
                 "name": _check_field(call["name"], FieldSpec(FieldKind.IDENT), where=where),

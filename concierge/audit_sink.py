@@ -21,7 +21,10 @@ from typing import Protocol, runtime_checkable
 class EventType(StrEnum):
     """The events the concierge emits; names and payload fields follow ``audit.payloads``."""
 
+    CALL_STARTED = "call.started"
+    CALL_ENDED = "call.ended"
     BRAIN_TURN = "brain.turn"
+    BRAIN_PROMPT = "brain.prompt"
     BRAIN_FAILED = "brain.failed"
     TRANSFER_PROPOSED = "transfer.proposed"
     TRANSFER_DECIDED = "transfer.decided"

@@ -12,10 +12,30 @@ from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
 
+@dataclass(frozen=True, slots=True)
+class TransferResult:
+    """What a transport says about one transfer: ``ok`` only when it was confirmed (a 2xx NOTIFY
+    for a REFER, the provider's REST API accepting the call update); ``confirmed_by`` names the
+    confirmation, ``error_kind`` and ``provider_status`` the failure. Truthy when ok."""
+
+    ok: bool
+    confirmed_by: str = "transport"
+    error_kind: str = "transport_refused"
+    provider_status: int | None = None
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    @classmethod
+    def of(cls, result: bool | TransferResult) -> TransferResult:
+        return result if isinstance(result, TransferResult) else cls(bool(result))
+
+
 @runtime_checkable
 class CallControl(Protocol):
-    async def transfer(self, department: str, target: str) -> bool:
-        """Hand the call to ``target``; True when the transport accepted the transfer."""
+    async def transfer(self, department: str, target: str) -> bool | TransferResult:
+        """Hand the call to ``target``; truthy only when the transport confirmed the transfer
+        (a :class:`TransferResult` says how, or why not)."""
         ...
 
     async def to_ivr(self, reason: str) -> None:
@@ -52,10 +72,10 @@ class RecordingCallControl:
     fail_transfers: bool = False
     actions: list[RecordedAction] = field(default_factory=list)
 
-    async def transfer(self, department: str, target: str) -> bool:
+    async def transfer(self, department: str, target: str) -> TransferResult:
         ok = not self.fail_transfers
         self.actions.append(RecordedAction(CallAction.TRANSFER, department=department, target=target, ok=ok))
-        return ok
+        return TransferResult(ok, confirmed_by="recorded")
 
     async def to_ivr(self, reason: str) -> None:
         self.actions.append(RecordedAction(CallAction.TO_IVR, text=reason))

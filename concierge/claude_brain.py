@@ -1,6 +1,8 @@
 """The Claude brain: pipecat's ``AnthropicLLMService`` configured from the workspace ``Brain``.
 
-Model id pinned from configuration and recorded per turn with :data:`PROMPT_VERSION`; base URL
+Model id pinned from configuration and recorded per turn with :data:`PROMPT_VERSION`, beside the
+model id the API answered with (``message_start``); every request is recorded as the model saw it
+(:class:`~concierge.model_input.ModelInput`, taken where pipecat hands it to the SDK); base URL
 per workspace (regional endpoints); per-attempt timeout and retries with exponential back-off
 from the official SDK; a whole-turn deadline on top. Failures (timeout, 429, 5xx, overloaded,
 a cut stream, malformed tool input) are audited and handled by the :class:`TurnGuard`.
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import anthropic
@@ -23,6 +25,7 @@ from pipecat.services.anthropic.llm import AnthropicLLMService
 from pipecat.utils.errors import ErrorCategory
 
 from concierge.guard import TurnGuard
+from concierge.model_input import ModelInput
 from concierge.prompt import PROMPT_VERSION, build_system_prompt
 from concierge.session import ConciergeCall
 from concierge.tools import ConciergeTools
@@ -118,10 +121,39 @@ class ClaudeBrainService(AnthropicLLMService):
             await asyncio.wait_for(super()._process_context(context), timeout=self.turn_deadline_s)
         except TimeoutError:
             self.guard.mark_failed("timeout")
-        except asyncio.CancelledError:
+        except asyncio.CancelledError:  # a barge-in cut the turn: on the record as interrupted
+            await self.guard.interrupted()
             await self.guard.aclose()
             raise
         await self.guard.end()
+
+    async def _create_message_stream(self, api_call: Any, params: Any) -> Any:
+        """Record what the model sees (as sent), then watch the stream for the model id it answers with,
+        its usage, and the tool calls it starts (an interrupted turn names them)."""
+        await self.guard.set_request(ModelInput.from_anthropic(params))
+        stream = await super()._create_message_stream(api_call, params)
+        return self._watched(stream)
+
+    async def _watched(self, stream: Any) -> AsyncIterator[Any]:
+        usage_in = usage_out = 0
+        async for event in stream:
+            kind = getattr(event, "type", "")
+            if kind == "message_start":
+                message = getattr(event, "message", None)
+                self.guard.set_returned_model(str(getattr(message, "model", "") or ""))
+                usage = getattr(message, "usage", None)
+                usage_in = int(getattr(usage, "input_tokens", 0) or 0)
+                usage_out = int(getattr(usage, "output_tokens", 0) or 0)
+            elif kind == "message_delta":
+                usage = getattr(event, "usage", None)
+                usage_out = int(getattr(usage, "output_tokens", 0) or 0) or usage_out
+            elif kind == "content_block_start":
+                block = getattr(event, "content_block", None)
+                if getattr(block, "type", "") == "tool_use":
+                    self.guard.saw_tool(str(getattr(block, "name", "")))
+            if usage_in:
+                self.guard.set_usage(usage_in, usage_out)
+            yield event
 
     async def push_frame(self, frame: Frame, direction: FrameDirection = FrameDirection.DOWNSTREAM) -> None:
         if isinstance(frame, LLMTextFrame):
@@ -146,7 +178,9 @@ class ClaudeBrainService(AnthropicLLMService):
         )
 
     async def run_function_calls(self, function_calls: Sequence[FunctionCallFromLLM]) -> None:
-        self.guard.add_calls([(fc.function_name, fc.arguments) for fc in function_calls])
+        # The turn is on stable storage before any tool it asked for acts on the call.
+        if not await self.guard.before_tools([(fc.function_name, fc.arguments) for fc in function_calls]):
+            return
         await super().run_function_calls(function_calls)
 
     async def start_llm_usage_metrics(self, tokens: LLMTokenUsage) -> None:

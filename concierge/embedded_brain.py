@@ -9,6 +9,7 @@ line. The Claude brain can replace it without touching the pipeline.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import uuid
@@ -32,6 +33,7 @@ from concierge.config import Workspace
 from concierge.gate import DENY_REASONS
 from concierge.guard import FILLERS, TurnGuard
 from concierge.knowledge import DONT_KNOW
+from concierge.model_input import ModelInput
 from concierge.router import Intent, IntentKind, IntentRouter
 from concierge.session import ConciergeCall
 from concierge.tools import (
@@ -170,27 +172,42 @@ class EmbeddedBrainService(LLMService):
         else:
             return
         self.guard.begin(user_text)
+        await self.guard.set_request(ModelInput.of(
+            model=self.model_id, system="", tools=self._tool_definitions(context), messages=messages))
+        self.guard.set_returned_model(self.model_id)
         await self.push_frame(LLMFullResponseStartFrame())
         await self.start_processing_metrics()
         try:
             for sentence in _SENTENCE.split(text) if text else []:
                 await self._push_llm_text(sentence + " ")
-            self.guard.add_calls(calls)
-            await self.run_function_calls(
-                [
-                    FunctionCallFromLLM(
-                        function_name=name,
-                        tool_call_id=f"toolu_emb_{uuid.uuid4().hex[:16]}",
-                        arguments=args,
-                        context=context,
-                    )
-                    for name, args in calls
-                ]
-            )
+            # The turn is on stable storage before any tool it asked for acts on the call.
+            if await self.guard.before_tools(calls):
+                await self.run_function_calls(
+                    [
+                        FunctionCallFromLLM(
+                            function_name=name,
+                            tool_call_id=f"toolu_emb_{uuid.uuid4().hex[:16]}",
+                            arguments=args,
+                            context=context,
+                        )
+                        for name, args in calls
+                    ]
+                )
+        except asyncio.CancelledError:  # a barge-in cut the turn: on the record as interrupted
+            await self.guard.interrupted()
+            raise
         finally:
             await self.stop_processing_metrics()
             await self.push_frame(LLMFullResponseEndFrame())
             await self.guard.end()
+
+    @staticmethod
+    def _tool_definitions(context: LLMContext) -> list[Any]:
+        tools = context.tools
+        standard = getattr(tools, "standard_tools", None)
+        if not standard:
+            return []
+        return [t.to_default_dict() if hasattr(t, "to_default_dict") else str(t) for t in standard]
 
     def respond(self, user_text: str) -> tuple[str, list[tuple[str, Mapping[str, Any]]]]:
         """The reply text and tool calls for one tokenized utterance (pure apart from clarify state)."""

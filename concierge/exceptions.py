@@ -3,6 +3,7 @@
     ConciergeError                 base of everything raised here
     ├── ToolInputError             a tool call whose arguments do not fit its schema
     ├── ApprovalError              an approval request that is unknown or already decided
+    ├── CallStateError             a move of the call's state the state machine does not allow
     └── ScriptError                the test Messages API server ran out of scripted responses
 
 Messages name fields and identifiers only, never caller text.
@@ -21,6 +22,10 @@ class ToolInputError(ConciergeError):
 
 class ApprovalError(ConciergeError):
     """An approval request that is unknown, or no longer pending."""
+
+
+class CallStateError(ConciergeError):
+    """A change of a call's state outside an action, or one :mod:`concierge.authority` forbids."""
 
 
 class ScriptError(ConciergeError):

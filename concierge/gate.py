@@ -59,9 +59,10 @@ class TransferProposal:
     reason: str
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class CallState:
-    """What the gate needs to know about the call so far."""
+    """What the gate needs to know about the call so far (a snapshot of
+    :class:`concierge.authority.CallAuthority`)."""
 
     transfers_executed: int = 0
     opted_out: bool = False

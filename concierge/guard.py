@@ -3,8 +3,11 @@
 Per turn: a watchdog pushes a filler line (``TTSSpeakFrame``) when no reply started within
 ``filler_after_s`` and again every ``filler_every_s`` while the brain is still silent, so the
 caller never hears more than ~2 s of silence. A completed turn is a ``brain.turn`` event (model
-id, prompt version, tokenized input and output, tool calls, latency). A failed turn is a
-``brain.failed`` event; the caller hears an apology, and after ``brain.max_failures``
+id configured and as the API returned it, prompt version, what the model saw (:mod:`concierge.model_input`),
+output, tool calls, latency). A turn that asks for tools is recorded durably *before* the tools run
+(:meth:`TurnGuard.before_tools`), so no tool acts on the call for a turn the log does not hold. A turn
+cut by a barge-in is recorded with status ``interrupted`` and the tool calls it had made. A failed
+turn is a ``brain.failed`` event; the caller hears an apology, and after ``brain.max_failures``
 consecutive failures the call falls back to the IVR.
 """
 
@@ -24,6 +27,7 @@ from pipecat.processors.aggregators.llm_context import LLMContext
 
 from concierge.audit_sink import EventType
 from concierge.capture import scrub_messages
+from concierge.model_input import ModelInput
 from concierge.session import ConciergeCall
 
 FILLERS = ("One moment, please.", "Let me check that for you.", "Thanks for waiting, I'm still on it.")
@@ -86,10 +90,16 @@ class TurnGuard:
         self._input = ""
         self._text: list[str] = []
         self._calls: list[tuple[str, Mapping[str, Any]]] = []
+        self._seen: list[str] = []
         self._failure: str | None = None
         self._usage: tuple[int, int] | None = None
+        self._request: ModelInput | None = None
+        self._returned: str | None = None
+        self._open = False  # a turn began and is not recorded yet
+        self._prompts_written: set[str] = set()
         self.fillers_pushed = 0
         self.last_turn: TurnRecord | None = None
+        self.recorded: list[str] = []  # statuses of the turns recorded (tests, the coverage evaluation)
 
     # -- turn lifecycle -------------------------------------------------
     async def scrub_context(self, context: LLMContext) -> int:
@@ -117,10 +127,34 @@ class TurnGuard:
         self._input = user_text
         self._text = []
         self._calls = []
+        self._seen = []
         self._failure = None
         self._usage = None
+        self._request = None
+        self._returned = None
+        self._open = True
         self.fillers_pushed = 0
         self._watchdog = asyncio.get_running_loop().create_task(self._watch())
+
+    async def set_request(self, request: ModelInput) -> None:
+        """What the model is about to see (the last request of the turn counts). The system prompt and
+        tool definitions are written in full once per call (``brain.prompt``)."""
+        self._request = request
+        sha = request.prompt_sha256
+        if sha in self._prompts_written:
+            return
+        self._prompts_written.add(sha)
+        await self.call.emit(
+            EventType.BRAIN_PROMPT,
+            {"sha256": sha, "model": self.model_id, "prompt_template_version": self.prompt_version,
+             "system": request.system, "tools": request.tools},
+            actor="brain",
+        )
+
+    def set_returned_model(self, model: str) -> None:
+        """The model id the API answered with (it may differ from the configured alias)."""
+        if model and _IDENT.match(model):
+            self._returned = model
 
     def _started(self) -> None:
         if self._first_ms is None:
@@ -134,7 +168,13 @@ class TurnGuard:
     def add_calls(self, calls: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
         if calls:
             self._started()
+        self._seen = []  # the complete calls replace the ones seen starting in the stream
         self._calls.extend((n, dict(a)) for n, a in calls)
+
+    def saw_tool(self, name: str) -> None:
+        """The model started a tool call (its arguments still streaming): an interrupted turn names it."""
+        self._started()
+        self._seen.append(name)
 
     def set_usage(self, input_tokens: int, output_tokens: int) -> None:
         self._usage = (max(0, int(input_tokens)), max(0, int(output_tokens)))
@@ -151,19 +191,43 @@ class TurnGuard:
     def failed(self) -> bool:
         return self._failure is not None
 
+    async def before_tools(self, calls: Sequence[tuple[str, Mapping[str, Any]]]) -> bool:
+        """The model asked for ``calls``: record the turn durably now, before any of them acts on the
+        call. False (and nothing may run) when the log refused the turn."""
+        self.add_calls(calls)
+        if not calls or not self._open or self._failure is not None:
+            return True
+        return await self._record("completed", durable=True)
+
+    async def interrupted(self) -> None:
+        """A barge-in cut the turn: record what the model had produced and asked for so far."""
+        self._cancel_watchdog()
+        if not self._open:
+            return
+        with suppress(Exception):  # the turn's task is being cancelled: this write must not be
+            await asyncio.shield(self._record("interrupted", durable=False))
+
     async def end(self) -> None:
-        """Close the turn: audit it, and handle a failure marked during it."""
+        """Close the turn: audit it (unless :meth:`before_tools` did), and handle a failure marked during it."""
         self._cancel_watchdog()
         latency_ms = (time.perf_counter() - self._t0) * 1000.0
         if self._failure is not None:
+            self._open = False
             await self.failure(self._failure, latency_ms=latency_ms)
             return
         self.call.failures = 0
+        self.last_turn = TurnRecord(latency_ms, self._first_ms, self.fillers_pushed)
+        if self._open:
+            await self._record("completed", durable=False)
+
+    async def _record(self, status: str, *, durable: bool) -> bool:
+        self._open = False
+        latency_ms = (time.perf_counter() - self._t0) * 1000.0
         output = "".join(self._text)
         tokens_in, tokens_out = self._usage or (len(self._input.split()), len(output.split()))
-        self.last_turn = TurnRecord(latency_ms, self._first_ms, self.fillers_pushed)
         try:
-            await self._emit_turn(output, latency_ms, tokens_in, tokens_out)
+            await self.call.emit(EventType.BRAIN_TURN, self._payload(status, output, latency_ms, tokens_in, tokens_out),
+                                 actor="brain", durable=durable)
         except Exception as exc:  # e.g. the audit schema's raw-data backstop refused the model's output
             _log.warning("brain.turn refused by the audit sink: %s", type(exc).__name__)
             await self.call.emit(
@@ -171,23 +235,33 @@ class TurnGuard:
                 {"model": self.model_id, "error_kind": "audit_rejected", "latency_ms": int(latency_ms)},
                 actor="brain",
             )
+            self.recorded.append("audit_rejected")
+            return False
+        self.recorded.append(status)
+        return True
 
-    async def _emit_turn(self, output: str, latency_ms: float, tokens_in: int, tokens_out: int) -> None:
-        await self.call.emit(
-            EventType.BRAIN_TURN,
-            {
-                "model": self.model_id,
-                "model_version": self.model_version,
-                "prompt_template_version": self.prompt_version,
-                "input": self._input,
-                "output": output,
-                "tool_calls": _tool_calls(self._calls),
-                "latency_ms": int(latency_ms),
-                "input_tokens": tokens_in,
-                "output_tokens": tokens_out,
-            },
-            actor="brain",
-        )
+    def _payload(self, status: str, output: str, latency_ms: float, tokens_in: int, tokens_out: int
+                 ) -> dict[str, object]:
+        payload: dict[str, object] = {
+            "model": self.model_id,
+            "model_version": self._returned or self.model_version,
+            "prompt_template_version": self.prompt_version,
+            "input": self._input,
+            "output": output,
+            "tool_calls": _tool_calls([*self._calls, *((n, {}) for n in self._seen)]),
+            "latency_ms": int(latency_ms),
+            "input_tokens": tokens_in,
+            "output_tokens": tokens_out,
+            "status": status,
+        }
+        if self._returned is not None:
+            payload["model_returned"] = self._returned
+        request = self._request
+        if request is not None:
+            payload["messages"] = request.messages
+            payload["input_sha256"] = request.sha256
+            payload["prompt_sha256"] = request.prompt_sha256
+        return payload
 
     async def failure(self, kind: str, *, latency_ms: float | None = None) -> None:
         """One failure (also called by tools for malformed input or an unknown department)."""
@@ -205,9 +279,11 @@ class TurnGuard:
         if call.handed_off:
             return
         if call.failures >= call.workspace.brain.max_failures:
-            call.handed_off = True
-            await self._push(TTSSpeakFrame(FALLBACK, append_to_context=False))
-            await call.control.to_ivr("brain_failed")
+
+            async def fallback_line() -> None:
+                await self._push(TTSSpeakFrame(FALLBACK, append_to_context=False))
+
+            await call.to_ivr("brain_failed", before=fallback_line)
         elif latency_ms is not None:  # a whole turn failed: the caller is waiting for something
             await self._push(TTSSpeakFrame(APOLOGY, append_to_context=False))
 

@@ -138,6 +138,8 @@ class MessagesApiServer:
                 if request.transport is not None:
                     request.transport.abort()  # the stream dies mid-way, as a dropped connection does
                 return resp
+            if script.event_delay_s > 0 and n:
+                await asyncio.sleep(script.event_delay_s)
             await resp.write(f"event: {event}\ndata: {json.dumps(data)}\n\n".encode())
         await resp.write_eof()
         return resp

@@ -43,6 +43,8 @@ class ScriptedResponse:
     cut_after_events: int | None = None
     chunk_chars: int = 16
     retry_after_ms: int = 20
+    model: str | None = None  # the model id the answer names (default: the one asked for)
+    event_delay_s: float = 0.0  # a pause between streamed events (a slow model, a barge-in mid-stream)
 
     @classmethod
     def reply(cls, text: str, **kw: Any) -> ScriptedResponse:
@@ -73,7 +75,7 @@ class ScriptedResponse:
     def from_mapping(cls, item: Mapping[str, Any]) -> ScriptedResponse:
         """YAML/JSON form: ``{text: ...}``, ``{tool_use: {name, input}, text?}``, ``{error: 429}``,
         ``{cut: text, after_events: 4}``; any may add ``delay_s``."""
-        extra = {k: item[k] for k in ("delay_s", "chunk_chars", "retry_after_ms") if k in item}
+        extra = {k: item[k] for k in ("delay_s", "chunk_chars", "retry_after_ms", "model", "event_delay_s") if k in item}
         if "error" in item:
             return cls.error(int(item["error"]), **extra)
         if "tool_use" in item:
@@ -106,7 +108,7 @@ class ScriptedResponse:
             "id": _msg_id(),
             "type": "message",
             "role": "assistant",
-            "model": model,
+            "model": self.model or model,
             "content": content,
             "stop_reason": "tool_use" if self.kind is ResponseKind.TOOL_USE else "end_turn",
             "stop_sequence": None,

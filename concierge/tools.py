@@ -2,7 +2,11 @@
 
 Every handler validates its arguments (a malformed call is a brain failure, audited, and the
 model is told what was wrong), acts through the :class:`~concierge.transfers.TransferCoordinator`
-or the call control, and returns a result with a ``say`` line the brain may speak.
+or the call's own actions (:class:`~concierge.session.ConciergeCall`), and returns a result with a
+``say`` line the brain may speak. The tools that act on the call (transfer, hand-over to a person,
+hang-up, keypad capture) run one at a time in the order the model asked for them
+(:meth:`~concierge.session.ConciergeCall.serial`), whatever pipecat runs in parallel; each checks
+the call's state when it acts, so a second one finds the call already gone ("unavailable").
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from pipecat.processors.aggregators.llm_context import LLMContext, standard_mess
 from pipecat.services.llm_service import FunctionCallParams, LLMService
 
 from concierge.audit_sink import EventType
+from concierge.authority import Action
 from concierge.capture import CAPTURE_TIMEOUT_S, KINDS, PROMPTS, Boundary
 from concierge.config import Workspace
 from concierge.exceptions import ToolInputError
@@ -38,6 +43,7 @@ HUMAN_MESSAGE = "Of course. I'm taking you to our menu now, where you can reach 
 
 FailureHook = Callable[[str], Awaitable[None]]
 _DEPARTMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/@+\-]{0,39}\Z")
+_IDENT = re.compile(r"[^A-Za-z0-9_.:/@+\-]+")
 
 
 def denial_line(reason: str) -> str:
@@ -145,6 +151,10 @@ class ConciergeTools:
         await params.result_callback(result, properties=FunctionCallResultProperties(run_llm=run_llm))
 
     async def propose_transfer(self, params: FunctionCallParams) -> None:
+        async with self.call.serial():
+            await self._propose_transfer(params)
+
+    async def _propose_transfer(self, params: FunctionCallParams) -> None:
         try:
             department = _text_arg(params.arguments, "department", max_len=40)
             reason = _text_arg(params.arguments, "reason")
@@ -199,22 +209,25 @@ class ConciergeTools:
     async def end_call(self, params: FunctionCallParams) -> None:
         reason = params.arguments.get("reason")
         reason = reason if isinstance(reason, str) and reason else "caller_done"
-        self.call.handed_off = True
-        await self.call.control.hangup(reason[:200])
-        await self._reply(params, {"status": "ending"}, run_llm=False)
+        async with self.call.serial():
+            ended = await self.call.hangup(_IDENT.sub("_", reason[:60]) or "caller_done")
+        await self._reply(params, {"status": "ending" if ended else "unavailable"}, run_llm=False)
 
     async def caller_requests_human(self, params: FunctionCallParams) -> None:
-        call = self.call
-        call.state.opted_out = True
-        call.handed_off = True
-        await call.emit(
-            EventType.OPTOUT_APPLIED, {"scope": "mid_call", "trigger": "caller_requested_human"}, actor="brain",
-            durable=True,
-        )
-        await call.control.to_ivr("caller_requested_human")
-        await self._reply(params, {"status": "to_ivr", "say": HUMAN_MESSAGE}, run_llm=False)
+        async with self.call.serial():
+            moved = await self.call.to_ivr(
+                "caller_requested_human", trigger="caller_requested_human", actor="brain"
+            )
+        if moved:
+            await self._reply(params, {"status": "to_ivr", "say": HUMAN_MESSAGE}, run_llm=False)
+        else:  # the call already left the AI (a transfer went through, the IVR has it)
+            await self._reply(params, {"status": "unavailable"}, run_llm=False)
 
     async def collect_number_securely(self, params: FunctionCallParams) -> None:
+        async with self.call.serial():
+            await self._collect_number_securely(params)
+
+    async def _collect_number_securely(self, params: FunctionCallParams) -> None:
         kind = params.arguments.get("kind")
         typ = KINDS.get(kind) if isinstance(kind, str) else None
         if typ is None:
@@ -223,7 +236,7 @@ class ConciergeTools:
                               run_llm=True)
             return
         call = self.call
-        if call.capture is None or call.handed_off:
+        if call.capture is None or call.authority.refusal(Action.SAY) is not None:
             await self._reply(params, {"status": "unavailable", "say": CAPTURE_UNAVAILABLE}, run_llm=True)
             return
         outcome = await call.capture.collect(typ, prompt=PROMPTS[typ], timeout_s=CAPTURE_TIMEOUT_S)

@@ -7,6 +7,13 @@ request) waits until the caller has been quiet ``audio.vad.resume_ms``; if they 
 ``transfer.decided`` (deny, ``caller_continued``, approver ``caller``) withdraws it and nothing runs.
 Approval-gated departments enqueue an :class:`~concierge.approvals.ApprovalRequest`, play a
 holding line, and decide in the background; on rejection or timeout the call goes to the IVR.
+
+Execution and the approval request run under the call's authority (:mod:`concierge.authority`):
+at that moment the call's state and the gate are checked again, so a transfer decided before the
+caller opted out, pressed 0, or another transfer went through never runs; it is withdrawn with a
+second ``transfer.decided`` (deny, the rule that stopped it, approver ``policy``). A transfer is
+``transfer.executed`` only when the transport confirmed it (``confirmed_by`` says how); anything
+else is ``transfer.failed`` and the call goes back to where it was.
 """
 
 from __future__ import annotations
@@ -20,7 +27,9 @@ from dataclasses import dataclass
 
 from concierge.approvals import ApprovalRequest, ApprovalStatus
 from concierge.audit_sink import EventType
-from concierge.gate import Decision, GateDecision, RuleId, TransferGate, TransferProposal
+from concierge.authority import Action, CallMode
+from concierge.call_control import TransferResult
+from concierge.gate import DENY_REASONS, Decision, GateDecision, RuleId, TransferGate, TransferProposal
 from concierge.session import ConciergeCall
 
 HOLDING_MESSAGE = "Please hold for a moment while a supervisor approves your transfer."
@@ -65,29 +74,58 @@ class TransferCoordinator:
             return TransferOutcome(pid, decision, withdrawn=True, decision_ms=decision_ms)
         if decision.decision is Decision.ALLOW:
             # Once the transport is asked, the outcome is recorded even if the caller barges in now.
-            executed = await asyncio.shield(self._execute(pid, decision))
+            executed = await asyncio.shield(self._execute(pid, proposal, decision))
+            if executed is None:
+                return TransferOutcome(pid, decision, withdrawn=True, decision_ms=decision_ms)
             return TransferOutcome(pid, decision, executed=executed, decision_ms=decision_ms)
         if decision.decision is Decision.NEEDS_APPROVAL:
             req = await asyncio.shield(self._request_approval(pid, proposal, decision, context))
+            if req is None:
+                return TransferOutcome(pid, decision, withdrawn=True, decision_ms=decision_ms)
             return TransferOutcome(pid, decision, approval_id=req.id, decision_ms=decision_ms)
         return TransferOutcome(pid, decision, decision_ms=decision_ms)
 
     async def _request_approval(
         self, pid: str, proposal: TransferProposal, decision: GateDecision, context: Sequence[dict[str, str]]
-    ) -> ApprovalRequest:
-        """Queue the request for a supervisor, tell the caller, and wait for the answer in the background."""
+    ) -> ApprovalRequest | None:
+        """Queue the request for a supervisor, tell the caller, and wait for the answer in the background
+        (None: the call's state or the gate no longer allows it; the withdrawal is audited)."""
         call = self.call
-        req = await call.approvals.submit(
-            workspace_id=call.workspace.id,
-            call_id=call.call_id,
-            proposal_id=pid,
-            department=decision.department,
-            reason=proposal.reason,
-            context=[dict(c) for c in context],
+        async with call.authority.acting(Action.REQUEST_APPROVAL) as permit:
+            refusal = await self._recheck(pid, proposal, decision, permit.refusal, approving=True)
+            if refusal:
+                return None
+            req = await call.approvals.submit(
+                workspace_id=call.workspace.id,
+                call_id=call.call_id,
+                proposal_id=pid,
+                department=decision.department,
+                reason=proposal.reason,
+                context=[dict(c) for c in context],
+            )
+            await call.say(HOLDING_MESSAGE)
+            call.spawn(self._await_approval(pid, req, decision))
+            return req
+
+    async def _recheck(
+        self, pid: str, proposal: TransferProposal, decided: GateDecision, refusal: RuleId | None,
+        *, approving: bool = False,
+    ) -> bool:
+        """At the moment of execution: the call's state (``refusal`` from the permit), then the gate
+        again. True when the action must not run; the withdrawal is audited."""
+        if refusal is None:
+            again = self.gate.evaluate(proposal, self.call.state)
+            expected = Decision.NEEDS_APPROVAL if approving else Decision.ALLOW
+            if again.decision is expected or (again.decision is Decision.NEEDS_APPROVAL and not approving
+                                               and decided.rule_id is RuleId.SUPERVISOR_APPROVED):
+                return False
+            refusal = again.rule_id if again.decision is Decision.DENY else RuleId.REQUIRES_APPROVAL
+        stopped = GateDecision(
+            Decision.DENY, refusal, DENY_REASONS.get(refusal, "the call's state changed before it ran"),
+            decided.department, decided.target,
         )
-        await call.control.say(HOLDING_MESSAGE)
-        call.spawn(self._await_approval(pid, req, decision))
-        return req
+        await self._decided(pid, stopped, approver="policy")
+        return True
 
     async def _caller_done(self, pid: str, d: GateDecision) -> bool:
         """Wait until the caller has been quiet ``resume_ms``; withdraw (audited) if they speak on."""
@@ -120,31 +158,38 @@ class TransferCoordinator:
         }
         await self.call.emit(EventType.TRANSFER_DECIDED, payload, actor=ACTOR, durable=True)
 
-    async def _execute(self, pid: str, d: GateDecision) -> bool:
+    async def _execute(self, pid: str, proposal: TransferProposal, d: GateDecision) -> bool | None:
+        """Execute under the call's authority: True when the transport confirmed the transfer, False
+        when it failed (audited, the call goes back to the AI), None when the state or the gate no
+        longer allowed it (withdrawn, audited)."""
         call = self.call
-        target = d.target or d.department
-        err: str | None = None
-        try:
-            ok = await call.control.transfer(d.department, target)
-        except Exception as exc:  # a transport failure is an outcome, not a crash of the call
-            ok = False
-            err = type(exc).__name__
-        if not ok and err is None:
-            err = "transport_refused"
-        if ok:
-            call.state.transfers_executed += 1
-            call.handed_off = True  # the call now belongs to the transfer target: the AI stays silent
-            payload: dict[str, object] = {
-                "proposal_id": pid, "department": d.department, "method": str(call.transport), "target": target
+        async with call.authority.acting(Action.TRANSFER) as permit:
+            if await self._recheck(pid, proposal, d, permit.refusal):
+                return None
+            call.authority.move(CallMode.TRANSFERRING, "transfer")
+            target = d.target or d.department
+            result = await self._transport_transfer(d.department, target)
+            if result.ok:
+                call.authority.move(CallMode.HANDED_OFF, "transfer_confirmed")  # the AI stays silent now
+                payload: dict[str, object] = {
+                    "proposal_id": pid, "department": d.department, "method": str(call.transport), "target": target,
+                    "confirmed_by": result.confirmed_by,
+                }
+                await call.emit(EventType.TRANSFER_EXECUTED, payload, actor="transport", durable=True)
+                return True
+            call.authority.back("transfer_failed")
+            failed: dict[str, object] = {
+                "proposal_id": pid, "department": d.department, "error_kind": result.error_kind,
+                "provider_status": result.provider_status,
             }
-            await call.emit(EventType.TRANSFER_EXECUTED, payload, actor="transport")
-        else:
-            await call.emit(
-                EventType.TRANSFER_FAILED,
-                {"proposal_id": pid, "department": d.department, "error_kind": err or "unknown"},
-                actor="transport",
-            )
-        return ok
+            await call.emit(EventType.TRANSFER_FAILED, failed, actor="transport", durable=True)
+            return False
+
+    async def _transport_transfer(self, department: str, target: str) -> TransferResult:
+        try:
+            return TransferResult.of(await self.call.control.transfer(department, target))
+        except Exception as exc:  # a transport failure is an outcome, not a crash of the call
+            return TransferResult(False, error_kind=type(exc).__name__)
 
     async def _await_approval(self, pid: str, req: ApprovalRequest, gated: GateDecision) -> None:
         call = self.call
@@ -157,23 +202,8 @@ class TransferCoordinator:
                 left = GateDecision(Decision.DENY, RuleId.CALL_HANDED_OFF, "the call ended first", gated.department)
                 await self._decided(pid, left, approver="call_ended")
             raise
-        if done.status is ApprovalStatus.APPROVED and call.handed_off:
-            left = GateDecision(Decision.DENY, RuleId.CALL_HANDED_OFF, "the call left the concierge", gated.department)
-            await self._decided(pid, left, approver=done.decided_by or "unknown")
-            return
         if done.status is ApprovalStatus.APPROVED:
-            # The call may have changed while it waited (opt-out, another transfer): re-check.
-            recheck = self.gate.evaluate(TransferProposal(gated.department, req.reason), call.state)
-            if recheck.decision is Decision.DENY:
-                await self._decided(pid, recheck, approver=done.decided_by or "unknown")
-                await self._to_ivr(recheck.rule_id)
-                return
-            allowed = GateDecision(
-                Decision.ALLOW, RuleId.SUPERVISOR_APPROVED, "a supervisor approved", gated.department, gated.target
-            )
-            await self._decided(pid, allowed, approver=done.decided_by or "unknown")
-            if not await self._execute(pid, allowed):
-                await self._to_ivr(RuleId.SUPERVISOR_APPROVED, say=TRANSFER_FAILED_MESSAGE)
+            await self._approved(pid, req, gated, done.decided_by or "unknown")
             return
         rule = RuleId.APPROVAL_TIMEOUT if done.status is ApprovalStatus.EXPIRED else RuleId.SUPERVISOR_REJECTED
         reason = "nobody approved in time" if rule is RuleId.APPROVAL_TIMEOUT else "a supervisor rejected"
@@ -182,8 +212,33 @@ class TransferCoordinator:
         if not call.handed_off:
             await self._to_ivr(rule)
 
+    async def _approved(self, pid: str, req: ApprovalRequest, gated: GateDecision, approver: str) -> None:
+        """A supervisor approved: under the call's authority, check the call (it may have left the AI,
+        opted out, or used its transfers meanwhile) and the gate again, then execute."""
+        call = self.call
+        proposal = TransferProposal(gated.department, req.reason)
+        async with call.authority.acting(Action.TRANSFER) as permit:
+            if permit.refusal is RuleId.CALL_HANDED_OFF:
+                left = GateDecision(Decision.DENY, RuleId.CALL_HANDED_OFF, "the call left the concierge",
+                                    gated.department)
+                await self._decided(pid, left, approver=approver)
+                return
+            recheck = self.gate.evaluate(proposal, call.state)
+            if recheck.decision is Decision.DENY:
+                await self._decided(pid, recheck, approver=approver)
+                await self._to_ivr(recheck.rule_id)
+                return
+            allowed = GateDecision(
+                Decision.ALLOW, RuleId.SUPERVISOR_APPROVED, "a supervisor approved", gated.department, gated.target
+            )
+            await self._decided(pid, allowed, approver=approver)
+            if await self._execute(pid, proposal, allowed) is False:
+                await self._to_ivr(RuleId.SUPERVISOR_APPROVED, say=TRANSFER_FAILED_MESSAGE)
+
     async def _to_ivr(self, rule: RuleId, *, say: str = NOT_APPROVED_MESSAGE) -> None:
         call = self.call
-        call.handed_off = True
-        await call.control.say(say)
-        await call.control.to_ivr(str(rule))
+
+        async def line() -> None:
+            await call.control.say(say)
+
+        await call.to_ivr(str(rule), before=line)

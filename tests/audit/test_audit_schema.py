@@ -204,4 +204,6 @@ def test_only_text_fields_carry_free_text() -> None:
     for schema in PAYLOAD_SCHEMAS.values():
         for name, spec in schema.items():
             if spec.kind is FieldKind.TEXT:
-                assert name in {"text", "input", "output", "reason"}
+                assert name in {"text", "input", "output", "reason", "system"}
+            if spec.kind is FieldKind.MESSAGES:
+                assert name == "messages"

@@ -18,6 +18,7 @@ from pipecat.processors.aggregators.llm_context import LLMContext
 from pipecat.tests.utils import run_test
 
 from concierge.audit_sink import EventType, MemoryAuditSink
+from concierge.authority import CallAuthority
 from concierge.call_control import CallAction, RecordingCallControl
 from concierge.claude_brain import ClaudeBrainService
 from concierge.gate import CallState
@@ -89,7 +90,7 @@ async def test_tool_use_goes_through_the_gate_and_only_allowed_transfers_execute
     rules: list[str],
 ) -> None:
     call.clock = lambda: clock
-    call.state = state
+    call.authority = CallAuthority(opted_out=state.opted_out, transfers_executed=state.transfers_executed)
     call.workspace.transfer.approval_timeout_s = 0.3
     api_server.enqueue(S.tool_use("propose_transfer", {"department": department, "reason": "caller asked"},
                                   text="Let me connect you."))
@@ -258,7 +259,9 @@ async def test_barge_in_cancels_the_turn_without_filler_or_failure(
     )
     assert not [f for f in down if isinstance(f, TTSSpeakFrame)]
     assert "".join(f.text for f in down if isinstance(f, LLMTextFrame)) == "Go ahead."
-    assert audit.types() == [EventType.BRAIN_TURN] and call.failures == 0
+    turns = audit.of_type(EventType.BRAIN_TURN)
+    assert [t.payload["status"] for t in turns] == ["interrupted", "completed"]  # the cut turn is on the record
+    assert not audit.of_type(EventType.BRAIN_FAILED) and call.failures == 0
 
 
 async def test_model_output_with_a_raw_number_is_not_audited_as_text(
@@ -267,5 +270,5 @@ async def test_model_output_with_a_raw_number_is_not_audited_as_text(
     api_server.enqueue(S.reply("Call us back at 555 123 4567."))
     brain = _brain(call, api_server)
     await run_test(brain, frames_to_send=[LLMContextFrame(context=_ctx(call, "what number do i call"))])
-    assert audit.types() == [EventType.BRAIN_FAILED]
-    assert audit.records[0].payload["error_kind"] == "audit_rejected"
+    assert audit.types() == [EventType.BRAIN_PROMPT, EventType.BRAIN_FAILED]
+    assert audit.records[-1].payload["error_kind"] == "audit_rejected"

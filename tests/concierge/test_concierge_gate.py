@@ -11,6 +11,7 @@ import pytest
 from concierge.approvals import ApprovalStatus, InMemoryApprovalQueue
 from concierge.audit_adapter import SchemaCheckedMemorySink
 from concierge.audit_sink import EventType, MemoryAuditSink
+from concierge.authority import CallAuthority
 from concierge.call_control import CallAction, RecordingCallControl
 from concierge.config import Transport, Workspace
 from concierge.exceptions import ApprovalError
@@ -114,7 +115,8 @@ def _call(ws: Workspace, when: datetime, *, fail: bool = False, state: CallState
         control=control,
         approvals=InMemoryApprovalQueue(),
         clock=lambda: when,
-        state=state or CallState(),
+        authority=CallAuthority(opted_out=(state or CallState()).opted_out,
+                                transfers_executed=(state or CallState()).transfers_executed),
     )
 
 
@@ -212,7 +214,7 @@ async def test_approval_after_opt_out_is_denied_by_recheck(workspace: Workspace)
     call = _call(workspace, SAT_OPEN)
     outcome = await TransferCoordinator(call).propose(TransferProposal("fraud", "stolen card"))
     assert outcome.approval_id
-    call.state.opted_out = True
+    assert await call.to_ivr("dtmf_0", trigger="dtmf_0", actor="ivr")  # the caller opted out meanwhile
     await call.approvals.approve(outcome.approval_id, supervisor="sup-alice")
     await call.wait_background()
     assert isinstance(call.control, RecordingCallControl) and isinstance(call.audit, MemoryAuditSink)
@@ -265,7 +267,7 @@ async def test_approval_after_the_call_left_the_concierge_is_not_executed(worksp
     call = _call(workspace, SAT_OPEN)
     outcome = await TransferCoordinator(call).propose(TransferProposal("clinical", "results"))
     assert outcome.approval_id
-    call.handed_off = True  # e.g. the caller asked for a human meanwhile
+    assert await call.to_ivr("brain_failed")  # e.g. the brain failed and the IVR has the call
     await call.approvals.approve(outcome.approval_id, supervisor="sup-dan")
     await call.wait_background()
     assert isinstance(call.audit, MemoryAuditSink) and isinstance(call.control, RecordingCallControl)

@@ -15,10 +15,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.responses import PlainTextResponse, StreamingResponse
 
-from audit import builders
 from audit.canonical import canonical_text
 from audit.events import ROW_FIELDS
-from audit.export import ExportSummary, iter_jsonl
+from audit.export import ExportRecord, ExportSummary, iter_jsonl
 from audit.store import RowQuery
 from concierge.exceptions import ApprovalError
 from voice.admin.deps import AdminRoute, Guards, WorkspaceId
@@ -144,16 +143,21 @@ def ops_router(service: AdminService, guards: Guards) -> APIRouter:
         else:
             lines = _csv(store, ws, query, summary)
 
+        # On the record when it starts, and again when it completes or breaks off (audit.export.ExportRecord).
+        record = ExportRecord(workspace_id=ws, requester=who.identity, format=format.value, query=query)
+        await log.append(record.started(), durable=True)
+
         async def body() -> AsyncIterator[str]:
-            while True:
-                chunk = await asyncio.to_thread(_take, lines, 500)
-                if not chunk:
-                    break
-                yield chunk
-            await log.append(builders.audit_exported(
-                workspace_id=ws, requester=who.identity, format=format.value, rows=summary.rows,
-                last_seq=summary.last_seq, since=query.since, until=query.until, call_id=call_id,
-            ), durable=True)
+            completed = False
+            try:
+                while True:
+                    chunk = await asyncio.to_thread(_take, lines, 500)
+                    if not chunk:
+                        break
+                    yield chunk
+                completed = True
+            finally:  # a client that went away cancels the stream: that end is recorded too
+                await asyncio.shield(log.append(record.ended(summary, completed=completed), durable=True))
 
         media = "application/x-ndjson" if format is ExportFormat.JSONL else "text/csv"
         name = f"audit-{ws}.{format.value}"

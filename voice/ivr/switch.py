@@ -7,9 +7,13 @@ audio, DTMF and text away from everything downstream (ASR, redaction and the bra
 pre-rendered prompts downstream to the transport output, and routes on the caller's digits.
 
 Set-up opt-out: the switch starts in IVR mode and plays the greeting on the pipeline's
-``StartFrame``. Mid-call: :meth:`IvrSwitch.engage` (the call control's ``to_ivr``, or the
-opt-out key) interrupts the bot and plays the menu at once. Audit: ``optout.applied`` when an
-opt-out takes effect, ``ivr.routed`` before each transfer the IVR makes.
+``StartFrame``. Mid-call: :meth:`IvrSwitch.take_over` (the call control's ``to_ivr``) interrupts the
+bot and plays the menu at once. The switch decides nothing about the call's state: the opt-out key,
+the IVR's transfers and its goodbye go through the call's authority (the concierge's
+:class:`~concierge.session.ConciergeCall`: ``to_ivr``, ``ivr_route``, ``hangup``), which checks
+the state at that moment (a lone 0 pressed while a transfer is executing waits for it, and finds
+the call transferred). Audit: ``optout.applied`` when an opt-out takes effect, ``ivr.routed`` before
+each transfer the IVR makes.
 """
 
 from __future__ import annotations
@@ -68,7 +72,7 @@ class Emitter(Protocol):
 
 
 class Control(Protocol):
-    async def transfer(self, department: str, target: str) -> bool: ...
+    async def transfer(self, department: str, target: str) -> Any: ...  # truthy when confirmed
 
     async def hangup(self, reason: str) -> None: ...
 
@@ -222,20 +226,27 @@ class IvrSwitch(FrameProcessor):
             self._hold.cancel()
         self._hold = None
 
-    async def engage(self, reason: str, *, optout_trigger: str | None = None) -> None:
-        """Leave the AI loop now (idempotent). ``optout_trigger`` records a mid-call opt-out."""
-        if self.mode is Mode.IVR:
-            return
-        self.mode = Mode.IVR
+    async def engage(self, reason: str, *, optout_trigger: str | None = None) -> bool:
+        """Leave the AI loop now, through the call's authority (False when the call's state does not
+        allow it: already in the IVR, transferring, transferred). ``optout_trigger`` records a mid-call
+        opt-out."""
         call = self.concierge
         if call is not None:
-            call.handed_off = True
-            if optout_trigger is not None:
-                call.state.opted_out = True
+            return bool(await call.to_ivr(reason, trigger=optout_trigger, actor="ivr"))
+        if self.mode is Mode.IVR:  # a switch without a concierge (never in a server call)
+            return False
         if optout_trigger is not None:
             await self._emit(
                 "optout.applied", {"scope": str(OptOutScope.MID_CALL), "trigger": optout_trigger}, durable=True
             )
+        await self.take_over(reason)
+        return True
+
+    async def take_over(self, reason: str) -> None:
+        """The IVR takes the pipeline now (the call's authority already moved the call to the IVR)."""
+        if self.mode is Mode.IVR:
+            return
+        self.mode = Mode.IVR
         await self._take_over(reason)
 
     async def _take_over(self, reason: str | None) -> None:
@@ -289,8 +300,14 @@ class IvrSwitch(FrameProcessor):
         else:
             self._cancel_timer()
             await asyncio.sleep(max(0.0, self._play_end - time.monotonic()))
-            if self.control is not None:
-                await self.control.hangup(action.reason)
+            await self._hangup(action.reason)
+
+    async def _hangup(self, reason: str) -> None:
+        call = self.concierge
+        if call is not None:
+            await call.hangup(reason, by_ivr=True)
+        elif self.control is not None:
+            await self.control.hangup(reason)
 
     async def _route(self, route: Route) -> None:
         self._cancel_timer()
@@ -300,16 +317,18 @@ class IvrSwitch(FrameProcessor):
             durable=True,
         )
         ok = False
-        if self.control is not None:
-            try:
-                ok = await self.control.transfer(route.department, route.target)
-            except Exception as exc:  # a transport failure is an outcome of the call, not a crash
-                log.warning("ivr transfer failed (call %s): %s", self._call_id, type(exc).__name__)
+        try:
+            if self.concierge is not None:  # under the call's authority: the state is checked as it runs
+                ok = bool(await self.concierge.ivr_route(route.department, route.target))
+            elif self.control is not None:
+                ok = bool(await self.control.transfer(route.department, route.target))
+        except Exception as exc:  # a transport failure is an outcome of the call, not a crash
+            log.warning("ivr transfer failed (call %s): %s", self._call_id, type(exc).__name__)
         self.timings.routed_at = time.monotonic()
         if ok:
             await self.broadcast_interruption()  # the menu stops as the transfer starts
-        elif self.control is not None:
-            await self.control.hangup("ivr_transfer_failed")
+        else:
+            await self._hangup("ivr_transfer_failed")
 
     async def _play(self, keys: tuple[PromptKey, ...], *, interrupt: bool) -> None:
         now = time.monotonic()

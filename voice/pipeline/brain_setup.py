@@ -6,6 +6,7 @@ from typing import Any
 
 from concierge.approvals import ApprovalQueue
 from concierge.audit_sink import AuditSink
+from concierge.authority import CallAuthority
 from concierge.brains import build_brain
 from concierge.call_control import CallControl
 from concierge.config import Transport, Workspace
@@ -20,6 +21,7 @@ def make_brain(
     control: CallControl,
     approvals: ApprovalQueue,
     transport: Transport,
+    authority: CallAuthority | None = None,
 ) -> tuple[ConciergeCall, Any]:
     """The call's concierge (its state, gate and tools) and the pipecat LLM service around it."""
     call = ConciergeCall(
@@ -29,5 +31,6 @@ def make_brain(
         control=control,
         approvals=approvals,
         transport=transport,
+        authority=authority or CallAuthority(),
     )
     return call, build_brain(call)

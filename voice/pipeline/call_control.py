@@ -12,7 +12,9 @@ from typing import Protocol
 
 from pipecat.frames.frames import EndFrame, Frame, TTSSpeakFrame
 
-TransferFn = Callable[[str, str], Awaitable[bool]]
+from concierge.call_control import TransferResult
+
+TransferFn = Callable[[str, str], Awaitable[bool | TransferResult]]
 
 
 class FrameQueue(Protocol):
@@ -33,7 +35,7 @@ class PipelineCallControl:
     def bind(self, session: FrameQueue) -> None:
         self.session = session
 
-    async def transfer(self, department: str, target: str) -> bool:
+    async def transfer(self, department: str, target: str) -> bool | TransferResult:
         return await self._transfer(department, target)
 
     async def to_ivr(self, reason: str) -> None:

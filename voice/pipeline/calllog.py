@@ -18,7 +18,7 @@ from voice.pipeline.turns import TurnTiming
 
 # Payload fields that carry text (tokenized caller words, model output, reasons): the ones the
 # call's egress check reads before an event leaves the call. Identifiers and counts are not text.
-TEXT_FIELDS = frozenset({"text", "input", "output", "reason", "arguments", "question", "context"})
+TEXT_FIELDS = frozenset({"text", "input", "output", "reason", "arguments", "question", "context", "messages", "system"})
 
 
 @dataclass

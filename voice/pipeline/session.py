@@ -5,11 +5,18 @@
 
 Everything shared between calls (models, executors, audit log) lives in :class:`voice.pipeline.engines.Engines`;
 a :class:`CallSession` holds only per-call state (VAD, redactor and vault, context, turn records).
+
+Every transport runs its call through :meth:`CallSession.run`, which writes ``call.started`` before
+the pipeline starts and ``call.ended`` (why, how long, the state it ended in) when it is over, after
+the call's authority is ended and its background steps (approval waits) are withdrawn, so every
+event of a call lies between the two.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -30,6 +37,7 @@ from pipecat.turns.user_stop import ExternalUserTurnStopStrategy
 from pipecat.turns.user_turn_strategies import UserTurnStrategies
 from pipecat.workers.runner import WorkerRunner
 
+from concierge.authority import CallAuthority, CallMode
 from concierge.brains import new_context
 from concierge.config import Transport, Workspace
 from redaction import speakable
@@ -93,9 +101,9 @@ class CallSession:
             resume_ms=vad_cfg.resume_ms,
             executor=engines.asr_executor,
             on_turn=self._on_turn_timing,
-            # Once the call is handed off (transfer executed), the caller no longer cuts the bot's last
-            # line ("let me get you to billing"): nobody in the AI loop would answer the barge-in.
-            can_interrupt=lambda: self.concierge is None or not self.concierge.handed_off,
+            # Once the call left the AI (transferring, transferred, the IVR has it), the caller no longer
+            # cuts the bot's last line ("let me get you to billing"): nobody in the AI loop would answer.
+            can_interrupt=lambda: self.concierge is None or self.concierge.authority.ai_active,
         )
         self.redaction = RedactionStage(
             guard=self.guard,
@@ -130,7 +138,10 @@ class CallSession:
             control=self.control,
             approvals=engines.approvals,
             transport=kind,
+            authority=CallAuthority(mode=CallMode.AI if ai else CallMode.IVR, opted_out=not ai),
         )
+        self.ai = ai
+        self.end_reason: str | None = None
         self.concierge.caller_quiet = self.turns.quiet_for
         self.concierge.boundary = self.guard
         self.capture = PipelineCapture(guard=self.guard, stage=self.redaction, turns=self.turns, queue=self.queue)
@@ -187,20 +198,49 @@ class CallSession:
 
     async def run(self) -> None:
         """Run the call to its end (EndFrame or cancel). Greets the caller first."""
+        await self.audit.emit(
+            "call.started", {"transport": str(self.kind), "ai_enabled": self.ai}, call_id=self.call_id, actor="system"
+        )
         self._runner = WorkerRunner(handle_sigint=False, check_dangling_tasks=False)
-        await self._runner.add_workers(self.worker)
-        await self.worker.queue_frame(TTSSpeakFrame(self.workspace.greeting, append_to_context=True))
         try:
+            await self._runner.add_workers(self.worker)
+            await self.worker.queue_frame(TTSSpeakFrame(self.workspace.greeting, append_to_context=True))
             await self._runner.run()
         finally:
-            if self.concierge is not None:
-                await self.concierge.close()  # approval waits and other background steps end with the call
+            await asyncio.shield(self._ended())
+
+    async def _ended(self) -> None:
+        """The call is over: end its authority, withdraw its background steps, write ``call.ended``."""
+        authority = self.concierge.authority
+        final = authority.mode
+        if final is CallMode.ENDED and authority.history:
+            final = authority.history[-1].before
+            self.end_reason = self.end_reason or authority.history[-1].reason
+        await self.concierge.close(self.end_reason or "pipeline_ended")
+        reason = _ident(self.end_reason or "pipeline_ended")
+        duration_ms = int((time.monotonic() - self.started_at) * 1000)
+        try:
+            await self.audit.emit("call.ended", {"reason": reason, "duration_ms": duration_ms, "final_state": str(final)},
+                                  call_id=self.call_id, actor="system")
+        except Exception as exc:  # the call is over either way; the log says why it has no end row
+            log.error("call %s: call.ended not written (%s)", self.call_id, type(exc).__name__)
 
     async def queue(self, frame: Frame) -> None:
         await self.worker.queue_frame(frame)
 
-    async def end(self) -> None:
+    async def end(self, reason: str | None = None) -> None:
+        """End the call after what is queued plays out; ``reason`` goes into ``call.ended``."""
+        self.end_reason = self.end_reason or reason
         await self.worker.queue_frame(EndFrame())
 
-    async def cancel(self) -> None:
+    async def cancel(self, reason: str | None = None) -> None:
+        """End the call now (the line is gone); ``reason`` goes into ``call.ended``."""
+        self.end_reason = self.end_reason or reason
         await self.worker.cancel()
+
+
+_IDENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/@+\-]{0,99}\Z")
+
+
+def _ident(reason: str) -> str:
+    return reason if _IDENT.match(reason) else "other"

@@ -7,11 +7,16 @@ the pipeline, 200 OK with our SDP; the pipeline starts when the ACK arrives (or 
 ACK is late: the media clock already runs).
 
 Transfers: the concierge's transfer gate calls :meth:`SipCall.transfer` (through
-:class:`voice.pipeline.call_control.PipelineCallControl`); it sends REFER and returns True only when a
-NOTIFY reports a 2xx from the transfer target (RFC 3515), after which we hang up our leg
-(RFC 5589). A refusal, an error sipfrag or a timeout returns False (the concierge audits it). Once a transfer
-succeeded, no second REFER goes out: asked again for the same target, the answer is True (the
-caller is there already), for another target False.
+:class:`voice.pipeline.call_control.PipelineCallControl`); it sends REFER and succeeds only when a
+NOTIFY reports a 2xx from the transfer target (RFC 3515; ``confirmed_by`` ``sip_notify_2xx``), after
+which we hang up our leg (RFC 5589). A refusal, an error sipfrag or a timeout is a failure with the
+final status (the concierge audits it). Once a transfer succeeded, no second REFER goes out: asked
+again for the same target, the answer is success (the caller is there already), for another target
+a failure.
+
+The call's pipeline (:class:`voice.pipeline.session.CallSession`) writes ``call.started`` and
+``call.ended``; the reason it ends with is ours (``caller_hangup`` on the caller's BYE or CANCEL,
+``hangup`` when we end it, ``transferred`` after a REFER went through).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from concierge.call_control import TransferResult
 from concierge.config import Transport
 from voice.pipeline.call_control import PipelineCallControl
 from voice.pipeline.calls import new_call
@@ -238,19 +244,19 @@ class SipCall:
         if self.phase is CallPhase.ENDED:
             return
         self.phase = CallPhase.ENDED
-        self._stop_now()
+        self._stop_now("caller_hangup")
 
-    def _stop_now(self) -> None:
+    def _stop_now(self, reason: str) -> None:
         if self.media is not None:
             self.media.close()
         if self._refer is not None and not self._refer.done():
             self._refer.set_result(487)
         if self.session is not None:  # cancel, not EndFrame: nobody listens to queued audio any more
-            asyncio.get_running_loop().create_task(self._cancel_session())
+            asyncio.get_running_loop().create_task(self._cancel_session(reason))
 
-    async def _cancel_session(self) -> None:
+    async def _cancel_session(self, reason: str) -> None:
         with contextlib.suppress(Exception):
-            await self.session.cancel()
+            await self.session.cancel(reason)
 
     def reinvite(self, ev: ReInvite) -> None:
         if self.media is not None:
@@ -267,34 +273,35 @@ class SipCall:
 
     # ------------------------------------------------------------------ call control
 
-    async def transfer(self, department: str, target: str) -> bool:
-        """Send REFER to ``target`` and wait for the outcome; True on a 2xx NOTIFY."""
+    async def transfer(self, department: str, target: str) -> TransferResult:
+        """Send REFER to ``target`` and wait for the outcome; ok on a 2xx NOTIFY."""
         if self.phase is CallPhase.ANSWERED:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._established.wait(), timeout=5)
         if self.phase is not CallPhase.CONFIRMED or (self._refer is not None and not self._refer.done()):
-            return False
+            return TransferResult(False, error_kind="call_not_confirmed")
         done = [t for _, t, status in self.transfers if 200 <= status < 300]
         if done:  # already handed over (our leg is being torn down): no second REFER
-            return target in done
+            return TransferResult(True, confirmed_by="sip_notify_2xx") if target in done else \
+                TransferResult(False, error_kind="already_transferred")
         loop = asyncio.get_running_loop()
         self._refer = loop.create_future()
         ep = self.endpoint
         try:
             ep.act(lambda now: ep.core.send_refer(self.ref, target, now))
         except SipError:
-            return False
+            return TransferResult(False, error_kind="refer_not_sent")
         try:
             status = await asyncio.wait_for(asyncio.shield(self._refer), timeout=self.refer_timeout_s)
         except TimeoutError:
             status = 408
         self.transfers.append((department, target, status))
-        ok = 200 <= status < 300
-        if ok:  # the transferee has the target now: leave the call (RFC 5589 6.1)
-            loop.call_later(self.bye_after_transfer_s, lambda: loop.create_task(self.hang_up()))
-        return ok
+        if 200 <= status < 300:  # the transferee has the target now: leave the call (RFC 5589 6.1)
+            loop.call_later(self.bye_after_transfer_s, lambda: loop.create_task(self.hang_up("transferred")))
+            return TransferResult(True, confirmed_by="sip_notify_2xx", provider_status=status)
+        return TransferResult(False, error_kind=f"refer_{status}", provider_status=status)
 
-    async def hang_up(self) -> None:
+    async def hang_up(self, reason: str = "hangup") -> None:
         """End the call from our side now: BYE (or a final error while still ringing), then stop."""
         if self.phase is CallPhase.ENDED:
             return
@@ -306,7 +313,7 @@ class SipCall:
                 ep.act(lambda now: ep.core.send_bye(self.ref, now))
             else:
                 ep.act(lambda now: ep.core.reject(self.ref, 480, now))
-        self._stop_now()
+        self._stop_now(reason)
 
     async def wait(self, within_s: float) -> bool:
         if self._task is None:

@@ -127,7 +127,7 @@ async def test_opt_out_list_through_the_api(admin: AdminEnv) -> None:
     assert "5550188" not in json.dumps(ev) and "555-0188" not in json.dumps(ev)
     # the registered list decides the next call from that number
     r2 = await drive_call(admin.engines, rate=8000, caller="212-555-0188", digits="1")
-    assert not r2.ai and r2.events == ["optout.applied", "ivr.routed"]
+    assert not r2.ai and r2.events == ["call.started", "optout.applied", "ivr.routed", "call.ended"]
     r = await admin.client.delete(f"{W}/optouts/{entry['id']}", headers=admin.auth("demo", A))
     assert r.status_code == 204
     session = new_call(engines=admin.engines, transport=InprocTransport(sample_rate=8000), kind=Transport.INPROC,
@@ -172,7 +172,11 @@ async def test_audit_export_streams_a_verifiable_jsonl_and_a_csv(admin: AdminEnv
     rows = list(csv.reader(io.StringIO(r.text)))
     assert tuple(rows[0]) == ROW_FIELDS and len(rows) > 1
     exported = [e for e in admin.engines.audit_log._store.rows("demo", RowQuery(types=("audit.exported",)))]
-    assert [e.payload["format"] for e in exported[-2:]] == ["jsonl", "csv"]
+    # each export on the record when it started and when it completed, tied by its export id
+    assert [(e.payload["format"], e.payload["status"]) for e in exported[-4:]] == [
+        ("jsonl", "started"), ("jsonl", "completed"), ("csv", "started"), ("csv", "completed")]
+    assert exported[-4].payload["export_id"] == exported[-3].payload["export_id"] != exported[-1].payload["export_id"]
+    assert exported[-3].payload["rows"] >= 1 and "rows" not in exported[-4].payload
     assert exported[-1].actor == "auditor:auditor-demo"
     r = await admin.client.get(f"{W}/audit/export", params={"since": "2026-01-01T00:00:00"}, headers=admin.auth("demo", U))
     assert r.status_code == 422

@@ -34,7 +34,7 @@ FIXTURES = expand([REPO / "fixtures" / "audio"])
 CALLER = "+1 212 555 0142"
 #: scale latency limits on slow or shared machines (DIALPHONE_TIMEOUT_FACTOR=3)
 FACTOR = float(os.environ.get("DIALPHONE_TIMEOUT_FACTOR", "1"))
-ONLY_IVR_EVENTS = ["optout.applied", "ivr.routed"]
+ONLY_IVR_EVENTS = ["call.started", "optout.applied", "ivr.routed", "call.ended"]
 
 
 @pytest.mark.parametrize(
@@ -88,7 +88,7 @@ async def test_saying_agent_mid_call_switches_to_the_ivr_and_stops_asr(engines: 
         speech_after_switch=[billing.turns[0].pcm16], before_digits_s=0.3, digits="1", on_session=sessions.append,
     )
     assert r.mode == "ivr"
-    assert "optout.applied" in r.events and r.events[-1] == "ivr.routed"
+    assert "optout.applied" in r.events and r.events[-2:] == ["ivr.routed", "call.ended"]
     session = sessions[0]
     assert session.concierge.handed_off and session.concierge.state.opted_out
     assert r.asr_at_switch is not None and r.asr_at_switch >= 1  # the AI heard "agent" before the switch
@@ -106,7 +106,7 @@ async def test_pressing_0_mid_call_switches_at_once_and_records_the_opt_out(engi
     )
     session = sessions[0]
     assert r.mode == "ivr"
-    assert r.events == ["optout.applied"]
+    assert r.events == ["call.started", "optout.applied", "call.ended"]
     assert session.ivr.timings.first_audio_at - session.ivr.timings.engaged_at <= 0.3 * FACTOR
     assert session.turns.asr_invocations == 0
 
@@ -131,7 +131,7 @@ async def test_invalid_keys_and_silence_end_in_goodbye_and_hangup(engines: Engin
         await press
     assert session.ivr.machine is not None and session.ivr.machine.misses == 2
     assert transport.recording.transfers == []
-    assert session.log.events == ["optout.applied"]
+    assert session.log.events == ["call.started", "optout.applied", "call.ended"]
     assert session.turns.asr_invocations == 0
 
 
@@ -177,18 +177,21 @@ async def test_ivr_events_fit_the_audit_schema_and_reach_the_hash_chained_log(en
 
     ivr = IvrMenu(greeting="Hello.", options=[IvrOption(digit="#", department="fraud", prompt="Fraud, hash.")])
     memory = engines.audit
-    engines.audit = AuditLogSink(engines.audit_log, workspace_id=engines.workspace.id)
+    engines.audit = sink = AuditLogSink(engines.audit_log, workspace_id=engines.workspace.id)
     try:
         with using(engines, ai_enabled=False, ivr=ivr):
             r = await drive_call(engines, rate=8000, digits="#")
     finally:
         engines.audit = memory
+    await sink.flush()  # call.ended is not a gating write: it is committed in order, without a wait
     assert r.transfers == [("fraud", "fraud")]
     assert r.route_ms is not None and r.route_ms <= 100 * FACTOR  # with a durable write before the transfer
     rows = list(engines.audit_log._store.rows(engines.workspace.id, RowQuery(call_id=r.call_id)))
     assert [row.type for row in rows] == ONLY_IVR_EVENTS
-    assert rows[0].payload == {"scope": "workspace", "trigger": "ai_disabled"}
-    assert rows[1].payload == {"menu": "main", "selection": "dtmf-hash", "department": "fraud"}
+    assert rows[0].payload == {"transport": "inproc", "ai_enabled": False}
+    assert rows[1].payload == {"scope": "workspace", "trigger": "ai_disabled"}
+    assert rows[2].payload == {"menu": "main", "selection": "dtmf-hash", "department": "fraud"}
+    assert rows[3].payload["final_state"] == "handed_off"
 
 
 async def test_a_rejected_transfer_takes_the_caller_to_the_menu(engines: Engines) -> None:
@@ -211,7 +214,7 @@ async def test_a_rejected_transfer_takes_the_caller_to_the_menu(engines: Engines
     assert r.mode == "ivr"
     assert r.transfers == [("billing", "billing")]  # not clinical: the caller chose from the menu
     assert "optout.applied" not in r.events  # a fallback to the menu, not an opt-out
-    assert r.events[-1] == "ivr.routed"
+    assert r.events[-2:] == ["ivr.routed", "call.ended"]
 
 
 async def test_a_0_inside_keyed_digits_stays_a_digit(engines: Engines) -> None:

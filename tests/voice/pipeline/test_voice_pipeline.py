@@ -23,7 +23,7 @@ async def test_real_speech_gets_a_spoken_reply(engines: Engines, shared_dir: Pat
     assert "dog" in row.caller.lower()
     assert row.reply  # the brain answered
     assert row.latency_ms is not None and 0 < row.latency_ms < 2000
-    assert result.events[:2] == ["asr.transcribed", "redaction.applied"]
+    assert result.events[:3] == ["call.started", "asr.transcribed", "redaction.applied"]
     assert "brain.turn" in result.events
     heard = np.frombuffer(result.heard_pcm, dtype="<i2")
     assert np.abs(heard).max() > 3000  # the caller heard a reply, not silence
