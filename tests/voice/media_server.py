@@ -20,6 +20,7 @@ import uvicorn
 from concierge.config import load_workspace
 from voice.server.app import create_app
 from voice.server.process import ServerProcess
+from voice.webrtc.admission import RateLimiter
 
 REPO = Path(__file__).resolve().parents[2]
 SECRET = "media-test-secret-7d1f"
@@ -39,6 +40,7 @@ class MediaServer:
         self.loop = asyncio.new_event_loop()
         self.state: ServerProcess | None = None
         self._uv: uvicorn.Server | None = None
+        self.limiter: RateLimiter | None = None
         self._ready: Future[None] = Future()
         self._thread = threading.Thread(target=self._main, name="media-server", daemon=True)
 
@@ -75,6 +77,7 @@ class MediaServer:
         import pipecat.adapters.llm.services.open_ai_adapter  # noqa: F401
         await engines.start()
         self.state = ServerProcess(workspace=workspace, data_dir=self.data_dir)
+        self.state.webrtc_limiter = self.limiter = RateLimiter()  # type: ignore[attr-defined]
         self.state.engines = engines
         self.state.ready = True
         self._uv = uvicorn.Server(
@@ -107,6 +110,27 @@ class MediaServer:
 
         self.loop.call_soon_threadsafe(run)
         return fut.result(timeout=10)
+
+    def set_security(self, **fields: Any) -> None:
+        """Change the running workspace's ``security`` fields (Twilio credentials, on and off)."""
+
+        def apply() -> None:
+            assert self.state is not None
+            for name, value in fields.items():
+                setattr(self.state.workspace.security, name, value)
+
+        self.call(apply)
+
+    def reset_rate_limit(self) -> None:
+        """Forget the call-token rate of every address (one test's requests do not hold back the next)."""
+        self.call(lambda: self.limiter._buckets.clear())
+
+    def set_max_calls(self, n: int) -> None:
+        def apply() -> None:
+            assert self.state is not None
+            self.state.workspace.sip.max_calls = n
+
+        self.call(apply)
 
     def active_calls(self) -> int:
         return int(self.call(lambda: len(self.state.calls) if self.state else 0))

@@ -35,6 +35,10 @@ def offer_url(server: str) -> str:
     return base.rstrip("/") + "/api/offer"
 
 
+def token_url(server: str) -> str:
+    return offer_url(server).removesuffix("/offer") + "/call-token"
+
+
 class LineTrack(MediaStreamTrack):
     """Outgoing audio: 20 ms PCM frames pushed by the caller line, pulled by aiortc's encoder."""
 
@@ -65,6 +69,7 @@ class LineTrack(MediaStreamTrack):
 class WebRtcCaller:
     def __init__(self, server: str, *, rate: int = RATE) -> None:
         self.url = offer_url(server)
+        self.token_url = token_url(server)
         self.rate = rate
         self.track = LineTrack(rate)
         self.line = CallerLine(sample_rate=rate, send=self.track.push)
@@ -119,7 +124,10 @@ class WebRtcCaller:
         await self.pc.setLocalDescription(offer)  # aiortc gathers every host candidate here
         before = time.monotonic()
         async with httpx.AsyncClient(timeout=30) as http:
-            res = await http.post(self.url, json={"sdp": self.pc.localDescription.sdp, "type": "offer"})
+            grant = await http.post(self.token_url)  # as the browser page does: a call token first
+            grant.raise_for_status()
+            token = grant.json()["token"]
+            res = await http.post(self.url, json={"sdp": self.pc.localDescription.sdp, "type": "offer", "token": token})
         res.raise_for_status()
         self.started_at = (before + time.monotonic()) / 2
         answer = res.json()

@@ -17,6 +17,8 @@ from pipecat.transports.base_transport import TransportParams
 from pipecat.transports.smallwebrtc.connection import SmallWebRTCConnection
 from pipecat.transports.smallwebrtc.transport import SmallWebRTCTransport
 
+from concierge.call_control import TransferResult
+
 log = logging.getLogger("dialphone.transports.webrtc")
 
 PIPELINE_RATE = 16000  # Opus carries wideband audio; the pipeline runs at 16 kHz
@@ -80,11 +82,12 @@ class WebRtcCall:
     async def send_async(self, message: dict[str, Any]) -> None:
         self.send(message)
 
-    async def transfer(self, department: str, target: str) -> bool:
-        """Call-control transfer: a ``dialphone.transfer`` data-channel message."""
+    async def transfer(self, department: str, target: str) -> TransferResult:
+        """Call-control transfer: a ``dialphone.transfer`` data-channel message to the peer, which
+        carries it out itself (``confirmed_by`` says so: the message went out on an open channel)."""
         if self.connection.pc.connectionState in ("closed", "failed"):
-            return False
+            return TransferResult(False, error_kind="peer_gone")
         self.send({"type": "dialphone.transfer", "department": department, "target": target})
         self.transfers.append((department, target))
         log.info("webrtc call: transfer sent to the peer")
-        return True
+        return TransferResult(True, confirmed_by="data_channel")

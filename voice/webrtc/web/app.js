@@ -1,5 +1,5 @@
 // The concierge in a browser: one RTCPeerConnection (audio + a data channel), non-trickle ICE,
-// POST /api/offer. The server pushes tokenized turns, routing decisions and transfers as
+// POST /api/call-token (a short-lived, single-use token), then POST /api/offer with it. The server pushes tokenized turns, routing decisions and transfers as
 // data-channel messages; this page only displays them.
 "use strict";
 
@@ -76,10 +76,13 @@ async function call() {
     };
     await pc.setLocalDescription(await pc.createOffer());
     await iceComplete(pc);
+    const grant = await fetch("/api/call-token", { method: "POST" });
+    if (!grant.ok) throw new Error("call token refused: " + grant.status);
+    const { token } = await grant.json();
     const res = await fetch("/api/offer", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ sdp: pc.localDescription.sdp, type: "offer" }),
+      body: JSON.stringify({ sdp: pc.localDescription.sdp, type: "offer", token }),
     });
     if (!res.ok) throw new Error("offer refused: " + res.status);
     await pc.setRemoteDescription(await res.json());
