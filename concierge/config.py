@@ -197,6 +197,12 @@ class Security(_Model):
     vault_key_b64: str | None = None
     audit_signing_key_b64: str | None = None
     media_stream_secret: str | None = None
+    # Twilio's REST API for media-stream transfers; with an auth token, every /media/twilio upgrade
+    # must carry a valid X-Twilio-Signature (voice.media_streams.signature).
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_api_base: str | None = None  # another origin than https://api.twilio.com (a proxy; tests)
+    twilio_public_url: str | None = None  # the wss:// URL Twilio connects to, when a proxy rewrites it
     api_tokens: list[dict[str, str]] = Field(default_factory=list)
 
 

@@ -72,6 +72,12 @@ class Settings(BaseSettings):
     media_stream_secret: SecretStr | None = Field(
         None, validation_alias=_env("DIALPHONE_MEDIA_STREAM_SECRET", "DIALPHONE_SECURITY__MEDIA_STREAM_SECRET")
     )
+    twilio_account_sid: str | None = Field(None, description="Twilio account SID (media-stream transfers by REST)")
+    twilio_auth_token: SecretStr | None = Field(
+        None, description="Twilio auth token: REST transfers, and X-Twilio-Signature checked on /media/twilio"
+    )
+    twilio_api_base: str | None = Field(None, description="another origin than https://api.twilio.com")
+    twilio_public_url: str | None = Field(None, description="the wss:// URL Twilio signs, behind a proxy")
     brain_backend: BrainBackend | None = Field(
         None, validation_alias=_env("DIALPHONE_BRAIN_BACKEND", "DIALPHONE_BRAIN__BACKEND")
     )
@@ -159,6 +165,11 @@ class Settings(BaseSettings):
             sec.vault_key_b64 = self.vault_key_b64.get_secret_value()
         if self.audit_signing_key_b64 is not None:
             sec.audit_signing_key_b64 = self.audit_signing_key_b64.get_secret_value()
+        if self.twilio_auth_token is not None:
+            sec.twilio_auth_token = self.twilio_auth_token.get_secret_value()
+        for name in ("twilio_account_sid", "twilio_api_base", "twilio_public_url"):
+            if getattr(self, name) is not None:
+                setattr(sec, name, getattr(self, name))
         brain = workspace.brain.model_copy(update={
             k: v for k, v in (("backend", self.brain_backend), ("model", self.brain_model),
                               ("base_url", self.brain_base_url)) if v is not None

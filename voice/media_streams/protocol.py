@@ -2,9 +2,9 @@
 
 Inbound (provider -> us): ``connected``, ``start`` (stream/call SIDs, media format, custom
 parameters), ``media`` (base64 µ-law 8 kHz), ``dtmf``, ``mark`` (echo of one of ours), ``stop``.
-Outbound (us -> provider): ``media``, ``mark``, ``clear`` (barge-in: drop buffered audio) and our
-own ``dialphone.transfer`` event, which a provider adapter turns into a call-control action
-(Twilio: update the call with ``<Dial>``), plus ``dialphone.report`` when the peer asked for one.
+Outbound (us -> provider): ``media``, ``mark``, ``clear`` (barge-in: drop buffered audio), plus
+``dialphone.report`` when the peer asked for one. Call control (a transfer) is not a stream message:
+Twilio understands none, so it goes through the REST API (:mod:`voice.media_streams.twilio_rest`).
 
 :func:`parse_message` raises :class:`MalformedMessage` with a fixed reason (never the payload) for
 anything unusable; the caller logs the reason, skips the message and the call goes on. Size limits
@@ -202,10 +202,3 @@ def mark_message(stream_sid: str, name: str) -> str:
 
 def clear_message(stream_sid: str) -> str:
     return json.dumps({"event": "clear", "streamSid": stream_sid})
-
-
-def transfer_message(stream_sid: str, department: str, target: str) -> str:
-    """Our call-control event: a provider adapter redirects the call to ``target``."""
-    return json.dumps(
-        {"event": "dialphone.transfer", "streamSid": stream_sid, "department": department, "target": target}
-    )

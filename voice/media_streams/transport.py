@@ -5,7 +5,9 @@ bad message; :class:`HardenedTwilioSerializer` parses with :mod:`voice.media_str
 instead: a malformed message is logged by its fixed reason (never its content) and skipped, and the
 call goes on. Inbound audio is held to real time plus a burst (:class:`AudioBudget`), so a peer
 that floods media cannot grow the pipeline's queues. Outbound: ``media`` (µ-law 8 kHz), ``clear`` on
-barge-in (pipecat's InterruptionFrame), a ``mark`` after each bot reply, and ``dialphone.transfer``.
+barge-in (pipecat's InterruptionFrame) and a ``mark`` after each bot reply. Transfers are not a
+stream message (Twilio understands none): they go through the REST API
+(:mod:`voice.media_streams.twilio_rest`).
 """
 
 from __future__ import annotations
@@ -46,7 +48,6 @@ from voice.media_streams.protocol import (
     Stop,
     mark_message,
     parse_message,
-    transfer_message,
 )
 
 log = logging.getLogger("dialphone.transports.twilio")
@@ -208,7 +209,7 @@ class TwilioMediaTransport(FastAPIWebsocketTransport):
         )
         super().__init__(websocket, params, input_name=f"ws-in-{tag}", output_name=f"ws-out-{tag}")
         self._output = _MarkingOutput(self, self._client, params, stream_sid=start.stream_sid, name=f"ws-out-{tag}")
-        self.transfers: list[tuple[str, str]] = []
+        self.transfers: list[tuple[str, str]] = []  # confirmed by the REST API (set by the route)
 
     @property
     def closing(self) -> bool:
@@ -216,13 +217,5 @@ class TwilioMediaTransport(FastAPIWebsocketTransport):
         return bool(self._client.is_closing)
 
     async def send_event(self, message: dict[str, Any]) -> None:
-        """Send one of our own JSON events (report, transfer) on the stream."""
+        """Send one of our own JSON events (the report a replay asked for) on the stream."""
         await self._client.send(json.dumps(message))
-
-    async def transfer(self, department: str, target: str) -> bool:
-        """Call-control transfer: a ``dialphone.transfer`` event the provider adapter acts on."""
-        if not self._client.is_connected or self._client.is_closing:
-            return False
-        await self._client.send(transfer_message(self.stream_sid, department, target))
-        self.transfers.append((department, target))
-        return True

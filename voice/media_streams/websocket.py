@@ -1,12 +1,17 @@
 """WebSocket media streams (Twilio Media Streams protocol) at ``/media/twilio``.
 
-One WebSocket is one call. Before the pipeline starts, the stream must identify itself: ``connected``
-(optional) then ``start`` with ``customParameters.token`` (see :mod:`voice.media_streams.token`).
-Until then at most :data:`MAX_PRE_START_MESSAGES` messages and :data:`START_TIMEOUT_S` seconds are
-allowed. Close codes: 1008 policy (bad or missing token, no ``start``), 1013 try again later (not
-ready, at capacity), 1000 after ``stop`` or when the call ends. A peer that sends nothing for
+One WebSocket is one call. When a Twilio auth token is configured, the upgrade must carry a valid
+``X-Twilio-Signature`` (:mod:`voice.media_streams.signature`; else HTTP 403 before the WebSocket is
+accepted). Before the pipeline starts, the stream must identify itself: ``connected`` (optional) then
+``start`` with ``customParameters.token``, a single-use token signed over the call SID and the
+``caller`` parameter (see :mod:`voice.media_streams.token`). Until then at most
+:data:`MAX_PRE_START_MESSAGES` messages and :data:`START_TIMEOUT_S` seconds are allowed. Close codes:
+1008 policy (bad, reused or missing token, no ``start``), 1013 try again later (not ready, at
+capacity), 1000 after ``stop`` or when the call ends. A peer that sends nothing for
 :data:`IDLE_TIMEOUT_S` is hung up. Custom parameter ``report=turns`` asks for a tokenized
 ``dialphone.report`` event at ``stop`` (the replay harness uses it); ``caller`` names the caller.
+Transfers go through Twilio's REST API (:mod:`voice.media_streams.twilio_rest`); without an account
+SID and auth token a transfer fails (audited), it is never reported as done.
 """
 
 from __future__ import annotations
@@ -24,8 +29,10 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 from concierge.config import Transport
 from voice.media_streams.exceptions import MalformedMessage, StreamAuthError
 from voice.media_streams.protocol import Connected, Start, Stop, parse_message
-from voice.media_streams.token import verify_stream_token
+from voice.media_streams.signature import candidate_urls, valid_signature
+from voice.media_streams.token import TokenLedger, verify_stream_token
 from voice.media_streams.transport import TwilioMediaTransport
+from voice.media_streams.twilio_rest import TwilioCallControl, TwilioRest
 from voice.pipeline.call_control import PipelineCallControl
 from voice.pipeline.calls import new_call
 from voice.pipeline.engines import Engines
@@ -44,12 +51,33 @@ PIPELINE_RATE = 8000  # the provider's rate: no resampling on the way in or out
 END_TIMEOUT_S = 10.0
 
 
+class StreamAccess:
+    """What every stream of a process shares: the spent tokens, and the REST client for transfers
+    (made once for the configured account)."""
+
+    def __init__(self) -> None:
+        self.ledger = TokenLedger()
+        self._rest: TwilioRest | None = None
+        self._rest_for: tuple[str, str, str | None] | None = None
+
+    def rest(self, state: ServerState) -> TwilioRest | None:
+        sec = state.workspace.security
+        if not sec.twilio_account_sid or not sec.twilio_auth_token:
+            return None
+        key = (sec.twilio_account_sid, sec.twilio_auth_token, sec.twilio_api_base)
+        if self._rest is None or self._rest_for != key:
+            self._rest = TwilioRest(account_sid=key[0], auth_token=key[1], api_base=key[2])
+            self._rest_for = key
+        return self._rest
+
+
 def media_router(state: ServerState) -> APIRouter:
     router = APIRouter(tags=["media"])
+    access = StreamAccess()
 
     @router.websocket("/media/twilio")
     async def twilio_stream(websocket: WebSocket) -> None:
-        await MediaStreamCall(state, websocket).run()
+        await MediaStreamCall(state, websocket, access).run()
 
     return router
 
@@ -62,14 +90,28 @@ def _max_calls(state: ServerState) -> int:
 class MediaStreamCall:
     """The life of one media-stream WebSocket: handshake, authenticate, run the call, end it."""
 
-    def __init__(self, state: ServerState, websocket: WebSocket) -> None:
+    def __init__(self, state: ServerState, websocket: WebSocket, access: StreamAccess | None = None) -> None:
         self.state = state
         self.ws = websocket
+        self.access = access or StreamAccess()
         self.tag = uuid.uuid4().hex[:8]
         self.stopped = asyncio.Event()
         self.gone = asyncio.Event()
 
+    def _signed(self) -> bool:
+        sec = self.state.workspace.security
+        if not sec.twilio_auth_token:
+            return True
+        url = self.ws.url
+        urls = candidate_urls(scheme=url.scheme, host=self.ws.headers.get("host", url.netloc), path=url.path,
+                              query=url.query, public_url=sec.twilio_public_url)
+        return valid_signature(auth_token=sec.twilio_auth_token, headers=self.ws.headers, urls=urls)
+
     async def run(self) -> None:
+        if not self._signed():
+            log.warning("media stream %s: refused (no valid X-Twilio-Signature)", self.tag)
+            await self.ws.close(code=CLOSE_POLICY)  # before accept: the upgrade is answered 403
+            return
         await self.ws.accept()
         engines = self.state.engines
         if not self.state.ready or engines is None:
@@ -87,6 +129,8 @@ class MediaStreamCall:
                 start.custom.get("token"),
                 secret=self.state.workspace.security.media_stream_secret,
                 call_sid=start.call_sid,
+                caller=start.custom.get("caller", ""),
+                ledger=self.access.ledger,
             )
         except StreamAuthError as exc:
             log.warning("media stream %s: refused (%s)", self.tag, exc)
@@ -128,7 +172,9 @@ class MediaStreamCall:
         transport = TwilioMediaTransport(
             self.ws, start=start, sample_rate=PIPELINE_RATE, tag=self.tag, on_stop=self.stopped.set
         )
-        control = PipelineCallControl(transfer=transport.transfer)
+        transfers = TwilioCallControl(self.access.rest(self.state), start.call_sid)
+        transport.transfers = transfers.transfers
+        control = PipelineCallControl(transfer=transfers.transfer)
         session = new_call(
             engines=engines,
             transport=transport,
@@ -168,14 +214,14 @@ class MediaStreamCall:
                                             "dropped_audio_bytes": stats.dropped_audio_bytes,
                                             "marks_echoed": stats.marks_echoed, "dtmf": stats.dtmf}
                         await transport.send_event(report)
-                    await session.end()
+                    await session.end("stream_stopped")
                     break
                 if self.gone.is_set():
-                    await session.cancel()
+                    await session.cancel("disconnected")
                     break
                 if time.monotonic() - stats.last_message_at > IDLE_TIMEOUT_S:
                     log.warning("media stream %s: idle for %.0f s, hanging up", self.tag, IDLE_TIMEOUT_S)
-                    await session.end()
+                    await session.end("idle_timeout")
                     break
             try:
                 await asyncio.wait_for(asyncio.shield(run), timeout=END_TIMEOUT_S)

@@ -1,9 +1,13 @@
 """A remote caller over a Twilio-style WebSocket media stream (what a CPaaS provider would send).
 
-It speaks the provider's side of the protocol: ``connected``, ``start`` with a signed token in the
-custom parameters, ``media`` (base64 µ-law, 20 ms), echoes each ``mark`` as a player would once the
-audio before it has played, and ``stop`` at the end. The token secret comes from the argument or
-``DIALPHONE_SECURITY__MEDIA_STREAM_SECRET`` (the same variable that configures the server).
+It speaks the provider's side of the protocol: ``connected``, ``start`` with a signed single-use
+token (over the call SID and the ``caller`` parameter) in the custom parameters, ``media`` (base64
+µ-law, 20 ms), echoes each ``mark`` as a player would once the audio before it has played, and
+``stop`` at the end. The token secret comes from the argument or
+``DIALPHONE_SECURITY__MEDIA_STREAM_SECRET`` (the same variable that configures the server). With
+``auth_token`` it signs the upgrade with ``X-Twilio-Signature`` as Twilio does. Transfers do not travel
+on the stream: the server makes them through Twilio's REST API; the call's report lists the ones the
+API confirmed.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from twilio.request_validator import RequestValidator
 from websockets.asyncio.client import ClientConnection, connect
 
 from voice.media_streams.token import sign_stream_token
@@ -74,11 +79,13 @@ class WsPeer:
 class MediaStreamCaller:
     """One provider-side media stream. Use :meth:`open`, then :attr:`line`, then :meth:`finish`."""
 
-    def __init__(self, server: str, *, secret: str | None = None, caller: str | None = None, report: bool = True) -> None:
+    def __init__(self, server: str, *, secret: str | None = None, caller: str | None = None, report: bool = True,
+                 auth_token: str | None = None, call_sid: str | None = None) -> None:
         self.url = media_url(server)
         self.secret = secret or os.environ.get(SECRET_ENV, "")
+        self.auth_token = auth_token
         self.stream_sid = "MZ" + uuid.uuid4().hex
-        self.call_sid = "CA" + uuid.uuid4().hex
+        self.call_sid = call_sid or "CA" + uuid.uuid4().hex
         self.caller = caller
         self.report = report
         self.peer = WsPeer()
@@ -92,8 +99,12 @@ class MediaStreamCaller:
         if not self.secret:
             raise RuntimeError(f"no media stream secret: set {SECRET_ENV}")
         # No permessage-deflate: base64 µ-law barely compresses, and zlib costs CPU per 20 ms frame.
-        self._ws = await connect(self.url, max_size=2**20, open_timeout=10, compression=None)
-        custom = {"token": sign_stream_token(secret=self.secret, call_sid=self.call_sid)}
+        headers = {}
+        if self.auth_token:
+            headers["X-Twilio-Signature"] = RequestValidator(self.auth_token).compute_signature(self.url, {})
+        self._ws = await connect(self.url, max_size=2**20, open_timeout=10, compression=None,
+                                 additional_headers=headers)
+        custom = {"token": sign_stream_token(secret=self.secret, call_sid=self.call_sid, caller=self.caller or "")}
         if self.report:
             custom["report"] = "turns"
         if self.caller:
@@ -157,18 +168,20 @@ class MediaStreamCaller:
             await self._rx
 
 
-async def replay_ws(server: str, scenario: Scenario, *, secret: str | None = None) -> CallResult:
+async def replay_ws(server: str, scenario: Scenario, *, secret: str | None = None, auth_token: str | None = None,
+                    caller: str | None = None) -> CallResult:
     """One scenario as one media-stream call; the per-turn rows come from the server's report."""
     scenario = at_rate(scenario, RATE)
-    call = MediaStreamCaller(server, secret=secret)
+    call = MediaStreamCaller(server, secret=secret, auth_token=auth_token, caller=caller)
     result = CallResult(scenario=scenario.name, rate=RATE, expects_reply=expects_reply(scenario.spec))
     await call.open()
     try:
         result.caller_turns = await drive_turns(call.line, scenario)
     finally:
         await call.finish()
-    result.transfers = list(call.peer.transfers)
-    fill_result(result, call.peer.report, call.line, started_at=call.started_at)
+    report = call.peer.report
+    result.transfers = [(str(d), str(t)) for d, t in (report or {}).get("transfers", [])]
+    fill_result(result, report, call.line, started_at=call.started_at)
     return result
 
 

@@ -23,9 +23,8 @@ from voice.media_streams.protocol import (
     mark_message,
     media_message,
     parse_message,
-    transfer_message,
 )
-from voice.media_streams.token import sign_stream_token, verify_stream_token
+from voice.media_streams.token import TokenLedger, sign_stream_token, verify_stream_token
 from voice.media_streams.transport import AudioBudget, HardenedTwilioSerializer
 
 START: dict[str, Any] = {
@@ -99,21 +98,36 @@ def test_outbound_messages_round_trip_through_json() -> None:
     assert json.loads(media_message("MZ", b"\x01\x02"))["media"]["payload"] == "AQI="
     assert json.loads(mark_message("MZ", "reply-2")) == {"event": "mark", "streamSid": "MZ", "mark": {"name": "reply-2"}}
     assert json.loads(clear_message("MZ")) == {"event": "clear", "streamSid": "MZ"}
-    assert json.loads(transfer_message("MZ", "billing", "queue:billing")) == {
-        "event": "dialphone.transfer", "streamSid": "MZ", "department": "billing", "target": "queue:billing"}
 
 
-def test_stream_token_binds_call_secret_and_expiry() -> None:
-    token = sign_stream_token(secret="s", call_sid="CA1", ttl_s=60, now=1000.0)
-    verify_stream_token(token, secret="s", call_sid="CA1", now=1059.0)
-    for secret, call_sid, now in (("x", "CA1", 1000.0), ("s", "CA2", 1000.0), ("s", "CA1", 1061.0)):
+def test_stream_token_binds_call_caller_secret_and_expiry() -> None:
+    token = sign_stream_token(secret="s", call_sid="CA1", caller="+15555550100", ttl_s=60, now=1000.0)
+    verify_stream_token(token, secret="s", call_sid="CA1", caller="+15555550100", now=1059.0)
+    cases = (("x", "CA1", "+15555550100", 1000.0), ("s", "CA2", "+15555550100", 1000.0),
+             ("s", "CA1", "+15555550100", 1061.0), ("s", "CA1", "+15555550199", 1000.0), ("s", "CA1", "", 1000.0))
+    for secret, call_sid, caller, now in cases:
         with pytest.raises(StreamAuthError):
-            verify_stream_token(token, secret=secret, call_sid=call_sid, now=now)
+            verify_stream_token(token, secret=secret, call_sid=call_sid, caller=caller, now=now)
+    assert "5555550100" not in token  # the number is signed, not carried
     with pytest.raises(StreamAuthError, match="no media stream secret"):
         verify_stream_token(token, secret=None, call_sid="CA1", now=1000.0)
     tampered = token[:-1] + ("0" if token[-1] != "0" else "1")
     with pytest.raises(StreamAuthError, match="signature"):
-        verify_stream_token(tampered, secret="s", call_sid="CA1", now=1000.0)
+        verify_stream_token(tampered, secret="s", call_sid="CA1", caller="+15555550100", now=1000.0)
+
+
+def test_stream_token_is_good_for_one_stream() -> None:
+    ledger = TokenLedger()
+    token = sign_stream_token(secret="s", call_sid="CA1", ttl_s=60, now=1000.0)
+    verify_stream_token(token, secret="s", call_sid="CA1", now=1000.0, ledger=ledger)
+    with pytest.raises(StreamAuthError, match="already used"):
+        verify_stream_token(token, secret="s", call_sid="CA1", now=1001.0, ledger=ledger)
+    other = sign_stream_token(secret="s", call_sid="CA1", ttl_s=60, now=1000.0)  # a fresh one is fine
+    verify_stream_token(other, secret="s", call_sid="CA1", now=1001.0, ledger=ledger)
+    small = TokenLedger(max_entries=2)  # bounded: the soonest-expiring nonces go first
+    for i in range(5):
+        assert small.spend(f"n{i}", 2000 + i, 1000.0)
+    assert len(small._used) <= 2
 
 
 def test_audio_budget_allows_real_time_and_a_burst_then_drops() -> None:
