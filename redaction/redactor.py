@@ -244,6 +244,7 @@ class CallRedactor:
         dominant = numeric_dominant(words, units)
         numeric_spans = [(d.first_word, d.last_word) for d, t, _ in planned if self._entities[t].type.is_numeric]
         out = list(planned)
+        maybe: list[tuple[Unit, EntityType | None]] = []
         for k, unit in enumerate(units):
             cue = cue_near(words, unit)
             near_token = any(lo - 3 <= unit.first and unit.last <= hi + 3 for lo, hi in numeric_spans)
@@ -260,10 +261,21 @@ class CallRedactor:
             harmless = (strength == 2 and not asked and (not cued or unit.n_digits <= 2)
                         or strength == 1 and not asked and not cued)
             if harmless and self._plain_digits + unit.n_digits <= self.plain_digit_budget:
+                if strength < 2:
+                    maybe.append((unit, cue))  # decided once the whole utterance is seen
+                    continue
                 self._plain_digits += unit.n_digits
                 continue
             out.append(self._tokenize_unit(unit, cue, carried if k == 0 else None))
             numeric_spans.append((unit.first, unit.last))
+        # An utterance that gives a number keeps nothing number-like in plain but unmistakable shapes:
+        # ASR scatters a spoken number ("it's two, it's two, it's [NUMBER_1]"; "six-year-old").
+        giving = bool(numeric_spans)
+        for unit, cue in maybe:
+            if giving:
+                out.append(self._tokenize_unit(unit, cue, None))
+            else:
+                self._plain_digits += unit.n_digits
         out.sort(key=lambda p: p[0].start)
         return out
 

@@ -91,6 +91,10 @@ def residual_units(words: tuple[Word, ...] | list[Word], runs: tuple[NumberRun, 
         digits = _only_digits(w.text)
         if digits:  # "8-fold", "4th", "3:30", "$20": ASR forms the spoken-number parser leaves alone
             units.append(Unit(i, i, w.start, w.end, digits, False))
+        elif "-" in w.text:  # "six-year-old", "one-year": a number word inside a compound
+            spoken = "".join(str(UNITS[p]) for p in w.text.split("-") if p in UNITS and p not in ("oh", "o"))
+            if spoken:
+                units.append(Unit(i, i, w.start, w.end, spoken, True))
     units.sort(key=lambda u: u.start)
     return [u for u in _merge_adjacent(units) if not _digit_count(words, u)]
 
