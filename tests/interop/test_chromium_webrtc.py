@@ -99,3 +99,36 @@ def test_browser_page_calls_transcribes_and_routes(server: MediaServer, repo_roo
     assert caller_text.startswith("You: ") and len(caller_text) > len("You: ") + 5, console
     assert decision.startswith("billing: allow"), decision
     assert transfer == "transferred to billing (queue:billing)"
+
+
+def test_browser_keypad_digits_reach_the_server_as_a_token(server: MediaServer, tmp_path: Path) -> None:
+    """The page's keypad sends DTMF over the data channel; the server tokenizes the typed card, and the
+    page's transcript (what the server sends back) holds the token, not the digits."""
+    from playwright.sync_api import sync_playwright
+
+    wav = tmp_path / "quiet.wav"
+    with wave.open(str(wav), "wb") as w:  # line noise only: the caller says nothing
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(RATE)
+        w.writeframes(to_int16_bytes(np.random.default_rng(3).normal(0, 10 / 32768, RATE * 8).astype(np.float32)))
+    card = "4076123498765438"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch_persistent_context(
+            str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True,
+            args=[*CHROMIUM_ARGS, f"--use-file-for-fake-audio-capture={wav}"],
+        )
+        try:
+            page = browser.new_page()
+            page.goto(server.http + "/")
+            page.click("#call")
+            page.wait_for_selector("#status[data-state=connected]", timeout=20_000)
+            for key in card + "#":
+                page.click(f"#keypad button[data-key='{key}']")
+            page.wait_for_selector("#transcript li .caller", timeout=20_000)
+            caller = page.locator("#transcript li .caller").first.text_content() or ""
+            page.click("#hangup")
+        finally:
+            browser.close()
+    assert "(typed on the keypad) [CREDIT_CARD_1]" in caller, caller
+    assert not any(ch.isdigit() for ch in caller.replace("[CREDIT_CARD_1]", ""))

@@ -3,7 +3,10 @@
 ICE: host candidates only (no STUN or TURN servers are configured, so aiortc gathers none other,
 and :func:`host_candidates_only` drops any that a peer's answer might carry). Transfers go to the
 peer as a data-channel message ``{"type": "dialphone.transfer", "department", "target"}``; the page
-or softphone turns it into its own action. The peer may send ``{"type": "dialphone.hangup"}``.
+or softphone turns it into its own action. The peer may send ``{"type": "dialphone.hangup"}`` and
+keypad presses ``{"type": "dialphone.dtmf", "digit": "4"}`` (the page's keypad): each becomes an
+``InputDTMFFrame``, so typed numbers and secure keypad capture work as on SIP and media streams. A
+malformed message is dropped and counted, never logged with its content.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from pipecat.audio.dtmf.types import KeypadEntry
+from pipecat.frames.frames import InputDTMFFrame
 from pipecat.transports.base_transport import TransportParams
 from pipecat.transports.smallwebrtc.connection import SmallWebRTCConnection
 from pipecat.transports.smallwebrtc.transport import SmallWebRTCTransport
@@ -23,6 +28,8 @@ log = logging.getLogger("dialphone.transports.webrtc")
 
 PIPELINE_RATE = 16000  # Opus carries wideband audio; the pipeline runs at 16 kHz
 HANGUP = "dialphone.hangup"
+DTMF = "dialphone.dtmf"
+KEYS = frozenset("0123456789*#")
 _CANDIDATE = re.compile(r"^a=candidate:\S+ \d+ \S+ \d+ \S+ \d+ typ (\S+)")
 
 
@@ -69,11 +76,24 @@ class WebRtcCall:
         self.transport = SmallWebRTCTransport(webrtc_connection=connection, params=params)
         self.transfers: list[tuple[str, str]] = []
         self._on_hangup = on_hangup
+        self.keys_received = 0
+        self.malformed = 0
 
         @self.transport.event_handler("on_app_message")
         async def _message(_transport: Any, message: Any, _sender: Any) -> None:
-            if isinstance(message, dict) and message.get("type") == HANGUP:
+            if not isinstance(message, dict):
+                self.malformed += 1
+                return
+            if message.get("type") == HANGUP:
                 self._on_hangup()
+            elif message.get("type") == DTMF:
+                digit = message.get("digit")
+                if not isinstance(digit, str) or digit not in KEYS:
+                    self.malformed += 1
+                    log.debug("webrtc call: dropped a malformed keypad message")
+                    return
+                self.keys_received += 1
+                await self.transport.input().push_frame(InputDTMFFrame(button=KeypadEntry(digit)))
 
     def send(self, message: dict[str, Any]) -> None:
         """A data-channel message to the peer (queued by pipecat until the channel opens)."""

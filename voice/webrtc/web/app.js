@@ -104,5 +104,15 @@ function hangup() {
   if ($("status").dataset.state !== "failed") setStatus("ended");
 }
 
+function press(key) {
+  // A keypad press goes to the server as a DTMF event; the page keeps no record of the digits.
+  if (channel && channel.readyState === "open") channel.send(JSON.stringify({ type: "dialphone.dtmf", digit: key }));
+}
+
+document.querySelectorAll("#keypad button").forEach((b) => b.addEventListener("click", () => press(b.dataset.key)));
+document.addEventListener("keydown", (ev) => {
+  if (pc && /^[0-9*#]$/.test(ev.key)) press(ev.key);
+});
+
 $("call").addEventListener("click", call);
 $("hangup").addEventListener("click", hangup);
