@@ -24,9 +24,9 @@ import logging
 import os
 import stat
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -93,6 +93,12 @@ class Settings(BaseSettings):
     )
     approvals_retention_s: float = Field(86_400.0, ge=0, description="keep decided approval requests this long")
     config_poll_s: float = Field(1.0, gt=0, le=60, description="how often a server checks for a new stored version")
+    log_format: Literal["text", "json"] = Field("text", description="json: one JSON object a line, with the call id")
+    rtp_port_min: int | None = Field(None, ge=1024, le=65535, description="lowest RTP port (unset: ephemeral)")
+    rtp_port_max: int | None = Field(None, ge=1024, le=65535, description="highest RTP port")
+    drain_timeout_s: float = Field(
+        60.0, ge=0, le=3600, description="on SIGTERM, how long live calls may run on before they are ended"
+    )
     shared: Path | None = Field(None, description="the shared evaluation data (tests and evaluations only)")
 
     @classmethod
@@ -110,7 +116,22 @@ class Settings(BaseSettings):
             sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=path))
         return tuple(sources)
 
+    @model_validator(mode="after")
+    def _rtp_range(self) -> Settings:
+        lo, hi = self.rtp_port_min, self.rtp_port_max
+        if (lo is None) != (hi is None):
+            raise ValueError("set both DIALPHONE_RTP_PORT_MIN and DIALPHONE_RTP_PORT_MAX, or neither")
+        if lo is not None and hi is not None and hi < lo:
+            raise ValueError("DIALPHONE_RTP_PORT_MAX is below DIALPHONE_RTP_PORT_MIN")
+        return self
+
     # -- derived values -------------------------------------------------------------------
+    def rtp_ports(self) -> tuple[int, int] | None:
+        """The RTP port range (inclusive), or None: each call's socket takes an ephemeral port."""
+        if self.rtp_port_min is None or self.rtp_port_max is None:
+            return None
+        return self.rtp_port_min, self.rtp_port_max
+
     def database_url_value(self) -> str:
         """The store's SQLAlchemy URL: DIALPHONE_DATABASE_URL, else SQLite in the data folder."""
         if self.database_url is not None:
@@ -204,7 +225,9 @@ def _b64(value: SecretStr, name: str) -> bytes:
 
 def _variable(loc: tuple[int | str, ...]) -> str:
     """The environment variable an error is about (``DIALPHONE_HTTP_PORT``), never its value."""
-    name = str(loc[0]) if loc else "settings"
+    if not loc:  # a check across fields: its message names the variables
+        return "settings"
+    name = str(loc[0])
     return name.upper() if name.lower().startswith("dialphone_") else "DIALPHONE_" + name.upper()
 
 

@@ -68,7 +68,8 @@ def new_call(
 ) -> CallSession:
     """Build the call's pipeline (not started). ``caller`` is the caller's number or identity.
 
-    ``optouts`` overrides the engines' opt-out list (see :func:`optout_list`).
+    ``optouts`` overrides the engines' opt-out list (see :func:`optout_list`). Each of
+    ``engines.call_hooks`` runs with the new session, in the caller's task.
     """
     ws = engines.workspace
     optouts = optouts if optouts is not None else optout_list(engines)
@@ -109,6 +110,8 @@ def new_call(
     switch.set_on_running(running)
     session.optout = decision  # type: ignore[attr-defined]
     session.ivr = switch  # type: ignore[attr-defined]
+    for hook in engines.call_hooks:
+        hook(session)
     return session
 
 
@@ -119,5 +122,8 @@ async def run_call(**kwargs: Any) -> CallSession:
     try:
         await session.run()
     finally:
+        # the IVR switch takes the call off the live list when a CancelFrame reaches it; a call
+        # cancelled right after its pipeline started can end without one reaching it
+        live_calls(session.engines).pop(session.call_id, None)
         log.info("call %s ended after %.1fs", session.call_id, time.monotonic() - started)
     return session

@@ -11,6 +11,7 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,9 @@ class Engines:
         self.optouts: Any = None  # the admin opt-out list when the admin store runs (voice.ivr.optout.OptOutList)
         self.ivr_warm_for: Workspace | None = None  # workspace whose extra IVR prompts are rendered
         self.sip_warm = False  # the SIP listener has built its warm-up call (voice.telephony.listener)
+        # run with each call's session right after new_call builds it, in the call's task (the server's
+        # metrics observer and log context go in here; voice.server.process)
+        self.call_hooks: list[Callable[[Any], None]] = []
         self.asr_executor = AsrLane()
         self.tts_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tts")
 

@@ -3,8 +3,13 @@
 Start-up order: deployment settings (:mod:`voice.settings`), the state store (seeded from the YAML
 on first start; a warning names the fields where the YAML differs from the stored version),
 models (with progress on stderr), audit log, listeners. ``GET /healthz``
-answers 503 until every model is loaded and the listeners are up, then 200. SIGINT/SIGTERM shut down
-in order with a deadline: stop accepting, end each call, wait, cancel.
+answers 503 until every model is loaded and the listeners are up, then 200; ``GET /readyz`` 200
+while the process takes new calls.
+
+SIGTERM drains (a worker leaving a pool): new calls are refused (SIP 503 to INVITE and OPTIONS, so
+the dispatcher's probe takes the worker out), live calls run on to their end for up to
+``drain_timeout_s``, then the process shuts down. SIGINT (or a second SIGTERM) shuts down at once,
+in order with a deadline: stop accepting, end each call (BYE), wait, cancel.
 """
 
 from __future__ import annotations
@@ -63,6 +68,7 @@ async def serve(settings: Settings) -> None:
         overlay=lambda stored: settings.runtime_workspace(stored, start=workspace),
         config_poll_s=settings.config_poll_s,
         approvals_retention_s=settings.approvals_retention_s,
+        rtp_ports=settings.rtp_ports(),
     )
     app = create_app(state)
     uv = _HttpServer(
@@ -77,10 +83,7 @@ async def serve(settings: Settings) -> None:
         )
     )
     http_task = asyncio.create_task(uv.serve(), name="http")
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    signals = _Signals(asyncio.get_running_loop())
     try:
         await state.start(host=host, sip_port=sip_port)
         settle_heap()
@@ -90,15 +93,32 @@ async def serve(settings: Settings) -> None:
             file=sys.stderr,
             flush=True,
         )
-        await stop.wait()
+        if await signals.wait() == signal.SIGTERM:
+            drain = asyncio.create_task(state.drain(limit_s=settings.drain_timeout_s), name="drain")
+            now = asyncio.create_task(signals.wait(), name="signals")
+            await asyncio.wait({drain, now}, return_when=asyncio.FIRST_COMPLETED)
+            for task in (drain, now):
+                task.cancel()
     finally:
         await state.shutdown(deadline_s=5.0)
         uv.should_exit = True
         await asyncio.wait_for(http_task, timeout=10)
 
 
+class _Signals:
+    """SIGINT and SIGTERM as an awaitable: :meth:`wait` returns the next one to arrive."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._queue: asyncio.Queue[signal.Signals] = asyncio.Queue()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self._queue.put_nowait, sig)
+
+    async def wait(self) -> signal.Signals:
+        return await self._queue.get()
+
+
 def run_server(settings: Settings) -> int:
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     try:
         asyncio.run(serve(settings))
     except ConfigError as exc:

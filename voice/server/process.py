@@ -3,6 +3,11 @@
 Routes and listeners see the process through :class:`voice.pipeline.server_state.ServerState`;
 :class:`ServerProcess` is the implementation: it loads the engines and starts the SIP listener.
 Its HTTP app is :func:`voice.server.app.create_app`; :mod:`voice.server.main` runs both.
+
+In a pool behind a dispatcher: ``ready`` is what ``/readyz`` reports (models loaded, listeners up,
+not draining); :meth:`ServerProcess.drain` takes the process out (503 to new INVITEs and to OPTIONS,
+new WebSocket and WebRTC calls refused) and lets live calls run to their end, up to a limit.
+Metrics (:mod:`voice.server.metrics`) are fed by a hook on every call the engines build.
 """
 
 from __future__ import annotations
@@ -16,11 +21,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from concierge.config import Workspace
+from concierge.config import Transport, Workspace
 from voice.pipeline.engines import Engines
+from voice.server.call_metrics import MeteredAuditSink, call_hook, watch_loop_lag
+from voice.server.metrics import ServerMetrics
 from voice.store import State
 from voice.telephony.gc_pacing import PACER
 from voice.telephony.listener import SipServer
+from voice.telephony.media import PortRange
 
 
 class ServerProcess:
@@ -40,11 +48,17 @@ class ServerProcess:
         overlay: Callable[[Workspace], Workspace] | None = None,
         config_poll_s: float = 1.0,
         approvals_retention_s: float = 86_400.0,
+        rtp_ports: tuple[int, int] | None = None,
+        metrics: ServerMetrics | None = None,
     ) -> None:
         self.workspace = workspace
         self.data_dir = data_dir
         self.engines: Engines | None = None
-        self.ready = False
+        self.ready = False  # takes new calls (GET /readyz): started and not draining
+        self.draining = False
+        self.metrics = metrics or ServerMetrics()
+        self.metrics.bind(self)
+        self.rtp_ports = rtp_ports
         self.calls: dict[str, Any] = {}
         self.admin: Any = None  # the admin service (voice.admin.router sets it)
         self.stores = stores  # the state store the settings name (None: the admin router's SQLite default)
@@ -57,6 +71,10 @@ class ServerProcess:
         self._retention_s = approvals_retention_s
         self._listeners: list[SipServer] = []
         self._housekeeping: asyncio.Task[None] | None = None
+        self._lag: asyncio.Task[None] | None = None
+
+    def sip_listeners(self) -> list[SipServer]:
+        return list(self._listeners)
 
     async def start(self, *, host: str, sip_port: int) -> None:
         loop = asyncio.get_running_loop()
@@ -65,16 +83,47 @@ class ServerProcess:
             lambda: Engines.load(self.workspace, self.data_dir, audit_db=self._audit_db, audit_store=self._audit_store,
                                  signing_key=self._signing_key),
         )
+        engines.audit = MeteredAuditSink(engines.audit, self.metrics)
         self.engines = engines
         if self.stores is not None:
             engines.approvals = self.stores.approvals
             await self.stores.approvals.start()
         await engines.start()
         self._housekeeping = asyncio.create_task(self._keep_house(), name="housekeeping")
-        sip = SipServer(state=self, host=host, port=sip_port)
+        ports = PortRange(*self.rtp_ports) if self.rtp_ports is not None else None
+        sip = SipServer(state=self, host=host, port=sip_port, rtp_ports=ports)
         await sip.start()
         self._listeners.append(sip)
+        engines.call_hooks.append(call_hook(self.metrics))  # after the listener's warm-up call
+        self._lag = asyncio.create_task(watch_loop_lag(self.metrics), name="loop-lag")
         self.ready = True
+
+    async def drain(self, *, limit_s: float) -> int:
+        """Leave the pool: refuse new calls on every transport (SIP answers 503 to INVITE and OPTIONS),
+        wait for live calls to end, up to ``limit_s``. Returns how many calls are still running."""
+        self.draining = True
+        self.ready = False  # /readyz 503; the WebSocket and WebRTC routes refuse new calls
+        for listener in self._listeners:
+            listener.drain()
+        log.info("draining: %d live calls, up to %.0fs", self._live(), limit_s)
+        loop = asyncio.get_running_loop()
+        end = loop.time() + limit_s
+        while True:  # polled: calls end on three transports, each its own way
+            left = self._live()
+            if not left or loop.time() >= end:
+                break
+            await asyncio.sleep(0.1)
+        if left:
+            log.warning("drain limit reached with %d calls left: they are ended now", left)
+        else:
+            log.info("drained: no call left")
+        return left
+
+    def _live(self) -> int:
+        """SIP calls (from the INVITE on) and the other transports' running calls."""
+        sip = sum(len(listener.calls) for listener in self._listeners)
+        other = sum(1 for session in list(self.calls.values()) if getattr(session, "kind", None) is not Transport.SIP)
+        return sip + other
 
     async def _keep_house(self) -> None:
         """Run versions saved by other processes (every ``config_poll_s``); prune decided approval
@@ -98,10 +147,11 @@ class ServerProcess:
 
     async def shutdown(self, *, deadline_s: float) -> None:
         self.ready = False
-        if self._housekeeping is not None:
-            self._housekeeping.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._housekeeping
+        for task in (self._housekeeping, self._lag):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         for listener in self._listeners:
             await listener.stop(deadline_s=deadline_s)
         if self.engines is not None:

@@ -19,7 +19,8 @@ each takes ``now``. Requests inside a dialog go to the address the call's INVITE
 ``reliable=True`` and map ``addr`` back to its connection; timers then skip retransmissions.
 
 Handled for the application: 100 Trying; retransmissions (timers G, H, I, J, E, F, K);
-CANCEL (200 + 487, CallEnded CANCELLED); BYE; OPTIONS (200 with Allow); re-INVITE answered
+CANCEL (200 + 487, CallEnded CANCELLED); BYE; OPTIONS (200 with Allow; outside a dialog 503 while
+``accepting`` is False, so a dispatcher's probe takes a draining server out); re-INVITE answered
 from our last SDP (ReInvite event with ``on_hold``), 488 when it has no codec in common;
 NOTIFY with message/sipfrag for our REFER (ReferResult), INFO DTMF (DtmfInfo).
 Refused: malformed requests 400 (when they can be framed), sources the policy rejects 403,
@@ -92,7 +93,7 @@ class SipCore(CallActions):
     def __init__(self, config: SipConfig) -> None:
         self.config = config
         self.accepting = True
-        self.stats: dict[str, int] = {"malformed": 0, "dropped": 0, "rejected": 0, "rate_limited": 0}
+        self.stats = dict.fromkeys(("malformed", "dropped", "rejected", "rate_limited", "unavailable"), 0)
         rate = config.invite_rate
         self._bucket = TokenBucket(rate, config.invite_burst) if rate is not None else None
         self._calls = CallTable()
@@ -224,6 +225,7 @@ class SipCore(CallActions):
             self._on_reinvite(req, entry, now)
             return
         if not self.accepting or len(self._calls) >= self.config.max_calls:
+            self.stats["unavailable"] += 1
             self._reply(entry, 503, now, headers=(("Retry-After", str(self.config.retry_after_s)),))
             return
         try:
@@ -350,9 +352,10 @@ class SipCore(CallActions):
         if req.to_addr.tag and call is None:
             self._reply(entry, 481, now)
             return
-        self._reply(
-            entry, 200, now, headers=(("Allow", ", ".join(ALLOWED_METHODS)), ("Accept", "application/sdp"))
-        )
+        if call is None and not self.accepting:  # draining: a dispatcher's probe takes us out
+            self._reply(entry, 503, now, headers=(("Retry-After", str(self.config.retry_after_s)),))
+        else:
+            self._reply(entry, 200, now, headers=(("Allow", ", ".join(ALLOWED_METHODS)), ("Accept", "application/sdp")))
         self._events.append(OptionsReceived(entry.addr, call.ref if call else None))
 
     def _on_info(self, req: SipRequest, entry: _ServerEntry, now: float) -> None:

@@ -80,7 +80,7 @@ class CallEnded:
 
 @dataclass(frozen=True)
 class OptionsReceived:
-    """An OPTIONS (health probe) was answered 200."""
+    """An OPTIONS (health probe) was answered: 200, or 503 while the core is not accepting (draining)."""
 
     source: Addr
     call: str | None = None

@@ -3,15 +3,23 @@
     sip = SipServer(state=server_state, host="0.0.0.0", port=5060)
     await sip.start()                  # binds UDP and TCP (port 0: an ephemeral port, see .port)
     ...
+    sip.drain()                        # pool member leaving: 503 to new INVITEs and to OPTIONS
+    await sip.wait_idle(within_s=60)   # live calls go on to their end (True: none left)
     await sip.stop(deadline_s=5)       # stop accepting, BYE every call, wait, then cancel
 
 Per INVITE: 100 Trying at once (the core), then in the call's own task 180 Ringing and 200 OK with
-our SDP, one RTP socket per call on an ephemeral port (:mod:`voice.telephony.call`). BYE, CANCEL,
+our SDP, one RTP socket per call on an ephemeral port or the next free port of ``rtp_ports``
+(:mod:`voice.telephony.call`). BYE, CANCEL,
 OPTIONS (health probe), re-INVITE hold / unhold, REFER with NOTIFY and INFO DTMF are handled by
 :class:`voice.sip.SipCore`; admission comes from the workspace's ``sip`` section: sources outside
 ``trunk_allowlist`` get 403, calls over ``max_calls`` 503 with Retry-After, new INVITEs over
 ``invite_rate_per_s`` a stateless 503 (requests inside calls are never limited). Timers follow
 each core's ``next_deadline()``. Logs name calls by handle and count things; no caller data.
+
+Draining (a worker behind a dispatcher leaving the pool): :meth:`SipServer.drain` makes every core
+answer new INVITEs and out-of-dialog OPTIONS with 503, so the dispatcher's next probe takes this
+worker out, while requests inside live calls (BYE, REFER's NOTIFY, re-INVITE) go on. ``stats`` and
+``refused`` count what happened, by kind, never by caller.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import time
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
@@ -42,7 +51,7 @@ from voice.sip import (
 )
 from voice.telephony.call import CallPhase, SipCall
 from voice.telephony.endpoint import SipEndpoint
-from voice.telephony.media import MediaClock
+from voice.telephony.media import MediaClock, PortRange
 
 log = logging.getLogger("dialphone.sip")
 
@@ -94,9 +103,11 @@ class SipServer:
         prefetch: int = 2,
         answer_delay_s: float = 0.0,
         bye_after_transfer_s: float = 0.5,
+        rtp_ports: PortRange | None = None,
     ) -> None:
         """``answer_delay_s``: ring this long before answering (0: answer at once);
-        ``bye_after_transfer_s``: how long our leg stays up after a successful REFER."""
+        ``bye_after_transfer_s``: how long our leg stays up after a successful REFER;
+        ``rtp_ports``: the range calls' RTP sockets bind in (None: ephemeral ports)."""
         self.state = state
         self.host = host
         self.requested_port = port
@@ -105,10 +116,12 @@ class SipServer:
         self.prefetch = prefetch
         self.answer_delay_s = answer_delay_s
         self.bye_after_transfer_s = bye_after_transfer_s
-        self.clock = MediaClock()
+        self.clock = MediaClock(ports=rtp_ports)
         self.endpoints: list[SipEndpoint] = []
         self.calls: dict[tuple[int, str], SipCall] = {}
+        self.draining = False
         self.stats: dict[str, int] = {"answered": 0, "refused": 0, "options": 0, "ended": 0}
+        self.refused: dict[str, int] = {"capacity": 0, "draining": 0, "starting": 0}  # refused here, by reason
         self.finished: deque[FinishedCall] = deque(maxlen=200)  # the last calls that ended (tests, benchmarks)
 
     @property
@@ -150,6 +163,31 @@ class SipServer:
             return
         new_call(engines=engines, transport=InprocTransport(sample_rate=8000), kind=Transport.SIP, sample_rate=8000)
         engines.sip_warm = True
+
+    def drain(self) -> None:
+        """Leave the pool: 503 (with Retry-After) to new INVITEs and to out-of-dialog OPTIONS from now
+        on; live calls and every request inside them go on."""
+        self.draining = True
+        for ep in self.endpoints:
+            ep.core.accepting = False
+
+    async def wait_idle(self, *, within_s: float) -> bool:
+        """Wait until no call is left (True), or ``within_s`` passed (False)."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + within_s
+        while self.calls:
+            if loop.time() >= end:
+                return False
+            await asyncio.sleep(0.05)
+        return True
+
+    def core_stats(self) -> dict[str, int]:
+        """The cores' counters summed over UDP and TCP (malformed, rejected, rate_limited, unavailable)."""
+        out: dict[str, int] = {}
+        for ep in self.endpoints:
+            for key, value in ep.core.stats.items():
+                out[key] = out.get(key, 0) + value
+        return out
 
     async def stop(self, *, deadline_s: float) -> None:
         """Graceful shutdown: refuse new calls, BYE every call, wait up to ``deadline_s``, cancel the rest."""
@@ -196,6 +234,8 @@ class SipServer:
         engines = self.state.engines
         if engines is None or len(self.calls) >= sip.max_calls or not ep.core.accepting:
             self.stats["refused"] += 1
+            reason = "starting" if engines is None else "draining" if not ep.core.accepting else "capacity"
+            self.refused[reason] += 1
             try:
                 ep.core.reject(event.call, 503, asyncio.get_running_loop().time(), retry_after_s=RETRY_AFTER_S)
             except SipCallError:
@@ -219,9 +259,17 @@ class SipServer:
     def _done(self, call: SipCall) -> None:
         self.calls.pop((id(call.endpoint), call.ref), None)
         self.stats["ended"] += 1
+        if call.answered_at is not None:  # in the call's task: a JSON log line carries its call id
+            log.info("sip call %s ended after %.1fs (%d transfers)", call.ref, time.monotonic() - call.answered_at,
+                     len(call.transfers))
         self.finished.append(FinishedCall.of(call))
         if call.session is not None:
             self.state.calls.pop(call.session.call_id, None)
+            # off the engines' live list too: a call cancelled right after its pipeline started can
+            # end without the CancelFrame that takes it off there reaching the IVR switch
+            live = getattr(self.state.engines, "live_calls", None)
+            if live is not None:
+                live.pop(call.session.call_id, None)
 
     def register(self, call: SipCall) -> None:
         if call.session is not None:

@@ -2,8 +2,8 @@
 
 ::
 
-    clock = MediaClock()
-    media = RtpSession.open(host="127.0.0.1", clock=clock)       # ephemeral port: media.port
+    clock = MediaClock()                      # or MediaClock(ports=PortRange(20000, 20999))
+    media = RtpSession.open(host="127.0.0.1", clock=clock)       # ephemeral port (or the range's): media.port
     media.on_audio = lambda pcm8k: ...        # 20 ms of caller audio per tick (after the jitter buffer)
     media.on_dtmf = lambda digit: ...         # RFC 4733, once per key press
     media.configure(codec="PCMU", audio_pt=0, dtmf_pt=101, remote=("127.0.0.1", 40000))
@@ -24,6 +24,11 @@ the event loop in one ``call_soon_threadsafe`` per tick. Packets are parsed and 
 :class:`voice.rtp.RtpReceiver`; nothing a peer sends raises. In the server process the thread also
 runs the full garbage-collection passes, right after a tick's packets are sent
 (:mod:`voice.telephony.gc_pacing`), so such a pass does not land on the next tick.
+
+Ports: ephemeral by default; with a :class:`PortRange` (a deployment setting, so a firewall or a
+media relay can be told which ports a worker uses) each call binds the next free even port of it.
+The clock keeps plain counters for the server's metrics (:class:`MediaStats`): send gaps over
+40 ms, late ticks, frames concealed for lost caller packets; no call or caller is named in them.
 """
 
 from __future__ import annotations
@@ -58,15 +63,57 @@ Addr = tuple[str, int]
 Delivery = tuple[Callable[[str], None] | Callable[[bytes], None], object]
 
 
+class PortRange:
+    """RTP ports ``low``..``high`` (inclusive); :meth:`bind` takes the next free even port (RTP
+    on even ports, RFC 3550 11), going round the range, and raises OSError when none is free."""
+
+    def __init__(self, low: int, high: int) -> None:
+        if not 0 < low <= high <= 65535:
+            raise ValueError("RTP port range must be 1..65535 with low <= high")
+        self.low = low + (low % 2)
+        self.high = high
+        if self.low > self.high:
+            raise ValueError("RTP port range holds no even port")
+        self._next = self.low
+        self._lock = threading.Lock()
+
+    @property
+    def size(self) -> int:
+        return (self.high - self.low) // 2 + 1
+
+    def bind(self, sock: socket.socket, host: str) -> int:
+        with self._lock:
+            for _ in range(self.size):
+                port = self._next
+                self._next = port + 2 if port + 2 <= self.high else self.low
+                try:
+                    sock.bind((host, port))
+                except OSError:
+                    continue
+                return port
+        raise OSError(f"no free RTP port in {self.low}-{self.high}")
+
+
+@dataclass
+class MediaStats:
+    """Counters over every call the clock served (written by the media thread, read by metrics)."""
+
+    send_gaps: int = 0  # gaps over 40 ms between two packets sent to one caller
+    late_ticks: int = 0  # ticks skipped after a long stall
+    concealed: int = 0  # caller frames concealed (lost or late packets), added when a call's media ends
+    packets_sent: int = 0
+
+
 class MediaClock:
     """The media thread: a 20 ms tick and a selector over every registered session's socket.
 
     It starts with the first session and ends when the last one is gone."""
 
-    def __init__(self, *, frame_s: float = FRAME_S, max_lag_s: float = 0.2) -> None:
+    def __init__(self, *, frame_s: float = FRAME_S, max_lag_s: float = 0.2, ports: PortRange | None = None) -> None:
         self.frame_s = frame_s
         self.max_lag_s = max_lag_s
-        self.late_ticks = 0
+        self.ports = ports
+        self.stats = MediaStats()
         self._lock = threading.Lock()
         self._ops: deque[tuple[bool, RtpSession]] = deque()
         self._sessions: list[RtpSession] = []
@@ -132,7 +179,7 @@ class MediaClock:
                 next_at += self.frame_s
                 now = time.monotonic()
                 if now - next_at > self.max_lag_s:  # a long stall: skip ahead instead of bursting
-                    self.late_ticks += 1
+                    self.stats.late_ticks += 1
                     next_at = now
         finally:
             selector.close()
@@ -180,11 +227,14 @@ class RtpSession:
 
     @classmethod
     def open(cls, *, host: str, clock: MediaClock, prefetch: int = 2) -> RtpSession:
-        """A UDP socket on an ephemeral port of ``host``."""
+        """A UDP socket on ``host``: the next free port of the clock's range, else an ephemeral one."""
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_DGRAM)
         try:
-            sock.bind((host, 0))
+            if clock.ports is not None:
+                clock.ports.bind(sock, host)
+            else:
+                sock.bind((host, 0))
             sock.setblocking(False)
         except OSError:
             sock.close()
@@ -308,13 +358,16 @@ class RtpSession:
         except OSError:
             return
         now = time.monotonic()
+        totals = self.clock.stats
         if self.stats.last_at:
             gap = now - self.stats.last_at
             self.stats.max_gap_s = max(self.stats.max_gap_s, gap)
             if gap > 0.04:
                 self.stats.gaps_over_40ms += 1
+                totals.send_gaps += 1
         self.stats.last_at = now
         self.stats.packets += 1
+        totals.packets_sent += 1
 
     # ------------------------------------------------------------------ closing
 
@@ -323,6 +376,8 @@ class RtpSession:
             return
         self._closed = True
         self._out.clear()
+        if self.receiver is not None:
+            self.clock.stats.concealed += self.receiver.jitter.stats.concealed
         if self.receiver is None:
             self._close_socket()
         else:

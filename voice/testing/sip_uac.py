@@ -11,8 +11,10 @@ the benchmarks and the tests::
     await uac.bye()                       # or the server's BYE arrives: uac.ended_by_server
 
 In-dialog requests from the server are answered: INFO (the tokenized call report, when asked for
-with ``report=True``), REFER (202, then a NOTIFY saying ``refer_status``), BYE. Not a general
-UA: one call, UDP or TCP, G.711 µ-law, no authentication, no forking.
+with ``report=True``), REFER (202, then a NOTIFY saying ``refer_status``), BYE. Requests inside
+the dialog carry its route set (the 200 OK's Record-Route, reversed: RFC 3261 12.1.2), so a proxy
+in front of the server (Kamailio) keeps them. Every request goes to ``server`` (the first hop).
+Not a general UA: one call, UDP or TCP, G.711 µ-law, no authentication, no forking.
 """
 
 from __future__ import annotations
@@ -74,8 +76,10 @@ class _SipUdp(asyncio.DatagramProtocol):
 
 
 class SipUac:
-    def __init__(self, server: Addr, *, transport: str, local_host: str, report: bool, refer_status: int) -> None:
+    def __init__(self, server: Addr, *, transport: str, local_host: str, report: bool, refer_status: int,
+                 user: str = "caller") -> None:
         self.server = server
+        self.user = user  # the user part of From and Contact (a trunk puts the caller's number there)
         self.transport = transport.lower()
         self.local_host = local_host
         self.report = report
@@ -91,6 +95,7 @@ class SipUac:
         self.rtp_port = 0
         self.remote_rtp: Addr | None = None
         self.remote_target: Uri | None = None
+        self.route_set: list[NameAddr] = []
         self.to_header = ""
         self._invite: SipRequest | None = None
         self._udp: asyncio.DatagramTransport | None = None
@@ -114,8 +119,10 @@ class SipUac:
         local_host: str = "127.0.0.1",
         report: bool = False,
         refer_status: int = 200,
+        user: str = "caller",
     ) -> SipUac:
-        uac = cls(server, transport=transport, local_host=local_host, report=report, refer_status=refer_status)
+        uac = cls(server, transport=transport, local_host=local_host, report=report, refer_status=refer_status,
+                  user=user)
         loop = asyncio.get_running_loop()
         uac._open_rtp(loop)
         if uac.transport == "tcp":
@@ -150,7 +157,7 @@ class SipUac:
 
     def _contact(self) -> NameAddr:
         suffix = ";transport=tcp" if self.transport == "tcp" else ""
-        return NameAddr(uri=parse_uri(f"sip:caller@{self.local_host}:{self.sip_port}{suffix}"))
+        return NameAddr(uri=parse_uri(f"sip:{self.user}@{self.local_host}:{self.sip_port}{suffix}"))
 
     async def _transact(self, req: SipRequest, *, timeout_s: float = 8.0) -> SipResponse:
         """Send ``req`` (retransmitting on UDP) until a final response arrives."""
@@ -194,8 +201,8 @@ class SipUac:
                 self._ack(resp)
         elif cseq.method == "INVITE" and resp.status >= 200 and self.remote_target is not None:
             self._send(make_request(  # the ACK of a re-INVITE's final response
-                "ACK", self.remote_target, via=self._via(),
-                from_addr=NameAddr.parse(f"<sip:caller@{self.local_host}>;tag={self.local_tag}", "from"),
+                "ACK", self.remote_target, via=self._via(), routes=self.route_set,
+                from_addr=NameAddr.parse(f"<sip:{self.user}@{self.local_host}>;tag={self.local_tag}", "from"),
                 to_addr=NameAddr.parse(self.to_header, "to"), call_id=self.call_id, cseq=cseq.number,
             ))
         fut = self._waiters.get((cseq.number, cseq.method))
@@ -241,8 +248,8 @@ class SipUac:
         assert self.remote_target is not None
         self.cseq += 1
         return make_request(
-            method, self.remote_target, via=self._via(),
-            from_addr=NameAddr.parse(f"<sip:caller@{self.local_host}>;tag={self.local_tag}", "from"),
+            method, self.remote_target, via=self._via(), routes=self.route_set,
+            from_addr=NameAddr.parse(f"<sip:{self.user}@{self.local_host}>;tag={self.local_tag}", "from"),
             to_addr=NameAddr.parse(self.to_header, "to"), call_id=self.call_id, cseq=self.cseq,
             contact=self._contact(), headers=headers, body=body, content_type=content_type,
         )
@@ -255,7 +262,7 @@ class SipUac:
         offer = make_offer(MediaConfig(address=self.local_host, port=self.rtp_port, codecs=("PCMU",)))
         self._invite = make_request(
             "INVITE", uri, via=self._via(),
-            from_addr=NameAddr.parse(f"<sip:caller@{self.local_host}>;tag={self.local_tag}", "from"),
+            from_addr=NameAddr.parse(f"<sip:{self.user}@{self.local_host}>;tag={self.local_tag}", "from"),
             to_addr=NameAddr.parse(f"<sip:concierge@{host}:{port}>", "to"), call_id=self.call_id, cseq=1,
             contact=self._contact(), body=bytes(offer), content_type="application/sdp",
         )
@@ -271,6 +278,7 @@ class SipUac:
 
     def _ack(self, resp: SipResponse) -> None:
         assert self._invite is not None
+        routes: list[NameAddr] = []
         if resp.status >= 300:  # the server's transaction ACKs itself on its own branch
             via = self._invite.headers.get_all("via")[0]
             uri: Uri = self._invite.uri
@@ -279,12 +287,13 @@ class SipUac:
             contacts = resp.contacts
             uri = contacts[0].uri if contacts else self._invite.uri
             self.remote_target = uri
+            self.route_set = routes = list(reversed(resp.record_routes))
             self.to_header = resp.headers.get("to") or ""
             if resp.body and self.remote_rtp is None:
                 with contextlib.suppress(Exception):
                     self.remote_rtp = remote_of(SessionDescription.parse(resp.body))
         ack = make_request(
-            "ACK", uri, via=via,
+            "ACK", uri, via=via, routes=routes,
             from_addr=NameAddr.parse(self._invite.headers.get("from") or "", "from"),
             to_addr=NameAddr.parse(resp.headers.get("to") or "", "to"), call_id=self.call_id, cseq=1,
         )
@@ -313,7 +322,7 @@ class SipUac:
         self.cseq += 1
         req = make_request(
             "OPTIONS", parse_uri(f"sip:concierge@{host}:{port}"), via=self._via(),
-            from_addr=NameAddr.parse(f"<sip:caller@{self.local_host}>;tag={new_tag()}", "from"),
+            from_addr=NameAddr.parse(f"<sip:{self.user}@{self.local_host}>;tag={new_tag()}", "from"),
             to_addr=NameAddr.parse(f"<sip:concierge@{host}:{port}>", "to"),
             call_id=secrets.token_hex(8), cseq=self.cseq,
         )
