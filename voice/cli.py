@@ -1,4 +1,4 @@
-"""The ``dialphone`` command line: serve, config, tokens, replay, bench, eval, audit.
+"""The ``dialphone`` command line: serve, config, tokens, replay, bench, eval, audit, cluster.
 
 ``serve``'s options may also come from the environment or a settings file: they are deployment
 settings (:mod:`voice.settings`, ``DIALPHONE_CONFIG``, ``DIALPHONE_HOST``, ``DIALPHONE_SIP_PORT``,
@@ -22,12 +22,21 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     try:
         settings = load_settings(
             args.settings, config=args.config, host=args.host, sip_port=args.sip_port, http_port=args.http_port,
-            data_dir=args.data_dir,
+            data_dir=args.data_dir, log_format=args.log_format,
+            rtp_port_min=args.rtp_ports[0] if args.rtp_ports else None,
+            rtp_port_max=args.rtp_ports[1] if args.rtp_ports else None,
         )
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)
         return 2
     return run_server(settings)
+
+
+def _port_range(text: str) -> tuple[int, int]:
+    low, sep, high = text.partition("-")
+    if not sep or not low.isdigit() or not high.isdigit():
+        raise argparse.ArgumentTypeError("expected LOW-HIGH, e.g. 20000-20999")
+    return int(low), int(high)
 
 
 def _cmd_config_validate(args: argparse.Namespace) -> int:
@@ -79,7 +88,10 @@ DELEGATED: dict[tuple[str, ...], tuple[str, ...]] = {
     ("bench", "latency"): ("voice.testing.replay:bench_latency_main",),
     ("bench", "concurrency"): ("voice.testing.replay:bench_concurrency_main",),
     ("bench", "ivr"): ("voice.testing.ivr_bench:main",),
+    ("bench", "races"): ("voice.testing.race_bench:main",),
+    ("eval", "audit-coverage"): ("voice.testing.audit_coverage:main",),
     ("replay",): ("voice.testing.replay:replay_main",),
+    ("cluster",): ("voice.cluster.cli:main",),
 }
 
 
@@ -94,6 +106,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--sip-port", type=int)
     s.add_argument("--http-port", type=int)
     s.add_argument("--data-dir")
+    s.add_argument("--log-format", choices=("text", "json"), help="json: one object a line, with the call id")
+    s.add_argument("--rtp-ports", type=_port_range, metavar="LOW-HIGH", help="RTP port range (default: ephemeral)")
     s.set_defaults(func=_cmd_serve)
 
     c = sub.add_parser("config", help="workspace configuration")
@@ -108,8 +122,9 @@ def _parser() -> argparse.ArgumentParser:
         ("replay", "replay recorded audio through the whole pipeline"),
         ("audit", "export, verify and purge the audit log"),
         ("tokens", "list, create and revoke admin API tokens"),
-        ("eval", "evaluations: asr | redaction | boundary | concierge | gate | all"),
-        ("bench", "benchmarks: latency | redaction | gate | audit | approvals | concurrency | ivr"),
+        ("eval", "evaluations: asr | redaction | boundary | concierge | audit-coverage | gate | all"),
+        ("bench", "benchmarks: latency | redaction | gate | audit | approvals | concurrency | ivr | races"),
+        ("cluster", "run Kamailio, N workers and PostgreSQL on this machine (cluster up --workers N)"),
     ):
         sub.add_parser(name, help=helptext, add_help=False)
     return p
