@@ -6,7 +6,8 @@ pauses, barge-ins and the keypad join one token), off the event loop with a dead
 
 - tokenized: ``asr.transcribed`` (tokenized text) and ``redaction.applied`` (entity counts by type)
   are audited and the turn goes on to the brain;
-- withheld (the guard could not decide, failed, or missed its deadline): ``redaction.withheld`` with
+- withheld (the guard could not decide, failed, missed its deadline, or a barge-in cut the turn
+  while it decided: reason ``interrupted``): ``redaction.withheld`` with
   the reason and entity counts only, nothing reaches the brain, and the caller is asked again and
   offered the keypad.
 
@@ -150,7 +151,15 @@ class RedactionStage(FrameProcessor):
 
     async def _on_final(self, frame: TranscriptionFrame) -> None:
         self.invocations += 1
-        result, latency_ms = await self._decide(frame.text)
+        try:
+            result, latency_ms = await self._decide(frame.text)
+        except asyncio.CancelledError:
+            # A barge-in (an interruption) cut the turn before the guard answered: nothing of it goes
+            # on, and the transcript that was made is still on the record, as withheld.
+            await asyncio.shield(self._emit(
+                EventType.REDACTION_WITHHELD, {"stage": "caller_turn", "reason": "interrupted", "entity_counts": {}}
+            ))
+            raise
         if result.withheld is not None:
             await self._withhold(result)
             return
