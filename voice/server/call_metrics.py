@@ -1,8 +1,13 @@
 """What feeds :class:`voice.server.metrics.ServerMetrics` as things happen, without changing the calls.
 
 - :func:`call_hook`: run by :func:`voice.pipeline.calls.new_call` for every call (``engines.call_hooks``):
-  puts the call id in the log context of the call's task (:mod:`voice.server.logs`) and adds a
-  :class:`CallMetricsObserver` to the call's pipeline.
+  puts the call id in the log context of the call's task (:mod:`voice.server.logs`), counts the
+  call, and hands its call log to the :class:`TurnHarvest`.
+- :class:`TurnHarvest`: at each scrape (and whenever a call starts) reads the turns the calls'
+  logs completed since the last time: ASR time, the brain's time to first text and TTS first audio
+  (both measured by the pipeline's own :class:`voice.pipeline.observers.TurnObserver`), and the
+  server-side voice-to-voice they add up to. Nothing runs per audio frame: an observer of our own
+  on every pipeline cost about 5% of a worker's CPU with 20 calls.
 - :class:`MeteredAuditSink` wraps the process's audit sink: times the durable (gating) writes and
   counts withheld turns and gate decisions from the events the calls emit.
 - :func:`watch_loop_lag`: how late the event loop runs a timer.
@@ -12,11 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+import weakref
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
-
-from pipecat.frames.frames import LLMTextFrame, TTSAudioRawFrame, UserStoppedSpeakingFrame
-from pipecat.observers.base_observer import BaseObserver, FramePushed
 
 from voice.server.logs import CALL_ID
 from voice.server.metrics import TRANSPORTS, ServerMetrics, label
@@ -24,64 +28,64 @@ from voice.server.metrics import TRANSPORTS, ServerMetrics, label
 LAG_INTERVAL_S = 0.25
 
 
-class CallMetricsObserver(BaseObserver):
-    """One call's turns and latencies: ASR, end of turn to first reply text (brain), first text to
-    first audio (TTS), and server-side voice-to-voice. Timestamps are the pipeline clock's, taken
-    when each frame was pushed, so the observer's own queue adds nothing."""
+@dataclass
+class _Tracked:
+    session: weakref.ref[Any]
+    log: Any  # the call's CallLog: tokenized turn records (no audio, no pipeline)
+    transport: str
+    harvested: int = 0
 
-    def __init__(self, metrics: ServerMetrics, session: Any) -> None:
-        super().__init__(observe_every_push=False)
+
+class TurnHarvest:
+    """The calls' completed turns, into the histograms. A turn is complete once its reply audio
+    started, a later turn began, or the call ended; a call is dropped once it ended and was read."""
+
+    def __init__(self, metrics: ServerMetrics) -> None:
         self._m = metrics
-        self._session = session
-        self._transport = label(getattr(session, "kind", "other"), TRANSPORTS)
-        self._turns_seen = 0
-        self._stop_ns = 0
-        self._text_ns = 0
-        self._before_stop_s = 0.0  # endpointing wait + ASR wait of the current turn
-        self._replied = True
+        self._calls: list[_Tracked] = []
 
-    async def on_pipeline_started(self) -> None:
-        self._m.calls_answered.labels(self._transport).inc()
+    def add(self, session: Any) -> None:
+        transport = label(getattr(session, "kind", "other"), TRANSPORTS)
+        self._m.calls_answered.labels(transport).inc()
+        self.harvest()  # keeps the list short even when nobody scrapes
+        self._calls.append(_Tracked(weakref.ref(session), session.log, transport))
 
-    async def on_push_frame(self, data: FramePushed) -> None:
-        frame = data.frame
-        if isinstance(frame, UserStoppedSpeakingFrame):
-            if data.source is not getattr(self._session, "turns", None):
-                return  # only the turn processor's end of turn (one per caller turn)
-            self._turn_ended(data.timestamp)
-        elif isinstance(frame, LLMTextFrame):
-            if self._stop_ns and not self._text_ns and not self._replied:
-                self._text_ns = data.timestamp
-                self._m.brain.labels(self._transport).observe((data.timestamp - self._stop_ns) / 1e9)
-        elif isinstance(frame, TTSAudioRawFrame) and not self._replied and self._stop_ns:
-            self._replied = True
-            if self._text_ns:
-                self._m.tts.labels(self._transport).observe((data.timestamp - self._text_ns) / 1e9)
-            v2v = self._before_stop_s + (data.timestamp - self._stop_ns) / 1e9
-            self._m.voice_to_voice.labels(self._transport).observe(v2v)
+    def harvest(self) -> None:
+        keep = []
+        for call in self._calls:
+            session = call.session()
+            worker = getattr(session, "worker", None)
+            ended = session is None or (worker is not None and worker.has_finished())
+            turns = [r for r in list(call.log.turns) if getattr(r, "timing", None) is not None]
+            while call.harvested < len(turns):
+                rec = turns[call.harvested]
+                if call.harvested == len(turns) - 1 and not ended and not rec.tts_first_ms:
+                    break  # the last turn may still get its reply
+                self._observe(call.transport, rec)
+                call.harvested += 1
+            if not ended:
+                keep.append(call)
+        self._calls = keep
 
-    def _turn_ended(self, at_ns: int) -> None:
-        self._m.turns.labels(self._transport).inc()
-        self._stop_ns, self._text_ns, self._replied, self._before_stop_s = at_ns, 0, False, 0.0
-        # the turn's timing record: the turn processor appends one per end of turn, right after
-        # pushing this frame (records without timing are the call log's own)
-        log = getattr(self._session, "log", None)
-        timed = [r.timing for r in getattr(log, "turns", []) if getattr(r, "timing", None) is not None]
-        index, self._turns_seen = self._turns_seen, self._turns_seen + 1
-        if index < len(timed):
-            timing = timed[index]
-            self._m.asr.labels(self._transport).observe(timing.asr_ms / 1000)
-            self._before_stop_s = (timing.endpoint_wait_ms + timing.asr_wait_ms) / 1000
+    def _observe(self, transport: str, rec: Any) -> None:
+        m, timing = self._m, rec.timing
+        m.turns.labels(transport).inc()
+        m.asr.labels(transport).observe(timing.asr_ms / 1000)
+        if rec.brain_ms > 0:
+            m.brain.labels(transport).observe(rec.brain_ms / 1000)
+        if rec.tts_first_ms > 0:
+            m.tts.labels(transport).observe(rec.tts_first_ms / 1000)
+        if rec.brain_ms > 0 and rec.tts_first_ms > 0:
+            ms = timing.endpoint_wait_ms + timing.asr_wait_ms + rec.brain_ms + rec.tts_first_ms
+            m.voice_to_voice.labels(transport).observe(ms / 1000)
 
 
-def call_hook(metrics: ServerMetrics) -> Callable[[Any], None]:
-    """The ``engines.call_hooks`` entry: log context and metrics observer for each new call."""
+def call_hook(metrics: ServerMetrics, harvest: TurnHarvest) -> Callable[[Any], None]:
+    """The ``engines.call_hooks`` entry: log context, and the call's turns into the metrics."""
 
     def hook(session: Any) -> None:
         CALL_ID.set(str(session.call_id))  # this task (and the tasks it starts) log with the call id
-        worker = getattr(session, "worker", None)
-        if worker is not None:
-            worker.add_observer(CallMetricsObserver(metrics, session))
+        harvest.add(session)
 
     return hook
 

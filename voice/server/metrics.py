@@ -4,8 +4,8 @@
     metrics.bind(process)                          # scrape-time figures read from the running process
     body = await metrics.render()                  # what GET /metrics answers
 
-Counted as things happen (by :mod:`voice.server.call_metrics`: a pipeline observer per call, a
-wrapper around the audit sink, an event-loop watcher):
+Counted by :mod:`voice.server.call_metrics` (a hook on each new call whose turns are read from the
+call's log at each scrape, a wrapper around the audit sink, an event-loop watcher):
 
 | metric | type | labels |
 | --- | --- | --- |
@@ -40,7 +40,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -109,6 +109,7 @@ class ServerMetrics:
         self.approvals_pending = Gauge("dialphone_approvals_pending", "Approval requests waiting for a supervisor",
                                        registry=r)
         self._process: Process | None = None
+        self.on_scrape: list[Callable[[], None]] = []  # run before each scrape (the turn harvest)
 
     def bind(self, process: Process) -> None:
         """Read ``process`` at each scrape (active calls, SIP and RTP counters, audit log, readiness)."""
@@ -125,6 +126,8 @@ class ServerMetrics:
 
     async def render(self) -> bytes:
         """The exposition text; refreshes the figures that need the event loop first."""
+        for refresh in self.on_scrape:
+            refresh()
         await self._refresh_approvals()
         self._drain_audit_commits()
         return generate_latest(self.registry)

@@ -23,7 +23,7 @@ from typing import Any
 
 from concierge.config import Transport, Workspace
 from voice.pipeline.engines import Engines
-from voice.server.call_metrics import MeteredAuditSink, call_hook, watch_loop_lag
+from voice.server.call_metrics import MeteredAuditSink, TurnHarvest, call_hook, watch_loop_lag
 from voice.server.metrics import ServerMetrics
 from voice.store import State
 from voice.telephony.gc_pacing import PACER
@@ -58,6 +58,8 @@ class ServerProcess:
         self.draining = False
         self.metrics = metrics or ServerMetrics()
         self.metrics.bind(self)
+        self.harvest = TurnHarvest(self.metrics)
+        self.metrics.on_scrape.append(self.harvest.harvest)
         self.rtp_ports = rtp_ports
         self.calls: dict[str, Any] = {}
         self.admin: Any = None  # the admin service (voice.admin.router sets it)
@@ -94,7 +96,7 @@ class ServerProcess:
         sip = SipServer(state=self, host=host, port=sip_port, rtp_ports=ports)
         await sip.start()
         self._listeners.append(sip)
-        engines.call_hooks.append(call_hook(self.metrics))  # after the listener's warm-up call
+        engines.call_hooks.append(call_hook(self.metrics, self.harvest))  # after the listener's warm-up call
         self._lag = asyncio.create_task(watch_loop_lag(self.metrics), name="loop-lag")
         self.ready = True
 

@@ -5,6 +5,7 @@ deployment settings a pool adds (RTP range, drain limit, log format)."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
 import sys
@@ -15,9 +16,11 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from concierge.audit_sink import MemoryAuditSink
-from concierge.config import ConfigError, load_workspace
+from concierge.config import ConfigError, Transport, load_workspace
+from voice.pipeline.calllog import CallLog, TurnRecord
+from voice.pipeline.turns import TurnTiming
 from voice.server.app import create_app
-from voice.server.call_metrics import MeteredAuditSink
+from voice.server.call_metrics import MeteredAuditSink, TurnHarvest, call_hook
 from voice.server.logs import CALL_ID, JsonFormatter
 from voice.server.metrics import ServerMetrics, label
 from voice.server.process import ServerProcess
@@ -116,3 +119,50 @@ def test_pool_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ConfigError) as err:
         load_settings(None)
     assert "DIALPHONE_LOG_FORMAT" in str(err.value.problems)
+
+
+class _Worker:
+    def __init__(self) -> None:
+        self.finished = False
+
+    def has_finished(self) -> bool:
+        return self.finished
+
+
+class _Session:
+    def __init__(self) -> None:
+        self.call_id = "c0ffee"
+        self.kind = Transport.SIP
+        self.log = CallLog(self.call_id)
+        self.worker = _Worker()
+
+
+def test_turns_are_read_from_the_call_logs_once_each() -> None:
+    metrics = ServerMetrics()
+    harvest = TurnHarvest(metrics)
+    metrics.on_scrape.append(harvest.harvest)
+    session = _Session()
+    context = contextvars.copy_context()  # the call's task
+    context.run(call_hook(metrics, harvest), session)
+    assert context[CALL_ID] == "c0ffee" and CALL_ID.get() is None  # its log lines carry the call id
+    timing = TurnTiming(endpoint_wait_ms=200, asr_ms=120, asr_wait_ms=150)
+    session.log.turns.append(TurnRecord(timing=timing))  # the reply has not started yet: not counted
+    samples = _samples(asyncio.run(metrics.render()))
+    assert samples[("dialphone_calls_answered_total", (("transport", "sip"),))] == 1
+    assert ("dialphone_turns_total", (("transport", "sip"),)) not in samples
+    session.log.turns[0].brain_ms, session.log.turns[0].tts_first_ms = 30.0, 50.0
+    session.log.turns.append(TurnRecord(timing=TurnTiming(asr_ms=80)))  # no reply: counted when the call ends
+    samples = _samples(asyncio.run(metrics.render()))
+    assert samples[("dialphone_turns_total", (("transport", "sip"),))] == 1
+    assert samples[("dialphone_voice_to_voice_seconds_sum", (("transport", "sip"),))] == pytest.approx(0.43)
+    session.worker.finished = True
+    samples = _samples(asyncio.run(metrics.render()))
+    assert samples[("dialphone_turns_total", (("transport", "sip"),))] == 2
+    assert samples[("dialphone_asr_seconds_count", (("transport", "sip"),))] == 2
+    assert samples[("dialphone_voice_to_voice_seconds_count", (("transport", "sip"),))] == 1
+    assert not harvest._calls  # an ended call is let go once read
+
+
+def _samples(text: bytes) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for f in text_string_to_metric_families(text.decode()) for s in f.samples}

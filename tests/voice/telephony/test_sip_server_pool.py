@@ -118,7 +118,7 @@ async def test_a_call_shows_in_the_metrics_without_caller_data(sip_server: Serve
         assert engines is not None
         metrics = state.metrics  # type: ignore[attr-defined]
         # what ServerProcess.start does, on the engines the tests share (undone below)
-        hook, sink = call_hook(metrics), engines.audit
+        hook, sink = call_hook(metrics, state.harvest), engines.audit  # type: ignore[attr-defined]
         engines.call_hooks.append(hook)
         engines.audit = MeteredAuditSink(sink, metrics)
         state._listeners = [sip]  # type: ignore[attr-defined]
@@ -146,7 +146,7 @@ async def test_a_call_shows_in_the_metrics_without_caller_data(sip_server: Serve
     assert samples[("dialphone_calls_active", sip_label)] == 0
     labels = {v for family in text_string_to_metric_families(text) for s in family.samples for v in s.labels.values()}
     assert labels <= {"sip", "ws", "webrtc", "inproc", "capacity", "draining", "starting", "unavailable",
-                      "rate_limited", "invalid", "allow"} | _buckets(text)
+                      "rate_limited", "invalid", "overload", "allow"} | _buckets(text)
     assert "bill" not in text.lower() and result.scenario not in text
     assert np.isfinite(v2v)
 
