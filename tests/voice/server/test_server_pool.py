@@ -8,6 +8,7 @@ import asyncio
 import contextvars
 import json
 import logging
+import re
 import sys
 from pathlib import Path
 
@@ -166,3 +167,17 @@ def test_turns_are_read_from_the_call_logs_once_each() -> None:
 def _samples(text: bytes) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     return {(s.name, tuple(sorted(s.labels.items()))): s.value
             for f in text_string_to_metric_families(text.decode()) for s in f.samples}
+
+
+def test_the_grafana_dashboard_names_only_metrics_we_export(tmp_path: Path) -> None:
+    state = _process(tmp_path)
+    state.metrics.withheld.labels("caller_turn", "timeout")  # families with labels show once a child exists
+    state.metrics.gate.labels("allow")
+    for histogram in (state.metrics.voice_to_voice, state.metrics.asr, state.metrics.brain, state.metrics.tts,
+                      state.metrics.turns, state.metrics.calls_answered):
+        histogram.labels("sip")
+    exported = {s.name for f in text_string_to_metric_families(asyncio.run(state.metrics.render()).decode())
+                for s in f.samples}
+    dashboard = (REPO / "deploy" / "grafana" / "dialphone.json").read_text()
+    named = set(re.findall(r"dialphone_[a-z_]+", dashboard)) - {"dialphone_workers"}
+    assert named and named <= exported, sorted(named - exported)
