@@ -151,10 +151,22 @@ class Vad(_Model):
         return v
 
 
+class QueueOrder(StrEnum):
+    OLDEST_FIRST = "oldest_first"
+    SHORTEST_FIRST = "shortest_first"
+
+
 class Asr(_Model):
     model_path: str | None = None
     device: str = "auto"
     compute_type: str = "auto"
+    # The process's one ASR queue (voice.asr.batching): decodes at once, cores per decode, utterances
+    # decoded together, and which waiting caller goes first. The defaults are measured on 2 cores
+    # (README, "Capacity"); a machine with more cores runs more lanes.
+    lanes: int = Field(default=2, ge=1, le=32)
+    threads_per_lane: int = Field(default=1, ge=1, le=32)
+    max_batch: int = Field(default=4, ge=1, le=16)
+    queue_order: QueueOrder = QueueOrder.OLDEST_FIRST
 
 
 class Tts(_Model):

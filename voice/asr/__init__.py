@@ -5,7 +5,7 @@ See :mod:`voice.asr.engine` for the API and :mod:`voice.asr.features` for the tr
 
 from __future__ import annotations
 
-from voice.asr.batching import AsrBatcher
+from voice.asr.batching import AsrBatcher, QueueOrder
 from voice.asr.cache import Speculation
 from voice.asr.config import AsrConfig, Device
 from voice.asr.engine import AsrEngine
@@ -24,6 +24,7 @@ __all__ = [
     "AsrModelError",
     "AsrResult",
     "Device",
+    "QueueOrder",
     "Speculation",
     "Word",
     "WindowPolicy",

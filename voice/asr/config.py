@@ -36,7 +36,10 @@ class AsrConfig:
     digit_beam_size: beam (and hypotheses kept) of a digit-only decode.
     digit_evidence: choose among a digit decode's hypotheses by what is known of the number (the count
         of voiced segments, a Luhn check digit; :mod:`voice.asr.numbers`) instead of taking the first.
-    cache_size: results kept for speculative reuse.
+    cpu_threads: cores one decode uses (CTranslate2 ``intra_threads``).
+    lanes: decodes that may run at once (CTranslate2 ``inter_threads``); the batcher runs one lane
+        thread per lane. Measured on 2 cores (``bench/bench_asr_batch.py``): see
+        :mod:`voice.asr.batching` for the choice.
     """
 
     model_path: Path | None = None
@@ -45,6 +48,7 @@ class AsrConfig:
     device: Device = Device.AUTO
     compute_type: str | None = None
     cpu_threads: int = 2
+    lanes: int = 1
     beam_size: int = 3
     window: WindowPolicy = field(default_factory=WindowPolicy)
     silence_fill: bool = True
@@ -57,4 +61,3 @@ class AsrConfig:
     auto_digits: bool = True
     digit_beam_size: int = 3
     digit_evidence: bool = True
-    cache_size: int = 8

@@ -68,7 +68,7 @@ class WhisperDecoder:
                 device=self.device,
                 compute_type=self.compute_type,
                 intra_threads=config.cpu_threads,
-                inter_threads=1,
+                inter_threads=max(1, config.lanes),
             )
         except (RuntimeError, ValueError) as exc:
             raise AsrModelError(f"cannot load the Whisper model from {model.path}: {exc}") from exc

@@ -8,6 +8,11 @@
     result = engine.finish(spec, pcm_at_end_of_turn)      # reused if the audio did not change
     results = engine.transcribe_batch([pcm_a, pcm_b])     # one encoder/decoder pass for many calls
 
+Nothing is cached between calls: every ``transcribe`` decodes (a speculative result is reused only
+through the handle its own call holds). ``config.lanes`` decodes may run at once (CTranslate2
+``inter_threads``, each on ``cpu_threads`` cores); :class:`voice.asr.batching.AsrBatcher` feeds the
+lanes from one queue shared by every call.
+
 Decoding: one pass, no temperature fallback, beam search (``beam_size``), a token budget relative
 to the duration, a repetition cut, and Whisper's no-speech rule (returns ""). With ``auto_digits``
 a transcript that is mostly a spoken number is decoded once more with the digit-only vocabulary
@@ -37,7 +42,7 @@ from voice.asr.audio import (
     peak_dbfs,
     trim_trailing_quiet,
 )
-from voice.asr.cache import ResultCache, Speculation
+from voice.asr.cache import Speculation
 from voice.asr.config import AsrConfig
 from voice.asr.decoder import TOKENS_PER_SECOND, Decoded, WhisperDecoder
 from voice.asr.guards import cut_repetition, is_no_speech, token_budget
@@ -60,8 +65,8 @@ class AsrEngine:
             self.config.model_path, manifest=self.config.manifest, record_digests=self.config.record_digests
         )
         self._decoder = WhisperDecoder(self.model, self.config)
-        self._cache = ResultCache(self.config.cache_size)
-        self._lock = threading.Lock()  # one decode at a time per engine; batch across calls instead
+        # at most ``lanes`` decodes at once (CTranslate2 runs one batch per inter-thread replica)
+        self._slots = threading.BoundedSemaphore(max(1, self.config.lanes))
 
     @property
     def device(self) -> str:
@@ -73,19 +78,13 @@ class AsrEngine:
 
     # -- public API ------------------------------------------------------------------------------
     def transcribe(self, pcm16k: Pcm, *, hint: str | None = None) -> AsrResult:
-        """Transcript of one utterance (mono 16 kHz); a cached result of the same audio is reused."""
-        x, n = self._prepare(pcm16k)
-        result, reused = self._cache.get_or_compute(
-            audio_key(x, hint), lambda: self._run([(x, n)], [hint])[0]
-        )
-        return dataclasses.replace(result, reused=True, latency_ms=0.0) if reused else result
+        """Transcript of one utterance (mono 16 kHz), decoded now."""
+        return self._run([self._prepare(pcm16k)], [hint])[0]
 
     def start(self, pcm16k: Pcm, *, hint: str | None = None) -> Speculation:
         """Decode now (at the first pause); the returned handle lets ``finish`` reuse the result."""
         x, n = self._prepare(pcm16k)
-        key = audio_key(x, hint)
-        result, _ = self._cache.get_or_compute(key, lambda: self._run([(x, n)], [hint])[0])
-        return Speculation(key, result)
+        return Speculation(audio_key(x, hint), self._run([(x, n)], [hint])[0])
 
     def finish(self, speculation: Speculation | None, pcm16k: Pcm, *, hint: str | None = None) -> AsrResult:
         """The speculative result if the audio (up to trailing quiet) is unchanged, else a new decode."""
@@ -97,7 +96,7 @@ class AsrEngine:
     def transcribe_batch(
         self, pcms: Sequence[Pcm], *, hints: Sequence[str | None] | None = None
     ) -> list[AsrResult]:
-        """Transcripts of several utterances in one batched pass per hint (the GPU path)."""
+        """Transcripts of several utterances in one batched pass per hint (the batcher's path)."""
         hint_list: list[str | None] = list(hints) if hints is not None else [None] * len(pcms)
         if len(hint_list) != len(pcms):
             raise ValueError("hints must have one entry per utterance")
@@ -134,7 +133,7 @@ class AsrEngine:
             for off in range(0, len(x), step):
                 pieces.setdefault(hints[k], []).append((k, x[off : off + step], off))
         decoded: dict[int, list[tuple[Decoded, list[Word], int]]] = {}
-        with self._lock:
+        with self._slots:
             for hint, group in pieces.items():
                 for (k, _piece, off), dec, words in zip(group, *self._decode(group, hint), strict=True):
                     decoded.setdefault(k, []).append((dec, words, off))

@@ -1,8 +1,9 @@
 """What one server process loads once and shares between calls: models, executors, audit log.
 
 Loading shows progress on stderr (each step with its time). CPU-bound work runs off the event loop,
-one executor per model: ASR, TTS and NER each get their own thread, so a slow synthesis never
-delays a transcription.
+one executor per model: ASR, TTS and NER each get their own threads, so a slow synthesis never
+delays a transcription. The ASR is one queue for every call (:class:`voice.asr.AsrBatcher`: lanes,
+batches across calls, deadline order; ``audio.asr`` in the workspace).
 """
 
 from __future__ import annotations
@@ -21,11 +22,10 @@ import numpy as np
 from concierge.approvals import InMemoryApprovalQueue
 from concierge.config import Workspace
 from concierge.embedded_brain import spoken_lines
-from voice.asr import AsrConfig, AsrEngine, Device
+from voice.asr import AsrBatcher, AsrConfig, AsrEngine, Device, QueueOrder
 from voice.ivr.prompts import all_texts
 from voice.pipeline.audit_setup import open_audit
 from voice.pipeline.redaction_setup import load_redaction
-from voice.pipeline.turns import AsrLane
 from voice.tts import HibariEngine, PromptCache
 
 log = logging.getLogger("dialphone.engines")
@@ -77,7 +77,10 @@ class Engines:
         # run with each call's session right after new_call builds it, in the call's task (the server's
         # metrics observer and log context go in here; voice.server.process)
         self.call_hooks: list[Callable[[Any], None]] = []
-        self.asr_executor = AsrLane()
+        cfg = workspace.audio.asr
+        self.asr_queue = AsrBatcher(
+            asr, lanes=cfg.lanes, max_batch=cfg.max_batch, order=QueueOrder(str(cfg.queue_order))
+        )
         self.tts_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tts")
 
     @classmethod
@@ -95,9 +98,11 @@ class Engines:
                     model_path=Path(cfg.model_path) if cfg.model_path else None,
                     device=Device(cfg.device),
                     compute_type=None if cfg.compute_type == "auto" else cfg.compute_type,
+                    cpu_threads=cfg.threads_per_lane,
+                    lanes=cfg.lanes,
                 )
             )
-            asr.transcribe(np.zeros(16000, dtype=np.float32))  # first call builds the kernels
+            _warm_up(asr, cfg.lanes)
         with _step("speech synthesis (hibari, verified)"):
             tts = HibariEngine(voice=workspace.audio.tts.voice, speed=workspace.audio.tts.speed)
             tts.warm_up()
@@ -149,9 +154,16 @@ class Engines:
             await self.audit.flush()
         if self.audit_log is not None and hasattr(self.audit_log, "close"):
             await self.audit_log.close()
-        self.asr_executor.shutdown(wait=False)
+        self.asr_queue.shutdown(wait=False)
         self.tts_executor.shutdown(wait=False)
         self.redaction.shutdown()
+
+
+def _warm_up(asr: AsrEngine, lanes: int) -> None:
+    """The first decode on each lane builds its kernels: run one per lane, at once."""
+    silence = np.zeros(16000, dtype=np.float32)
+    with ThreadPoolExecutor(max_workers=max(1, lanes)) as pool:
+        list(pool.map(lambda _: asr.transcribe(silence), range(max(1, lanes))))
 
 
 def cpu_threads() -> int:

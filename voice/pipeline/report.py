@@ -5,8 +5,10 @@ change as a small JSON-able dict (the browser page shows them live over the WebR
 the replay client asks for them over a media stream). Everything here is tokenized: the caller
 text comes from the redaction stage, never from ASR.
 
+    {"type": "dialphone.call", "state": "started", "ai": true}          (first; false: the plain IVR)
     {"type": "dialphone.turn", "turn": 1, "caller": "...", "reply": "...", "tools": "...",
-     "decision": "...", "endpoint_ms": .., "asr_ms": .., "brain_ms": .., "tts_ms": ..}
+     "decision": "...", "endpoint_ms": .., "asr_ms": .., "asr_queue_ms": .., "asr_batch": ..,
+     "brain_ms": .., "tts_ms": ..}
     {"type": "dialphone.decision", "department": "billing", "decision": "allow", "rule_id": "..."}
 
 Transfers go out from the transport's call control itself, at the moment they happen.
@@ -54,6 +56,8 @@ def turn_rows(session: Any) -> list[dict[str, Any]]:
                 "decision": rec.decision,
                 "endpoint_ms": round(t.endpoint_wait_ms, 1) if t else 0.0,
                 "asr_ms": round(t.asr_wait_ms, 1) if t else 0.0,
+                "asr_queue_ms": round(t.asr_queue_ms, 1) if t else 0.0,  # of asr_ms, waiting for a lane
+                "asr_batch": t.asr_batch if t else 0,
                 "brain_ms": round(rec.brain_ms, 1),
                 "tts_ms": round(rec.tts_first_ms, 1),
                 # when the turn ended, in seconds since the call was set up: lets a remote caller
@@ -73,6 +77,7 @@ def final_report(session: Any) -> dict[str, Any]:
         "events": list(session.log.events),
         "decisions": [{k: d.get(k) for k in DECISION_FIELDS} for d in session.log.decisions],
         "asr_invocations": int(getattr(session.turns, "asr_invocations", 0)),
+        "ai": bool(getattr(session, "ai", True)),
     }
 
 
@@ -87,6 +92,7 @@ class CallReporter:
         self._interval = interval_s
         self._sent_turns: dict[int, dict[str, Any]] = {}
         self._sent_decisions = 0
+        self._sent_call = False
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -109,6 +115,9 @@ class CallReporter:
                 log.debug("call report not sent: %s", type(exc).__name__)
 
     async def flush(self) -> None:
+        if not self._sent_call:
+            self._sent_call = True
+            await self._send({"type": "dialphone.call", "state": "started", "ai": bool(getattr(self._session, "ai", True))})
         for row in turn_rows(self._session):
             n = int(row["turn"])
             if row["caller"] and self._sent_turns.get(n) != row:

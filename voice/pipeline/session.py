@@ -94,12 +94,11 @@ class CallSession:
         vad_cfg = ws.audio.vad
         self.turns = TurnProcessor(
             vad=WebRtcVADAnalyzer(aggressiveness=vad_cfg.aggressiveness, frame_ms=vad_cfg.frame_ms),
-            recognizer=engines.asr,
+            asr=engines.asr_queue,
             sample_rate=sample_rate,
             start_ms=vad_cfg.start_ms,
             stop_ms=vad_cfg.stop_ms,
             resume_ms=vad_cfg.resume_ms,
-            executor=engines.asr_executor,
             on_turn=self._on_turn_timing,
             # Once the call left the AI (transferring, transferred, the IVR has it), the caller no longer
             # cuts the bot's last line ("let me get you to billing"): nobody in the AI loop would answer.

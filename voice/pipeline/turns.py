@@ -4,8 +4,12 @@ Audio frames in; out come ``UserStartedSpeakingFrame`` (with an interruption, fo
 final ``TranscriptionFrame`` per caller turn, then ``UserStoppedSpeakingFrame``. Interim text never
 leaves this processor. Decoding starts speculatively at the first pause (``spec_ms`` of silence);
 when the pause reaches ``stop_ms`` and no speech came back, that result is used, so ASR time overlaps
-the endpointing wait. Recognition runs on one dedicated thread (:class:`AsrLane`); a speculative
-decode starts only while that thread is idle.
+the endpointing wait. Recognition goes through the process's one ASR queue
+(:class:`voice.asr.AsrBatcher`, shared by every call): a final decode queues by its deadline and may
+be batched with other calls' decodes; a speculative decode starts only when it costs nobody anything
+(nothing waits and a lane is idle), is dropped from the queue when the caller speaks again, and
+becomes the turn's final decode (promoted in the queue) when the turn ends on the same audio. The
+speculative result is this call's own: nothing is shared with another call.
 
 A caller who speaks again while the bot talks, or while the reply to their last turn is still being
 prepared (they only paused), interrupts it. Speech that resumes within ``resume_ms`` of the last
@@ -18,11 +22,10 @@ from __future__ import annotations
 
 import asyncio
 import math
-import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Protocol
@@ -46,32 +49,16 @@ ASR_RATE = 16000
 REPLY_PENDING_S = 2.0  # longer than any reply takes to start; a turn without a spoken reply expires
 
 
-class AsrLane(ThreadPoolExecutor):
-    """The ASR thread shared by every call, counting the decodes queued or running on it."""
+class AsrQueue(Protocol):
+    """The process's ASR queue as a call sees it (:class:`voice.asr.AsrBatcher`)."""
 
-    def __init__(self) -> None:
-        super().__init__(max_workers=1, thread_name_prefix="asr")
-        self._count_lock = threading.Lock()
-        self._pending = 0
+    def submit(self, pcm16k: np.ndarray, *, speculative: bool = False, since: float | None = None) -> Future[Any]: ...
 
-    @property
-    def pending(self) -> int:
-        return self._pending
+    def promote(self, future: Future[Any], *, since: float | None = None) -> None: ...
 
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
-        with self._count_lock:
-            self._pending += 1
-        fut = super().submit(fn, *args, **kwargs)
-        fut.add_done_callback(self._done)  # runs on the ASR thread
-        return fut
+    def cancel(self, future: Future[Any]) -> bool: ...
 
-    def _done(self, _: Any) -> None:
-        with self._count_lock:
-            self._pending -= 1
-
-
-class Recognizer(Protocol):
-    def transcribe(self, pcm16k: np.ndarray) -> Any: ...
+    def accepts_speculation(self) -> bool: ...
 
 
 class _State(Enum):
@@ -85,8 +72,10 @@ class TurnTiming:
 
     speech_ms: float = 0.0
     endpoint_wait_ms: float = 0.0
-    asr_ms: float = 0.0
-    asr_wait_ms: float = 0.0
+    asr_ms: float = 0.0  # the decode itself (its batch's time)
+    asr_wait_ms: float = 0.0  # end of turn to transcript: what the caller waited for ASR
+    asr_queue_ms: float = 0.0  # of that, waiting in the shared queue for a lane
+    asr_batch: int = 0  # utterances decoded together with this one
     speculative_hit: bool = False
     ended_at: float = 0.0
 
@@ -98,7 +87,7 @@ class TurnProcessor(FrameProcessor):
         self,
         *,
         vad: WebRtcVADAnalyzer,
-        recognizer: Recognizer,
+        asr: AsrQueue,
         sample_rate: int,
         start_ms: int = 60,
         stop_ms: int = 200,
@@ -106,7 +95,6 @@ class TurnProcessor(FrameProcessor):
         resume_ms: int = 800,
         preroll_ms: int = 300,
         max_turn_s: float = 15.0,
-        executor: ThreadPoolExecutor | None = None,
         on_turn: Callable[[TurnTiming], None] | None = None,
         can_interrupt: Callable[[], bool] | None = None,
         user_id: str = "caller",
@@ -115,7 +103,7 @@ class TurnProcessor(FrameProcessor):
         super().__init__(**kwargs)
         self._vad = vad
         self._vad.set_sample_rate(sample_rate)
-        self._rec = recognizer
+        self._asr = asr
         self._rate = sample_rate
         self._frame_bytes = int(sample_rate * vad.frame_ms / 1000) * 2
         self._start_frames = max(1, start_ms // vad.frame_ms)
@@ -124,7 +112,6 @@ class TurnProcessor(FrameProcessor):
         self._max_frames = int(max_turn_s * 1000 / vad.frame_ms)
         self._resume_frames = resume_ms // vad.frame_ms
         self._preroll: deque[bytes] = deque(maxlen=max(1, preroll_ms // vad.frame_ms))
-        self._executor = executor or AsrLane()
         self._on_turn = on_turn
         self._can_interrupt = can_interrupt or (lambda: True)
         self._user_id = user_id
@@ -134,7 +121,7 @@ class TurnProcessor(FrameProcessor):
         self._silent = 0
         self._turn: list[bytes] = []
         self._turn_frames_at_spec = 0
-        self._spec: asyncio.Future[tuple[str, float]] | None = None
+        self._spec: Future[Any] | None = None
         self._bot_speaking = False
         self._reply_pending_at = 0.0  # a turn went out and its reply has not started playing yet
         self._last_voiced_frame = 0
@@ -222,14 +209,17 @@ class TurnProcessor(FrameProcessor):
         self._turn.append(chunk)
         if speech:
             self._silent = 0
-            self._spec = None  # speech resumed: a speculative result no longer covers the turn
+            if self._spec is not None:  # speech resumed: the guess no longer covers the turn
+                self._asr.cancel(self._spec)
+                self._spec = None
             return
         self._silent += 1
-        # A speculative decode only when the ASR thread is idle: under load (or while a stale guess
-        # from an earlier pause still runs) it would only queue ahead of some caller's final decode.
-        if self._silent == self._spec_frames and self._spec is None and not getattr(self._executor, "pending", 0):
+        # A speculative decode only when it costs nobody anything: with a final decode waiting or
+        # every lane busy it would only delay some caller's final decode.
+        if self._silent == self._spec_frames and self._spec is None and self._asr.accepts_speculation():
             self._turn_frames_at_spec = len(self._turn)
-            self._spec = self._start_asr(self._turn_audio())
+            self.asr_invocations += 1
+            self._spec = self._asr.submit(self._turn_audio(), speculative=True)
         if self._silent >= self._stop_frames or len(self._turn) >= self._max_frames:
             await self._end_turn()
 
@@ -239,16 +229,6 @@ class TurnProcessor(FrameProcessor):
         pcm = from_int16_bytes(b"".join(self._turn[:keep]))
         return resample(pcm, self._rate, ASR_RATE)
 
-    def _start_asr(self, pcm16k: np.ndarray) -> asyncio.Future[tuple[str, float]]:
-        loop = asyncio.get_running_loop()
-        self.asr_invocations += 1
-        return loop.run_in_executor(self._executor, self._transcribe, pcm16k)
-
-    def _transcribe(self, pcm16k: np.ndarray) -> tuple[str, float]:
-        t0 = time.perf_counter()
-        result = self._rec.transcribe(pcm16k)
-        text = result if isinstance(result, str) else str(getattr(result, "text", ""))
-        return text.strip(), (time.perf_counter() - t0) * 1000
 
     async def _end_turn(self) -> None:
         ended = time.monotonic()
@@ -266,14 +246,19 @@ class TurnProcessor(FrameProcessor):
         if spec is not None and self._turn_frames_at_spec >= len(self._turn) - self._silent:
             timing.speculative_hit = True
             fut = spec
+            self._asr.promote(spec, since=ended)  # the caller waits for it now
         else:
-            fut = self._start_asr(self._turn_audio())
+            if spec is not None:
+                self._asr.cancel(spec)
+            self.asr_invocations += 1
+            fut = self._asr.submit(self._turn_audio(), since=ended)
         self._state = _State.QUIET
         self._last_voiced_frame = self._frames_seen - self._silent
         self._turn, self._spec, self._voiced, self._silent = [], None, 0, 0
-        text, asr_ms = await fut
+        result = await asyncio.wrap_future(fut)
+        text = (result if isinstance(result, str) else str(getattr(result, "text", ""))).strip()
         self._had_turn = bool(text)  # only a turn that reached the brain can be continued
-        timing.asr_ms = asr_ms
+        _queue_figures(timing, fut, ended)
         timing.asr_wait_ms = (time.monotonic() - ended) * 1000
         if text:
             self._reply_pending_at = time.monotonic()
@@ -285,6 +270,16 @@ class TurnProcessor(FrameProcessor):
         await self.push_frame(UserStoppedSpeakingFrame())
         if self._on_turn is not None:
             self._on_turn(timing)
+
+
+def _queue_figures(timing: TurnTiming, fut: Future[Any], ended: float) -> None:
+    """Decode time, queue wait after the end of the turn, and batch size, from the queue's request."""
+    req = getattr(fut, "request", None)
+    started, finished = getattr(req, "started", 0.0), getattr(req, "finished", 0.0)
+    if started and finished:
+        timing.asr_ms = (finished - started) * 1000
+        timing.asr_queue_ms = max(0.0, started - ended) * 1000
+        timing.asr_batch = int(getattr(req, "batch", 0))
 
 
 def _iso_now() -> str:

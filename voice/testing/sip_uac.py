@@ -54,6 +54,7 @@ class UacRecord:
     refer_targets: list[str] = field(default_factory=list)
     report_turns: dict[int, dict[str, Any]] = field(default_factory=dict)
     report_decisions: list[dict[str, Any]] = field(default_factory=list)
+    report_call: dict[str, Any] = field(default_factory=dict)  # the report's dialphone.call (ai or IVR)
     rtp_times: list[float] = field(default_factory=list)
     dtmf_received: int = 0
     final_status: int | None = None
@@ -240,6 +241,8 @@ class SipUac:
             self.record.report_turns[int(message.get("turn", 0))] = message
         elif message.get("type") == "dialphone.decision":
             self.record.report_decisions.append(message)
+        elif message.get("type") == "dialphone.call":
+            self.record.report_call = message
 
     # ------------------------------------------------------------------ the call
 

@@ -70,7 +70,6 @@ def test_repetition_guard_cuts_a_real_loop(speech: Path) -> None:
         config=AsrConfig(
             beam_size=1,
             silence_fill=False,
-            cache_size=0,
             window=WindowPolicy(lead_s=0.0, tail_s=0.0, min_window_s=0.0),
         )
     )
@@ -88,6 +87,14 @@ def test_speculative_decode_is_reused_when_only_silence_was_added(engine: AsrEng
     changed = np.concatenate([pcm, load_pcm16k(speech / "spk1_snt5.wav")])
     other = engine.finish(spec, changed)
     assert not other.reused and "sunday" in words(other.text)
+
+
+def test_no_result_is_shared_between_calls(engine: AsrEngine, speech: Path) -> None:
+    # Two callers sending the same audio each get a decode of their own: nothing is cached.
+    pcm = load_pcm16k(speech / "spk1_snt4.wav")
+    first, second = engine.transcribe(pcm), engine.transcribe(pcm.copy())
+    assert not first.reused and not second.reused
+    assert second.latency_ms > 0 and first.text == second.text
 
 
 def test_batch_matches_single_calls(engine: AsrEngine, speech: Path) -> None:
@@ -116,11 +123,27 @@ def test_bad_input_is_rejected(engine: AsrEngine, bad: object) -> None:
 def test_batcher_joins_concurrent_calls(engine: AsrEngine, speech: Path) -> None:
     clips = [load_pcm16k(speech / n) for n in ("spk1_snt1.wav", "spk1_snt3.wav", "spk2_snt2.wav")]
     batcher = AsrBatcher(engine, max_batch=3, max_wait_ms=2000)
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        texts = [words(r.text) for r in pool.map(batcher.transcribe, clips)]
+    try:
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            texts = [words(r.text) for r in pool.map(batcher.transcribe, clips)]
+    finally:
+        batcher.shutdown(wait=True)
     assert texts == [
         "the child almost hurt the small dog",
         "at that high level the air is pure",
         "what joy there is in living",
     ]
     assert batcher.batches == 1
+
+
+def test_two_lanes_decode_at_once(speech: Path) -> None:
+    two = AsrEngine(config=AsrConfig(cpu_threads=1, lanes=2))
+    clips = [load_pcm16k(speech / n) for n in ("spk1_snt1.wav", "spk2_snt2.wav")]
+    batcher = AsrBatcher(two, lanes=2, max_batch=1)
+    try:
+        futures = [batcher.submit(c) for c in clips]
+        texts = [words(f.result(timeout=60).text) for f in futures]
+    finally:
+        batcher.shutdown(wait=True)
+    assert texts == ["the child almost hurt the small dog", "what joy there is in living"]
+    assert batcher.batches == 2
