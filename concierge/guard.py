@@ -144,12 +144,15 @@ class TurnGuard:
         if sha in self._prompts_written:
             return
         self._prompts_written.add(sha)
-        await self.call.emit(
-            EventType.BRAIN_PROMPT,
-            {"sha256": sha, "model": self.model_id, "prompt_template_version": self.prompt_version,
-             "system": request.system, "tools": request.tools},
-            actor="brain",
-        )
+        try:
+            await self.call.emit(
+                EventType.BRAIN_PROMPT,
+                {"sha256": sha, "model": self.model_id, "prompt_template_version": self.prompt_version,
+                 "system": request.system, "tools": request.tools},
+                actor="brain",
+            )
+        except Exception as exc:  # the turn still runs and is recorded with its hashes; say what is missing
+            _log.warning("brain.prompt refused by the audit sink: %s", type(exc).__name__)
 
     def set_returned_model(self, model: str) -> None:
         """The model id the API answered with (it may differ from the configured alias)."""
