@@ -194,6 +194,26 @@ class TransferPolicy(_Model):
     approval_timeout_s: float = Field(default=20.0, gt=0, le=600)
 
 
+class OverloadAction(StrEnum):
+    IVR = "ivr"  # the caller gets the plain DTMF IVR (no AI), as an opted-out caller does
+    REFUSE = "refuse"  # SIP 503 with Retry-After, WebSocket close 1013, WebRTC 503
+
+
+class Overload(_Model):
+    """Admission control (voice.pipeline.admission): when the measured ASR queue would push the live
+    calls past their voice-to-voice budget, a new call is not given the AI: ``action`` says what it
+    gets instead. ``max_ai_calls`` is an optional fixed ceiling (the figure of ``dialphone bench
+    capacity``); without it the measured queue alone decides."""
+
+    enabled: bool = True
+    action: OverloadAction = OverloadAction.IVR
+    # the part of the voice-to-voice budget (1 s) the ASR (queue wait and decode) may take after the
+    # end of a turn: endpointing (200 ms), brain, TTS and transport take the rest
+    asr_budget_ms: int = Field(default=450, ge=50, le=10_000)
+    max_ai_calls: int | None = Field(default=None, ge=1)
+    retry_after_s: int = Field(default=10, ge=1, le=3600)
+
+
 class Sip(_Model):
     trunk_allowlist: list[str] = Field(default_factory=lambda: ["127.0.0.0/8", "::1/128"])
     max_calls: int = Field(default=32, ge=1)
@@ -246,6 +266,7 @@ class Workspace(_Model):
     audio: Audio = Field(default_factory=Audio)
     transfer: TransferPolicy = Field(default_factory=TransferPolicy)
     sip: Sip = Field(default_factory=Sip)
+    overload: Overload = Field(default_factory=Overload)
     security: Security = Field(default_factory=Security)
     privacy: Privacy = Field(default_factory=Privacy)
     optout_numbers: list[str] = Field(default_factory=list)

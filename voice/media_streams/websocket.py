@@ -7,7 +7,8 @@ accepted). Before the pipeline starts, the stream must identify itself: ``connec
 ``caller`` parameter (see :mod:`voice.media_streams.token`). Until then at most
 :data:`MAX_PRE_START_MESSAGES` messages and :data:`START_TIMEOUT_S` seconds are allowed. Close codes:
 1008 policy (bad, reused or missing token, no ``start``), 1013 try again later (not ready, at
-capacity), 1000 after ``stop`` or when the call ends. A peer that sends nothing for
+capacity, or overloaded when the workspace's ``overload.action`` is ``refuse``:
+:mod:`voice.pipeline.admission`), 1000 after ``stop`` or when the call ends. A peer that sends nothing for
 :data:`IDLE_TIMEOUT_S` is hung up. Custom parameter ``report=turns`` asks for a tokenized
 ``dialphone.report`` event at ``stop`` (the replay harness uses it); ``caller`` names the caller.
 Transfers go through Twilio's REST API (:mod:`voice.media_streams.twilio_rest`); without an account
@@ -120,6 +121,9 @@ class MediaStreamCall:
         if len(self.state.calls) >= _max_calls(self.state):
             log.warning("media stream %s: at capacity, refused", self.tag)
             await self._close(CLOSE_TRY_AGAIN, "at capacity")
+            return
+        if engines.admission.refuses(Transport.WS):  # overloaded, and the workspace refuses such calls
+            await self._close(CLOSE_TRY_AGAIN, "overloaded")
             return
         start = await self._handshake()
         if start is None:

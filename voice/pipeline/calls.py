@@ -19,6 +19,7 @@ from pipecat.transports.base_transport import BaseTransport
 from concierge.config import Transport
 from voice.ivr import IvrPrompts, IvrSwitch, prerender
 from voice.ivr.optout import OptOutDecision, OptOutList, registered_list, resolve
+from voice.pipeline.admission import overflow
 from voice.pipeline.engines import Engines
 from voice.pipeline.ivr_control import IvrCallControl
 from voice.pipeline.session import CallSession
@@ -73,7 +74,7 @@ def new_call(
     """
     ws = engines.workspace
     optouts = optouts if optouts is not None else optout_list(engines)
-    decision: OptOutDecision = resolve(ws, caller, optouts)
+    decision: OptOutDecision = overflow(engines, resolve(ws, caller, optouts), kind)
     _warm_ivr(engines)
     prompts = IvrPrompts(ws, sample_rate, engines.prompts, executor=getattr(engines, "tts_executor", None))
     switch = IvrSwitch(

@@ -3,7 +3,8 @@
 Loading shows progress on stderr (each step with its time). CPU-bound work runs off the event loop,
 one executor per model: ASR, TTS and NER each get their own threads, so a slow synthesis never
 delays a transcription. The ASR is one queue for every call (:class:`voice.asr.AsrBatcher`: lanes,
-batches across calls, deadline order; ``audio.asr`` in the workspace).
+batches across calls, deadline order; ``audio.asr`` in the workspace), and the admission control
+(:mod:`voice.pipeline.admission`) reads that queue to decide whether a new call gets the AI.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from concierge.config import Workspace
 from concierge.embedded_brain import spoken_lines
 from voice.asr import AsrBatcher, AsrConfig, AsrEngine, Device, QueueOrder
 from voice.ivr.prompts import all_texts
+from voice.pipeline.admission import AdmissionControl, live_ai_calls
 from voice.pipeline.audit_setup import open_audit
 from voice.pipeline.redaction_setup import load_redaction
 from voice.tts import HibariEngine, PromptCache
@@ -80,6 +82,10 @@ class Engines:
         cfg = workspace.audio.asr
         self.asr_queue = AsrBatcher(
             asr, lanes=cfg.lanes, max_batch=cfg.max_batch, order=QueueOrder(str(cfg.queue_order))
+        )
+        self.admission = AdmissionControl(
+            queue=self.asr_queue, settings=lambda: self.workspace.overload, live_ai_calls=lambda: live_ai_calls(self),
+            audit=lambda: self.audit,
         )
         self.tts_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tts")
 

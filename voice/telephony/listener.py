@@ -12,7 +12,8 @@ our SDP, one RTP socket per call on an ephemeral port or the next free port of `
 (:mod:`voice.telephony.call`). BYE, CANCEL,
 OPTIONS (health probe), re-INVITE hold / unhold, REFER with NOTIFY and INFO DTMF are handled by
 :class:`voice.sip.SipCore`; admission comes from the workspace's ``sip`` section: sources outside
-``trunk_allowlist`` get 403, calls over ``max_calls`` 503 with Retry-After, new INVITEs over
+``trunk_allowlist`` get 403, calls over ``max_calls`` 503 with Retry-After (so do new calls while the
+ASR is overloaded, when the workspace's ``overload.action`` is ``refuse``), new INVITEs over
 ``invite_rate_per_s`` a stateless 503 (requests inside calls are never limited). Timers follow
 each core's ``next_deadline()``. Logs name calls by handle and count things; no caller data.
 
@@ -25,6 +26,7 @@ worker out, while requests inside live calls (BYE, REFER's NOTIFY, re-INVITE) go
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
 import time
@@ -121,7 +123,7 @@ class SipServer:
         self.calls: dict[tuple[int, str], SipCall] = {}
         self.draining = False
         self.stats: dict[str, int] = {"answered": 0, "refused": 0, "options": 0, "ended": 0}
-        self.refused: dict[str, int] = {"capacity": 0, "draining": 0, "starting": 0}  # refused here, by reason
+        self.refused: dict[str, int] = {"capacity": 0, "draining": 0, "starting": 0, "overload": 0}  # by reason
         self.finished: deque[FinishedCall] = deque(maxlen=200)  # the last calls that ended (tests, benchmarks)
 
     @property
@@ -240,6 +242,13 @@ class SipServer:
                 ep.core.reject(event.call, 503, asyncio.get_running_loop().time(), retry_after_s=RETRY_AFTER_S)
             except SipCallError:
                 pass
+            return
+        if engines.admission.refuses(Transport.SIP):  # overloaded; the workspace refuses (else: the IVR)
+            self.stats["refused"] += 1
+            self.refused["overload"] += 1
+            with contextlib.suppress(SipCallError):
+                ep.core.reject(event.call, 503, asyncio.get_running_loop().time(),
+                               retry_after_s=engines.admission.retry_after_s())
             return
         call = SipCall(
             endpoint=ep,

@@ -117,6 +117,10 @@ def webrtc_router(
         renegotiate = body.pc_id is not None and body.pc_id in calls.live
         slot: Slot | None = None
         if not renegotiate:
+            overload = state.engines.admission
+            if overload.refuses(Transport.WEBRTC):  # the workspace refuses calls the AI cannot take now
+                raise HTTPException(status_code=503, detail="overloaded",
+                                    headers={"Retry-After": str(overload.retry_after_s())})
             slot = calls.admission.reserve(len(state.calls), _max_calls(state))
             if slot is None:
                 raise HTTPException(status_code=503, detail="at capacity", headers={"Retry-After": "5"})
