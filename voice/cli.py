@@ -86,7 +86,8 @@ DELEGATED: dict[tuple[str, ...], tuple[str, ...]] = {
     ("bench", "audit"): ("audit.cli:main", "bench"),
     ("bench", "approvals"): ("voice.store.bench:main",),
     ("bench", "latency"): ("voice.testing.replay:bench_latency_main",),
-    ("bench", "concurrency"): ("voice.testing.replay:bench_concurrency_main",),
+    ("bench", "concurrency"): ("voice.testing.concurrency:main",),
+    ("bench", "capacity"): ("voice.testing.capacity:main",),
     ("bench", "ivr"): ("voice.testing.ivr_bench:main",),
     ("bench", "races"): ("voice.testing.race_bench:main",),
     ("eval", "audit-coverage"): ("voice.testing.audit_coverage:main",),
@@ -123,7 +124,7 @@ def _parser() -> argparse.ArgumentParser:
         ("audit", "export, verify and purge the audit log"),
         ("tokens", "list, create and revoke admin API tokens"),
         ("eval", "evaluations: asr | redaction | boundary | concierge | audit-coverage | gate | all"),
-        ("bench", "benchmarks: latency | redaction | gate | audit | approvals | concurrency | ivr | races"),
+        ("bench", "benchmarks: latency | redaction | gate | audit | approvals | concurrency | capacity | ivr | races"),
         ("cluster", "run Kamailio, N workers and PostgreSQL on this machine (cluster up --workers N)"),
     ):
         sub.add_parser(name, help=helptext, add_help=False)

@@ -30,7 +30,7 @@ from voice.media_streams.token import sign_stream_token
 from voice.rtp.g711 import ulaw_decode, ulaw_encode
 from voice.testing.caller import CallerLine
 from voice.testing.remote import at_rate, drive_turns, fill_result
-from voice.testing.results import CallResult, expects_reply, latency_summary
+from voice.testing.results import CallResult, expects_reply
 from voice.testing.scenarios import Scenario
 
 RATE = 8000
@@ -183,23 +183,3 @@ async def replay_ws(server: str, scenario: Scenario, *, secret: str | None = Non
     result.transfers = [(str(d), str(t)) for d, t in (report or {}).get("transfers", [])]
     fill_result(result, report, call.line, started_at=call.started_at)
     return result
-
-
-async def bench_concurrency_ws(
-    server: str, calls: int, scenarios: list[Scenario], *, stagger_s: float = 0.0
-) -> dict[str, Any]:
-    """``calls`` concurrent media-stream calls (scenarios reused round-robin); p50/p95 voice-to-voice.
-
-    With ``stagger_s`` the calls start spread evenly over that many seconds (arrivals as on a real
-    line); with 0 they start together, so every first turn ends at once and queues on the ASR thread.
-    """
-
-    async def one(i: int, scenario: Scenario) -> CallResult:
-        await asyncio.sleep(stagger_s * i / max(1, calls))
-        return await replay_ws(server, scenario)
-
-    picked = [scenarios[i % len(scenarios)] for i in range(calls)]
-    results = await asyncio.gather(*(one(i, s) for i, s in enumerate(picked)))
-    summary = latency_summary(list(results))
-    return {"calls": calls, "p95_ms": summary["p95_ms"], "p50_ms": summary["p50_ms"], "turns": summary["turns"],
-            "expected_replies": summary["expected_replies"], "no_reply": summary["no_reply"], "stagger_s": stagger_s}

@@ -30,10 +30,10 @@ from voice.pipeline.inproc import InprocTransport
 from voice.pipeline.session import CallSession
 from voice.testing.caller import CallerLine, TurnResult
 from voice.testing.remote_webrtc import replay_webrtc
-from voice.testing.remote_ws import bench_concurrency_ws, replay_ws
+from voice.testing.remote_ws import replay_ws
 from voice.testing.results import CallResult, TurnRow, expects_reply, latency_summary
 from voice.testing.scenarios import Scenario, expand, load_scenario
-from voice.testing.sip_replay import bench_concurrency_sip, replay_sip
+from voice.testing.sip_replay import replay_sip
 
 DEFAULT_FIXTURES = Path("fixtures/audio")
 
@@ -261,38 +261,3 @@ def _reply_check(summary: dict[str, Any]) -> int:
               f"{', '.join(summary.get('no_reply_turns', []))}", file=sys.stderr)
         return 1
     return 0
-
-
-def bench_concurrency_main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="dialphone bench concurrency")
-    p.add_argument("--calls", type=int, default=8)
-    p.add_argument("files", nargs="*", type=Path, default=[DEFAULT_FIXTURES])
-    _common_args(p)
-    args = p.parse_args(argv)
-    paths = [x for x in expand(args.files) if x.stem.endswith("_8k")] or expand(args.files)
-    scenarios = [load_scenario(paths[i % len(paths)], rate=args.rate) for i in range(args.calls)]
-
-    async def run() -> dict[str, Any]:
-        if args.via == "ws":
-            return await bench_concurrency_ws(args.server, args.calls, scenarios)
-        if args.via == "sip":
-            return await bench_concurrency_sip(args.server, args.calls, scenarios)
-        engines = Engines.load(load_workspace(args.config), Path("var"))
-        await engines.start()
-        try:
-            results = list(await asyncio.gather(*(replay_inproc(engines, s) for s in scenarios)))
-        finally:
-            await engines.close()
-        summary = latency_summary(results)
-        return {"calls": args.calls, "p50_ms": summary["p50_ms"], "p95_ms": summary["p95_ms"], "turns": summary["turns"],
-                "expected_replies": summary["expected_replies"], "no_reply": summary["no_reply"]}
-
-    out = asyncio.run(run())
-    table = Table(title=f"{args.calls} concurrent calls via {args.via}")
-    for key in out:
-        table.add_column(key)
-    table.add_row(*(str(v) for v in out.values()))
-    _wide_console().print(table)
-    if args.json_out:
-        Path(args.json_out).write_text(json.dumps(out, indent=2))
-    return _reply_check(out)

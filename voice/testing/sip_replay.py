@@ -1,26 +1,23 @@
 """Replay scenarios over real SIP and RTP: ``dialphone replay --via sip --server HOST:PORT``.
 
     result = await replay_sip("127.0.0.1:5060", scenario)          # -> voice.testing.results.CallResult
-    summary = await bench_concurrency_sip("127.0.0.1:5060", 20, scenarios)
-    # {"calls": 20, "p95_ms": ..., "p50_ms": ..., "turns": ..., "rtp_gaps": 0, "setup_p50_ms": ..., "setup_p95_ms": ...}
 
 Each scenario is one call placed by :class:`voice.testing.sip_uac.SipUac` (UDP): the caller side is the
 same :class:`~voice.testing.caller.CallerLine` as in-process (20 ms frames at real-time pace, latency on
 the caller's clock). The call asks for the tokenized per-turn report (request-URI parameter
 ``x-dialphone-report``; the server sends it in INFO requests), so the table is the same as
-in-process. ``rtp_gaps`` counts gaps over 40 ms between the RTP packets the server sent, as they
-arrived here.
+in-process. :data:`GAP_S`: a gap between the RTP packets the server sent, as they arrived here, longer
+than this is counted (``dialphone bench concurrency``, :mod:`voice.testing.load`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
 
 from voice.testing.caller import CallerLine
 from voice.testing.remote import at_rate, drive_turns, fill_result
-from voice.testing.results import CallResult, expects_reply, latency_summary
+from voice.testing.results import CallResult, expects_reply
 from voice.testing.scenarios import Scenario
 from voice.testing.sip_uac import SipUac
 
@@ -91,36 +88,3 @@ async def replay_sip_caller(server: str, scenario: Scenario, *, user: str = "cal
     """:func:`replay_sip`, and the caller that placed the call (its SIP record: the Contact that
     answered, which names the worker behind a proxy; the set-up time). ``user``: From's user part."""
     return await _call(server, scenario, user=user)
-
-
-def _pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, int(round(q * (len(ordered) - 1)))))]
-
-
-async def bench_concurrency_sip(server: str, calls: int, scenarios: list[Scenario]) -> dict[str, Any]:
-    """``calls`` concurrent SIP calls (scenarios reused round-robin): voice-to-voice p50/p95 and RTP gaps."""
-    picked = [scenarios[i % len(scenarios)] for i in range(calls)]
-    done = await asyncio.gather(*(_call(server, s) for s in picked))
-    results = [r for r, _ in done]
-    summary = latency_summary(results)
-    setups = [u.setup_ms for _, u in done if u.setup_ms is not None]
-    return {
-        "calls": calls,
-        "p95_ms": summary["p95_ms"],
-        "p50_ms": summary["p50_ms"],
-        "turns": summary["turns"],
-        "expected_replies": summary["expected_replies"],
-        "no_reply": summary["no_reply"],
-        "rtp_gaps": sum(u.record.gaps_over(GAP_S) for _, u in done),
-        "max_rtp_gap_ms": round(max((_max_gap(u) for _, u in done), default=0.0) * 1000, 1),
-        "setup_p50_ms": round(_pct(setups, 0.5), 1),
-        "setup_p95_ms": round(_pct(setups, 0.95), 1),
-    }
-
-
-def _max_gap(uac: SipUac) -> float:
-    t = uac.record.rtp_times
-    return max((b - a for a, b in zip(t, t[1:], strict=False)), default=0.0)
