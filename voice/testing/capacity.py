@@ -1,7 +1,8 @@
 """``dialphone bench capacity``: how many calls one server holds at voice-to-voice p95 <= 1 s.
 
     dialphone bench capacity --via ws|sip [--arrivals poisson|burst] [--start 16] [--max 96]
-                             [--resolution 2] [--duration 60] [--seed 1] [--json F]
+                             [--resolution 2] [--duration 60] [--seed 1] [--overload off|ivr|refuse]
+                             [--set FIELD=VALUE ...] [--json F]
 
 A point is N calls (``burst``: N at once; ``poisson``: about N up at once, arrivals at N / holding
 time per second over a ``--duration`` window, see :mod:`voice.testing.load`), each caller with audio
@@ -122,7 +123,7 @@ def main(argv: list[str]) -> int:
     out = asyncio.run(search(
         via=args.via, pattern=args.arrivals, scenarios=telephone_scenarios(args.files), start=args.start,
         most=args.most, resolution=args.resolution, duration_s=args.duration, holding_s=args.holding,
-        seed=args.seed, p95_ms=args.p95_ms, overrides=overload_overrides(args.overload), echo=echo,
+        seed=args.seed, p95_ms=args.p95_ms, overrides=overload_overrides(args.overload, args.settings), echo=echo,
     ))
     render(out["points"], f"Capacity via {args.via}, {args.arrivals} arrivals: {out['capacity_calls']} calls "
            f"(p95 <= {args.p95_ms:.0f} ms, no turn unanswered)", console)

@@ -3,14 +3,15 @@
     dialphone bench concurrency --via ws|sip|inproc --calls N [--arrivals burst|poisson]
                                 [--rate R] [--duration S] [--holding S] [--seed K]
                                 [--server S [--secret X] [--server-pid P]] [--overload ivr|refuse|off]
-                                [--json F] [FIXTURES ...]
+                                [--set audio.asr.lanes=2 ...] [--json F] [FIXTURES ...]
 
 Every call says its own variant of a telephone-band fixture scenario (:func:`voice.testing.load.variant`),
 so no caller's audio repeats another's. ``burst`` starts the N calls at once; ``poisson`` keeps about
 N up at once (``--rate`` calls per second, default N / holding time) over a ``--duration`` window.
 Without ``--server``, a fresh ``dialphone serve`` is started for the run and stopped after it
 (:class:`voice.testing.fresh_server.FreshServer`; ``--overload`` sets its admission control, off by
-default so that the figures are the pipeline's own). The table: calls by outcome, voice-to-voice
+default so that the figures are the pipeline's own; ``--set`` changes any other workspace field of
+that server, e.g. the ASR queue's ``audio.asr.max_batch``). The table: calls by outcome, voice-to-voice
 p50/p95/max over the AI calls, turns without a reply, RTP gaps (SIP), ASR queue wait, CPU used (the
 server's, this bench's, the machine's) and the load average before the run. Exit status 1 when a
 turn that expects a reply got none or a call was dropped.
@@ -26,6 +27,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import yaml
 from rich.console import Console
 from rich.table import Table
 
@@ -45,17 +47,31 @@ def telephone_scenarios(paths: list[Path]) -> list[Scenario]:
     return [load_scenario(p) for p in picked]
 
 
-def overload_overrides(mode: str) -> dict[str, Any]:
-    """Workspace overrides for ``--overload``: ``off`` (admission disabled), ``ivr`` or ``refuse``."""
+def overload_overrides(mode: str, settings: list[str] | None = None) -> dict[str, Any]:
+    """Workspace overrides for ``--overload`` (``off``: admission disabled, ``ivr`` or ``refuse``;
+    ``as-configured`` leaves the workspace's section as it is) and
+    ``--set dotted.field=value`` (the value read as YAML: ``2``, ``true``, ``shortest_first``)."""
+    out: dict[str, Any] = {}
     if mode == "off":
-        return {"overload": {"enabled": False}}
-    return {"overload": {"enabled": True, "action": mode}}
+        out["overload"] = {"enabled": False}
+    elif mode in ("ivr", "refuse"):
+        out["overload"] = {"enabled": True, "action": mode}
+    for item in settings or []:
+        path, sep, raw = item.partition("=")
+        if not sep or not path:
+            raise SystemExit(f"--set {item!r}: expected dotted.field=value")
+        *parents, leaf = path.split(".")
+        node = out
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[leaf] = yaml.safe_load(raw)
+    return out
 
 
 async def measure(
     *, via: str, arrivals: Arrivals, scenarios: list[Scenario], seed: int, server: str = "",
     secret: str | None = None, server_pid: int | None = None, overrides: dict[str, Any] | None = None,
-    config: str = "examples/workspace.yaml",
+    config: str = "examples/workspace.yaml", server_repo: Path | None = None,
 ) -> dict[str, Any]:
     """One run: against ``server`` when given, else a fresh server (or in process for ``inproc``)."""
     plan = arrival_plan(scenarios, arrivals, seed=seed)
@@ -70,11 +86,14 @@ async def measure(
     elif server:
         run = await run_load(plan, via=via, arrivals=arrivals, server=server, secret=secret, server_pid=server_pid)
     else:
-        async with FreshServer(overrides=overrides) as fresh:
+        fresh_server = FreshServer(overrides=overrides) if server_repo is None else FreshServer(
+            overrides=overrides, repo=server_repo)
+        async with fresh_server as fresh:
             run = await run_load(plan, via=via, arrivals=arrivals, server=fresh.server_for(via), secret=fresh.secret,
                                  server_pid=fresh.pid)
     out = summarize(run)
     out["seed"] = seed
+    out["server_overrides"] = overrides if not server and via != "inproc" else None
     out["load_average_before"] = [round(v, 2) for v in load]
     return out
 
@@ -108,8 +127,10 @@ def add_run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--duration", type=float, default=60.0, help="poisson: measured window, seconds")
     p.add_argument("--holding", type=float, default=16.0, help="poisson: mean call holding time, seconds")
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--overload", choices=["off", "ivr", "refuse"], default="off",
+    p.add_argument("--overload", choices=["off", "ivr", "refuse", "as-configured"], default="off",
                    help="admission control of the fresh server (default off: the pipeline's own figures)")
+    p.add_argument("--set", dest="settings", action="append", default=[], metavar="FIELD=VALUE",
+                   help="a workspace field of the fresh server, e.g. audio.asr.max_batch=2 (repeatable)")
     p.add_argument("--config", default="examples/workspace.yaml")
     p.add_argument("--json", dest="json_out")
 
@@ -122,6 +143,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--server", default="", help="a running server (HOST:PORT for sip, ws:// URL for ws)")
     p.add_argument("--secret", help="its media-stream secret (default $DIALPHONE_SECURITY__MEDIA_STREAM_SECRET)")
     p.add_argument("--server-pid", type=int, help="its process id, to report its CPU use")
+    p.add_argument("--server-repo", type=Path, help="the fresh server runs this checkout's code (before/after)")
     add_run_args(p)
     args = p.parse_args(argv)
     arrivals = Arrivals(pattern=args.arrivals, calls=args.calls, holding_s=args.holding, duration_s=args.duration,
@@ -129,7 +151,7 @@ def main(argv: list[str]) -> int:
     out = asyncio.run(measure(
         via=args.via, arrivals=arrivals, scenarios=telephone_scenarios(args.files), seed=args.seed,
         server=args.server, secret=args.secret, server_pid=args.server_pid,
-        overrides=overload_overrides(args.overload), config=args.config,
+        overrides=overload_overrides(args.overload, args.settings), config=args.config, server_repo=args.server_repo,
     ))
     out["pass"] = None
     render([out], f"{args.calls} calls via {args.via}, {args.arrivals} arrivals (distinct audio per call)",

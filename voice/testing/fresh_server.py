@@ -56,8 +56,10 @@ class FreshServer:
     """Start (``async with``) and stop one server process on loopback."""
 
     def __init__(self, *, config: Path = REPO / "examples" / "workspace.yaml",
-                 overrides: dict[str, Any] | None = None, keep: bool = False) -> None:
+                 overrides: dict[str, Any] | None = None, keep: bool = False, repo: Path = REPO) -> None:
+        """``repo``: the checkout whose code the server runs (another one compares before and after)."""
         self.config = config
+        self.repo = repo
         self.overrides = merge({"sip": {"max_calls": 1000, "invite_rate_per_s": 500}}, overrides or {})
         self.keep = keep
         self.secret = "bench-" + secrets.token_hex(12)
@@ -109,7 +111,7 @@ class FreshServer:
 
     def _spawn(self, cmd: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
         with open(self.log_path, "wb") as log:
-            return subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+            return subprocess.Popen(cmd, cwd=self.repo, env=env, stdout=log, stderr=subprocess.STDOUT)
 
     async def _wait_ready(self) -> None:
         deadline = time.monotonic() + READY_TIMEOUT_S
