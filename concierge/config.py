@@ -249,6 +249,9 @@ class Privacy(_Model):
     plain_digit_budget: int = Field(default=8, ge=0, le=64)
     # A caller turn the guard has not decided within this long is withheld (fail closed).
     redaction_timeout_ms: int = Field(default=500, ge=10, le=10_000)
+    # While a number the caller is giving is incomplete, a pause up to this long does not end their
+    # turn, and the concierge waits this long for quiet before it acts (a card read in two halves).
+    number_pause_ms: int = Field(default=2500, ge=0, le=10_000)
 
 
 class Workspace(_Model):

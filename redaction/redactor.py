@@ -102,6 +102,12 @@ class CallRedactor:
         return self._pending
 
     @property
+    def number_open(self) -> bool:
+        """A number is being given or was just announced ("... with my card", "my card is 6011"):
+        the caller is likely not done yet."""
+        return self._pending is not None or (self._carried_cue is not None and self._carried_cue.is_numeric)
+
+    @property
     def plain_digits(self) -> int:
         """Caller digits let through as plainly harmless so far."""
         return self._plain_digits

@@ -99,6 +99,7 @@ class CallSession:
             start_ms=vad_cfg.start_ms,
             stop_ms=vad_cfg.stop_ms,
             resume_ms=vad_cfg.resume_ms,
+            resume_ms_now=self._resume_ms,
             on_turn=self._on_turn_timing,
             # Once the call left the AI (transferring, transferred, the IVR has it), the caller no longer
             # cuts the bot's last line ("let me get you to billing"): nobody in the AI loop would answer.
@@ -141,7 +142,7 @@ class CallSession:
         )
         self.ai = ai
         self.end_reason: str | None = None
-        self.concierge.caller_quiet = self.turns.quiet_for
+        self.concierge.caller_quiet = self._caller_quiet
         self.concierge.boundary = self.guard
         self.capture = PipelineCapture(guard=self.guard, stage=self.redaction, turns=self.turns, queue=self.queue)
         self.concierge.capture = self.capture
@@ -167,6 +168,17 @@ class CallSession:
             check_dangling_tasks=False,
         )
         self._runner: WorkerRunner | None = None
+
+    def _resume_ms(self) -> int:
+        """How long the caller may pause and still continue their turn: longer while a number they
+        are giving is incomplete or was just announced ("pay with a card." ... "6011 0009" ... "9013 9424")."""
+        vad, privacy = self.workspace.audio.vad, self.workspace.privacy
+        giving = self.guard.redactor.number_open
+        return max(vad.resume_ms, privacy.number_pause_ms) if giving else vad.resume_ms
+
+    async def _caller_quiet(self, seconds: float) -> bool:
+        """The concierge's wait for quiet before it acts; as long as the turn's own pause rule."""
+        return await self.turns.quiet_for(max(seconds, self._resume_ms() / 1000.0))
 
     def _spoken(self, line: str) -> str:
         """Every line before TTS: a line asking for a number makes the guard expect one, and tokens

@@ -98,8 +98,11 @@ class TurnProcessor(FrameProcessor):
         on_turn: Callable[[TurnTiming], None] | None = None,
         can_interrupt: Callable[[], bool] | None = None,
         user_id: str = "caller",
+        resume_ms_now: Callable[[], int] | None = None,
         **kwargs: Any,
     ) -> None:
+        """``resume_ms_now``, when given, says how long a pause may be right now for speech after it to
+        continue the turn (longer while the caller is still giving a number)."""
         super().__init__(**kwargs)
         self._vad = vad
         self._vad.set_sample_rate(sample_rate)
@@ -111,6 +114,7 @@ class TurnProcessor(FrameProcessor):
         self._spec_frames = max(1, min(spec_ms, stop_ms) // vad.frame_ms)
         self._max_frames = int(max_turn_s * 1000 / vad.frame_ms)
         self._resume_frames = resume_ms // vad.frame_ms
+        self._resume_ms_now = resume_ms_now
         self._preroll: deque[bytes] = deque(maxlen=max(1, preroll_ms // vad.frame_ms))
         self._on_turn = on_turn
         self._can_interrupt = can_interrupt or (lambda: True)
@@ -200,7 +204,9 @@ class TurnProcessor(FrameProcessor):
                 self._speech_started_at = time.monotonic()
                 self._wake_quiet_waiters()
                 gap = self._frames_seen - self._voiced - self._last_voiced_frame
-                self._continues = self._had_turn and gap <= self._resume_frames and self._can_interrupt()
+                resume = self._resume_frames if self._resume_ms_now is None \
+                    else self._resume_ms_now() // self._vad.frame_ms
+                self._continues = self._had_turn and gap <= resume and self._can_interrupt()
                 if (self._bot_speaking or self._reply_pending()) and self._can_interrupt():
                     self._reply_pending_at = 0.0
                     await self.broadcast_interruption()
