@@ -8,7 +8,8 @@ received, and per evaluation pass the transfers the far side saw. Output, :class
   for, transfer proposals, approval requests, opt-outs applied, transfers the far side received);
 - ``logged``: how many of them have their row (per call and kind, at most as many as happened);
 - ``with_model_version``: brain turns carrying the model id the API returned, and transfer proposals
-  traceable to such a turn (of all brain turns and proposals);
+  traceable to such a turn (the last turn that proposed that department; of all brain turns and
+  proposals; a turn cut before the model answered anything has no returned id and is not counted);
 - ``with_approver_where_required``: approval requests whose decision row names the approver the
   queue recorded (the supervisor, ``timeout`` or ``call_ended``);
 - ``orphans``: rows outside their call's ``call.started`` .. ``call.ended``, calls never ended,
@@ -52,6 +53,7 @@ class Coverage:
     by_pass: dict[str, dict[str, Any]] = field(default_factory=dict)
     orphan_kinds: Counter[str] = field(default_factory=Counter)
     calls: int = 0
+    unanswered_turns: int = 0  # turns a barge-in cut before the model answered anything
     gaps: list[dict[str, Any]] = field(default_factory=list)  # where something happened and was not logged
 
     def add(self, kind: str, happened: int, logged: int) -> None:
@@ -72,6 +74,7 @@ class Coverage:
             "with_model_version": self.with_model_version,
             "with_model_version_of": self.model_version_of,
             "with_model_version_pct": pct(self.with_model_version, self.model_version_of),
+            "turns_cut_before_the_model_answered": self.unanswered_turns,
             "with_approver_where_required": self.with_approver_where_required,
             "approver_required": self.approver_required,
             "with_approver_pct": pct(self.with_approver_where_required, self.approver_required),
@@ -138,18 +141,28 @@ def _orphans(rows: list[Row], cov: Coverage) -> None:
 
 def _decisions(rows: list[Row], cov: Coverage, approvals: Mapping[str, str]) -> None:
     """Model ids on turns and proposals; approvers; transfers after an opt-out or without the decision."""
-    last_turn_ok = False
+    proposing: dict[str, bool] = {}  # department -> the last turn that proposed it carried the model id
     opted_out = False
     history: defaultdict[str, list[Row]] = defaultdict(list)
     for r in rows:
         t, p = r["type"], r["payload"]
         if t == "brain.turn":
+            calls = p.get("tool_calls") or []
+            if p.get("status") == "interrupted" and not p.get("output") and not calls:
+                cov.unanswered_turns += 1  # cut before the model answered: there is no returned id to record
+                continue
             cov.model_version_of += 1
-            last_turn_ok = bool(p.get("model_returned")) and bool(p.get("model_version"))
-            cov.with_model_version += last_turn_ok
+            ok = bool(p.get("model_returned")) and bool(p.get("model_version"))
+            cov.with_model_version += ok
+            if not ok:
+                cov.gaps.append({"kind": "model_version", "call_id": r.get("call_id"), "status": p.get("status"),
+                                 "model": p.get("model"), "tool_calls": [c.get("name") for c in calls]})
+            for c in calls:
+                if c.get("name") == "propose_transfer":
+                    proposing[str((c.get("arguments") or {}).get("department"))] = ok
         elif t == "transfer.proposed":
             cov.model_version_of += 1
-            cov.with_model_version += last_turn_ok
+            cov.with_model_version += proposing.get(str(p.get("department")), False)
         elif t == "optout.applied":
             opted_out = True
         elif t == "transfer.decided":
