@@ -237,9 +237,11 @@ class AsrBatcher:
         return False
 
     def accepts_speculation(self) -> bool:
-        """True when a guess costs nobody anything: nothing waits and a lane is idle."""
+        """True when a guess costs nobody anything: nothing waits and fewer than a quarter of the lanes
+        decode (on 2 lanes: none. Lanes share the cores with each other and with the calls' event
+        loop, so a guess beside a final decode slows that decode down.)"""
         with self._cond:
-            free = not self._queue and self._running < self.lanes
+            free = not self._queue and self._running * 4 < self.lanes
         if not free:
             self.stats.speculative_skipped += 1
         return free

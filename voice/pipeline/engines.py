@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from concierge.approvals import InMemoryApprovalQueue
 from concierge.config import Workspace
@@ -97,6 +98,10 @@ class Engines:
         """``audit_store``: a store the server opened (PostgreSQL), else SQLite at ``audit_db``
         (default ``<data_dir>/audit.db``); ``signing_key``: the checkpoint key from the settings."""
         print("dialphone: loading models", file=sys.stderr, flush=True)
+        # One BLAS thread: the process's parallel work is its own (ASR lanes, TTS, NER, the event loop),
+        # and OpenBLAS's extra threads only spin on the cores they need (measured: the ASR's mel
+        # features with 2 BLAS threads cost 15-25% more CPU per turn on 2 cores).
+        threadpool_limits(limits=1, user_api="blas")
         with _step("speech recognition (faster-whisper tiny.en, verified)"):
             cfg = workspace.audio.asr
             asr = AsrEngine(

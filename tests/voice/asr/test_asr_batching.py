@@ -105,22 +105,29 @@ def test_a_promoted_guess_queues_as_a_final_and_a_stale_one_is_dropped(engine: G
         batcher.shutdown(wait=True)
 
 
-def test_speculation_only_while_a_lane_is_idle(engine: GatedEngine) -> None:
+def test_speculation_only_while_the_lanes_are_idle(engine: GatedEngine) -> None:
     batcher = AsrBatcher(engine, lanes=2, max_batch=4)
     try:
         assert batcher.accepts_speculation()
         first = _block_lane(batcher, engine)
-        assert batcher.accepts_speculation()  # one lane busy, the other idle, nothing waits
+        assert not batcher.accepts_speculation()  # one of two lanes busy: a guess would slow its decode
         second = batcher.submit(pcm(2))
         assert engine.entered.acquire(timeout=5)
         assert not batcher.accepts_speculation()  # both lanes busy
-        assert batcher.pending == 2 and batcher.stats.speculative_skipped == 1
+        assert batcher.pending == 2 and batcher.stats.speculative_skipped == 2
         engine.gate.release()
         engine.gate.release()
         first.result(timeout=5)  # type: ignore[attr-defined]
         second.result(timeout=5)
     finally:
         batcher.shutdown(wait=True)
+    wide = AsrBatcher(engine, lanes=8, max_batch=4)
+    try:
+        _block_lane(wide, engine)
+        assert wide.accepts_speculation()  # one of eight lanes busy: room for a guess
+        engine.gate.release()
+    finally:
+        wide.shutdown(wait=True)
 
 
 def test_a_failed_batch_fails_its_callers_and_the_lane_goes_on(engine: GatedEngine) -> None:
