@@ -18,7 +18,11 @@ grows together. So the queue is what is measured. A new call is turned away from
   (queue wait and decode, over the last :data:`WINDOW_S` seconds) is over the budget; or
 - it is filling up: the lanes were busy more than :data:`BUSY_LIMIT` of the last :data:`WINDOW_S`
   seconds, scaled by the calls admitted since (a call admitted now reaches the ASR only after its
-  greeting and first turn, seconds later, so what the queue shows lags what was admitted).
+  greeting and first turn, seconds later, so what the queue shows lags what was admitted); or
+- the event loop that moves every call's audio is late: over the last :data:`WINDOW_S` seconds, the
+  90th percentile of how late a 100 ms timer fired is over :data:`LOOP_LAG_LIMIT_S` (the cores are
+  saturated: the brain, TTS and audio frames of every call wait, whatever the ASR queue says).
+  :meth:`AdmissionControl.start` runs that watch.
 
 Then it gets what ``overload.action`` says: the plain IVR (``ivr``: promise 6, the caller is served
 without AI; recorded like an opt-out, ``optout.applied`` with scope ``feature`` and trigger
@@ -33,6 +37,7 @@ caller is kept.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import logging
 import time
@@ -52,6 +57,8 @@ WINDOW_S = 10.0  # how far back the recent ASR figures look
 MIN_SAMPLES = 6  # fewer recent decodes than this say nothing about the percentile
 BUSY_LIMIT = 0.85  # lane utilization above which the queue grows without bound soon
 RAMP_S = 8.0  # a call admitted this recently has not reached the ASR yet
+LOOP_TICK_S = 0.1
+LOOP_LAG_LIMIT_S = 0.1
 OVERLOAD_TRIGGER = "overload"
 
 
@@ -85,6 +92,7 @@ class Reading:
     predicted_wait_ms: float
     recent_asr_p90_ms: float
     busy: float
+    loop_lag_p90_ms: float = 0.0
 
 
 class AdmissionControl:
@@ -107,6 +115,8 @@ class AdmissionControl:
         self._live = live_ai_calls
         self._clock = clock
         self._admitted: deque[float] = deque()
+        self._lags: deque[tuple[float, float]] = deque()  # (when, how late) of the loop watch's timer
+        self._watch: asyncio.Task[None] | None = None
         self.counts: dict[tuple[str, str], int] = {}  # (transport, outcome) -> calls
         self.last: Reading | None = None
 
@@ -120,6 +130,7 @@ class AdmissionControl:
             self._admitted.popleft()
         if not cfg.enabled:
             return self._note(Reading(False, "disabled", live, 0.0, 0.0, 0.0, 0.0))
+        lag = self._loop_lag_p90(now)
         budget = cfg.asr_budget_ms / 1000
         oldest = predicted = p90 = busy = 0.0
         q = self._queue
@@ -139,8 +150,39 @@ class AdmissionControl:
             reason = "recent_asr_late"
         elif scaled > BUSY_LIMIT:
             reason = "lanes_busy"
+        elif lag > LOOP_LAG_LIMIT_S:
+            reason = "loop_late"
         return self._note(Reading(bool(reason), reason or "ok", live, oldest * 1000, predicted * 1000, p90 * 1000,
-                                  round(scaled, 3)))
+                                  round(scaled, 3), lag * 1000))
+
+    # -- the event loop's own lateness -----------------------------------------------------------
+    def start(self) -> None:
+        """Watch the running loop's lateness (call from the loop; :meth:`stop` ends it)."""
+        if self._watch is None:
+            self._watch = asyncio.get_running_loop().create_task(self._watch_loop(), name="admission-loop-watch")
+
+    async def stop(self) -> None:
+        task, self._watch = self._watch, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _watch_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            started = loop.time()
+            await asyncio.sleep(LOOP_TICK_S)
+            now = self._clock()
+            self._lags.append((now, max(0.0, loop.time() - started - LOOP_TICK_S)))
+            while self._lags and now - self._lags[0][0] > WINDOW_S:
+                self._lags.popleft()
+
+    def _loop_lag_p90(self, now: float) -> float:
+        lags = sorted(lag for at, lag in self._lags if now - at <= WINDOW_S)
+        if len(lags) < MIN_SAMPLES:
+            return 0.0
+        return lags[min(len(lags) - 1, int(round(0.9 * (len(lags) - 1))))]
 
     def action(self) -> OverloadAction:
         return self._settings().action

@@ -147,6 +147,7 @@ class Engines:
         for rate in rate_set:
             self.prompts.preload(self.fixed_prompts(), rate)
         self.prompts.allow(spoken_lines(self.workspace))
+        self.admission.start()
 
     def fixed_prompts(self) -> list[str]:
         """Every fixed line a caller may hear: the greeting and all IVR prompts, rendered at start."""
@@ -161,6 +162,7 @@ class Engines:
         return self.redaction.new_guard(call_id, self.workspace)
 
     async def close(self) -> None:
+        await self.admission.stop()
         if hasattr(self.audit, "flush"):
             await self.audit.flush()
         if self.audit_log is not None and hasattr(self.audit_log, "close"):

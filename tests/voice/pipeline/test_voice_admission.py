@@ -126,3 +126,24 @@ def test_overflow_turns_an_ai_call_into_an_ivr_call_and_leaves_opt_outs_alone() 
     assert busy.admission.counts == {("sip", "ivr"): 1}  # the opted-out caller was not counted
     idle = Engines(control())
     assert overflow(idle, OptOutDecision(True), Transport.WS).ai
+
+
+async def test_a_late_event_loop_is_overload_and_the_watch_measures_it() -> None:
+    import asyncio
+    import time
+
+    cfg = Overload()
+    admission = AdmissionControl(queue=FakeQueue(), settings=lambda: cfg, live_ai_calls=lambda: 5)
+    def hog() -> None:  # a call's work holding the loop (CPU saturated)
+        time.sleep(0.3)
+
+    admission.start()
+    try:
+        for _ in range(8):  # the loop is blocked 300 ms at a time: every tick of the watch fires late
+            hog()
+            await asyncio.sleep(0.01)
+        assert not admission.admit(Transport.WS)
+        assert admission.last is not None and admission.last.reason == "loop_late"
+        assert admission.last.loop_lag_p90_ms >= 100
+    finally:
+        await admission.stop()
