@@ -13,7 +13,8 @@ Without ``--server``, a fresh ``dialphone serve`` is started for the run and sto
 default so that the figures are the pipeline's own; ``--set`` changes any other workspace field of
 that server, e.g. the ASR queue's ``audio.asr.max_batch``). The table: calls by outcome, voice-to-voice
 p50/p95/max over the AI calls, turns without a reply, RTP gaps (SIP), ASR queue wait, CPU used (the
-server's, this bench's, the machine's) and the load average before the run. Exit status 1 when a
+server's, this bench's, the machine's, and what other processes took meanwhile: ``other_cores``) and
+the load average before and after the run. Exit status 1 when a
 turn that expects a reply got none or a call was dropped.
 """
 
@@ -95,6 +96,7 @@ async def measure(
     out["seed"] = seed
     out["server_overrides"] = overrides if not server and via != "inproc" else None
     out["load_average_before"] = [round(v, 2) for v in load]
+    out["load_average_after"] = [round(v, 2) for v in os.getloadavg()]
     return out
 
 
@@ -102,7 +104,7 @@ def render(rows: list[dict[str, Any]], title: str, console: Console) -> None:
     """One line per run: the figures the capacity and overload targets are judged on."""
     table = Table(title=title)
     cols = ("calls", "pass", "ai/ivr/refused/dropped", "mean/peak up", "p50", "p95", "max", "no reply",
-            "rtp gaps", "asr queue p95", "batch", "server cores", "machine %", "load before")
+            "rtp gaps", "asr queue p95", "batch", "server cores", "others' cores", "load before/after")
     for col in cols:
         table.add_column(col)
     for r in rows:
@@ -115,8 +117,8 @@ def render(rows: list[dict[str, Any]], title: str, console: Console) -> None:
             f"{r.get('no_reply')}/{r.get('expected_replies')}",
             "-" if "rtp_gaps" not in r else f"{r['rtp_gaps']} (max {r.get('max_rtp_gap_ms')} ms)",
             f"{r.get('asr_queue_p95_ms')}", f"{r.get('asr_mean_batch')}",
-            f"{cpu.get('server_cores', '-')}", f"{cpu.get('machine_busy_pct', '-')}",
-            " ".join(str(v) for v in r.get("load_average_before", [])),
+            f"{cpu.get('server_cores', '-')}", f"{cpu.get('other_cores', '-')}",
+            f"{(r.get('load_average_before') or ['-'])[0]} / {(r.get('load_average_after') or ['-'])[0]}",
         )
     console.print(table)
 

@@ -314,7 +314,32 @@ class CpuMeter:
         }
         if self._pid is not None:
             out["server_cores"] = round((self._b[1] - self._a[1]) / wall, 2)
+            # what else ran on the machine meanwhile (other people's work on a shared machine)
+            if self._pid != os.getpid():
+                out["other_cores"] = round(max(0.0, out["machine_busy_pct"] / 100 * cores - out["server_cores"]
+                                               - out["bench_cores"]), 2)
         return out
+
+
+async def machine_busy(sample_s: float = 3.0) -> float:
+    """Share of the machine's CPU (0-1) busy over the next ``sample_s`` seconds, all processes."""
+    a = _machine()
+    await asyncio.sleep(sample_s)
+    b = _machine()
+    return (b[0] - a[0]) / max(1e-6, b[1] - a[1])
+
+
+async def wait_quiet(*, max_busy: float, within_s: float, echo: Any = None) -> float:
+    """Wait until the machine is quieter than ``max_busy`` (other people's work on a shared machine);
+    returns the last reading (possibly still busy after ``within_s``)."""
+    deadline = time.monotonic() + within_s
+    busy = await machine_busy()
+    while busy > max_busy and time.monotonic() < deadline:
+        if echo is not None:
+            echo(busy)
+        await asyncio.sleep(10.0)
+        busy = await machine_busy()
+    return busy
 
 
 def _proc_cpu(pid: int | None) -> float:
