@@ -21,7 +21,9 @@ grows together. So the queue is what is measured. A new call is turned away from
   greeting and first turn, seconds later, so what the queue shows lags what was admitted); or
 - the event loop that moves every call's audio is late: over the last :data:`WINDOW_S` seconds, the
   90th percentile of how late a 100 ms timer fired is over :data:`LOOP_LAG_LIMIT_S` (the cores are
-  saturated: the brain, TTS and audio frames of every call wait, whatever the ASR queue says).
+  saturated: the brain, TTS and audio frames of every call wait, whatever the ASR queue says), and
+  at least one AI call is live or admitted (with none, the lateness is not the calls' doing: start-up,
+  model loading, another process; a process that refused its first call would never serve).
   :meth:`AdmissionControl.start` runs that watch.
 
 Then it gets what ``overload.action`` says: the plain IVR (``ivr``: promise 6, the caller is served
@@ -150,7 +152,7 @@ class AdmissionControl:
             reason = "recent_asr_late"
         elif scaled > BUSY_LIMIT:
             reason = "lanes_busy"
-        elif lag > LOOP_LAG_LIMIT_S:
+        elif lag > LOOP_LAG_LIMIT_S and live + ramp > 0:
             reason = "loop_late"
         return self._note(Reading(bool(reason), reason or "ok", live, oldest * 1000, predicted * 1000, p90 * 1000,
                                   round(scaled, 3), lag * 1000))

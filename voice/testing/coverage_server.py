@@ -54,10 +54,10 @@ def stand_in_claude(workspace: Workspace) -> Any:
     def answer(body: dict[str, Any]) -> ScriptedResponse:
         messages = body.get("messages") or []
         last = messages[-1] if messages else {}
-        content = last.get("content")
-        parts = content if isinstance(content, list) else [{"type": "text", "text": content or ""}]
+        parts = _parts(last.get("content"))
         results = [p for p in parts if isinstance(p, dict) and p.get("type") == "tool_result"]
-        if results:
+        text = _text(parts)
+        if results and not text.strip():  # (a caller who spoke on is in the same user message)
             said = []
             for r in results:
                 try:
@@ -67,8 +67,10 @@ def stand_in_claude(workspace: Workspace) -> Any:
                 if isinstance(data, dict) and isinstance(data.get("say"), str):
                     said.append(data["say"])
             return ScriptedResponse.reply(" ".join(said) or "Okay.", model=RETURNED_MODEL)
-        text = " ".join(str(p.get("text", "")) for p in parts if isinstance(p, dict) and p.get("type") == "text")
         intent = router.classify(text)
+        if intent.kind is IntentKind.UNCLEAR:  # as a model would: the caller's earlier words still count
+            said = [_text(_parts(m.get("content"))) for m in messages if m.get("role") == "user"]
+            intent = router.classify(" ".join(said))
         if intent.kind is IntentKind.DEPARTMENT and intent.department:
             return ScriptedResponse.tool_use("propose_transfer", {"department": intent.department,
                                                                   "reason": "the caller's request"},
@@ -83,6 +85,14 @@ def stand_in_claude(workspace: Workspace) -> Any:
         return ScriptedResponse.reply("I can help with that. Could you tell me a little more?", model=RETURNED_MODEL)
 
     return answer
+
+
+def _parts(content: Any) -> list[Any]:
+    return content if isinstance(content, list) else [{"type": "text", "text": content or ""}]
+
+
+def _text(parts: list[Any]) -> str:
+    return " ".join(str(p.get("text", "")) for p in parts if isinstance(p, dict) and p.get("type") == "text")
 
 
 def _failing(_body: dict[str, Any]) -> ScriptedResponse:

@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -27,6 +28,7 @@ from audit.verify_sources import verify_store
 from tests.pg_cluster import PgCluster, free_port
 from voice.testing.remote_ws import replay_ws
 from voice.testing.scenarios import load_scenario
+from voice.testing.twilio_api import TwilioApiServer
 
 REPO = Path(__file__).resolve().parents[3]
 SECRET = "two-servers-media-secret"
@@ -55,6 +57,7 @@ class Deployment:
     key_pem: bytes
     admin: str
     supervisor: str
+    twilio: TwilioApiServer
 
     def h(self, token: str, version: int | None = None) -> dict[str, str]:
         out = {"Authorization": f"Bearer {token}"}
@@ -95,14 +98,32 @@ def _wait_ready(s: Server, timeout: float) -> None:
 
 
 @pytest.fixture(scope="module")
-def deployment(pg_cluster: PgCluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+def twilio() -> Iterator[TwilioApiServer]:
+    """Twilio's REST API (the local stand-in) on a loop of its own: media-stream transfers go there."""
+    api = TwilioApiServer()
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="twilio-api", daemon=True)
+    thread.start()
+    asyncio.run_coroutine_threadsafe(api.start(), loop).result(30)
+    try:
+        yield api
+    finally:
+        asyncio.run_coroutine_threadsafe(api.stop(), loop).result(30)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def deployment(twilio: TwilioApiServer, pg_cluster: PgCluster,
+               tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
     tmp = tmp_path_factory.mktemp("two-servers")
     url = pg_cluster.new_database("two")
     pem = generate_private_key_pem()
     env = {**os.environ, "DIALPHONE_DATABASE_URL": url, "DIALPHONE_MEDIA_STREAM_SECRET": SECRET,
            "DIALPHONE_AUDIT_SIGNING_KEY_B64": base64.b64encode(pem).decode(),
            "DIALPHONE_OPTOUT_KEY_B64": base64.b64encode(b"k" * 32).decode(), "DIALPHONE_CONFIG_POLL_S": "0.5",
-           "PYTHONPATH": str(REPO)}
+           "DIALPHONE_TWILIO_ACCOUNT_SID": twilio.account_sid, "DIALPHONE_TWILIO_AUTH_TOKEN": twilio.auth_token,
+           "DIALPHONE_TWILIO_API_BASE": twilio.base_url, "PYTHONPATH": str(REPO)}
     tokens = {}
     for role in ("admin", "supervisor"):
         out = _cli(env, "tokens", "create", "--workspace", "demo", "--role", role, "--name", f"{role}-it",
@@ -113,7 +134,7 @@ def deployment(pg_cluster: PgCluster, tmp_path_factory: pytest.TempPathFactory) 
     try:
         _wait_ready(a, 300 * FACTOR)
         _wait_ready(b, 300 * FACTOR)
-        yield Deployment(url, a, b, env, pem, tokens["admin"], tokens["supervisor"])
+        yield Deployment(url, a, b, env, pem, tokens["admin"], tokens["supervisor"], twilio)
     finally:
         for s in (a, b):
             if s.proc.poll() is None:
@@ -158,7 +179,7 @@ def test_concurrent_edits_give_one_409_never_a_lost_update(deployment: Deploymen
 async def test_an_approval_raised_on_a_is_decided_on_b_and_a_s_call_proceeds(deployment: Deployment) -> None:
     d = deployment
     scenario = load_scenario(REPO / "fixtures" / "audio" / "clinical_8k.yaml")
-    call = asyncio.create_task(replay_ws(d.a.ws, scenario, secret=SECRET))
+    call = asyncio.create_task(replay_ws(d.a.ws, scenario, secret=SECRET, auth_token=d.twilio.auth_token))
     pending: list[dict[str, object]] = []
     async with httpx.AsyncClient(timeout=10) as client:
         deadline = time.monotonic() + 60 * FACTOR
@@ -172,6 +193,7 @@ async def test_an_approval_raised_on_a_is_decided_on_b_and_a_s_call_proceeds(dep
         assert r.status_code == 200, r.text
     result = await asyncio.wait_for(call, 120 * FACTOR)
     assert [dept for dept, _ in result.transfers] == ["clinical"], (result.transfers, result.events)
+    assert [r.status for r in d.twilio.requests] == [200] and "clinical" in d.twilio.requests[0].form["Twiml"]
 
 
 def test_audit_events_of_both_verify_as_one_chain(deployment: Deployment) -> None:
@@ -190,7 +212,7 @@ def test_audit_events_of_both_verify_as_one_chain(deployment: Deployment) -> Non
 async def test_sigkill_mid_call_loses_no_committed_audit_event(deployment: Deployment) -> None:
     d = deployment
     scenario = load_scenario(REPO / "fixtures" / "audio" / "billing_8k.yaml")
-    call = asyncio.create_task(replay_ws(d.a.ws, scenario, secret=SECRET))
+    call = asyncio.create_task(replay_ws(d.a.ws, scenario, secret=SECRET, auth_token=d.twilio.auth_token))
     committed: list[tuple[int, str]] = []
     deadline = time.monotonic() + 60 * FACTOR
     with closing(open_store(d.url, read_only=True)) as store:
