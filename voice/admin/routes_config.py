@@ -4,17 +4,21 @@
 # and they name dependencies built in the enclosing function (per service and guards).
 
 from typing import Annotated, Any
+from zoneinfo import available_timezones
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Response
 
 from concierge.config import BusinessHours, Department, Features, IvrMenu, Workspace
 from voice.admin.deps import AdminRoute, ExpectedVersion, Guards, WorkspaceId
 from voice.admin.roles import Permission, Principal
-from voice.admin.schemas import Routing, RoutingUpdate, WorkspacePatch, WorkspaceSummary
+from voice.admin.schemas import DepartmentEdit, Routing, RoutingUpdate, WorkspacePatch, WorkspaceSummary
 from voice.admin.service import AdminService
 
 MAX_PROMPT_CHARS = 500  # a prompt is spoken; longer text is a mistake (and minutes of synthesis)
 DeptName = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{0,39}$", description="department name")]
+
+
+_TIMEZONES = sorted(z for z in available_timezones() if "/" in z or z == "UTC")
 
 
 def _dept_index(data: dict[str, Any], name: str) -> int:
@@ -41,6 +45,10 @@ def config_router(service: AdminService, guards: Guards) -> APIRouter:
             id=w.id, name=w.name, timezone=w.timezone, greeting=w.greeting,
             departments=len(w.departments), version=service.store.version(w.id), active=active,
         )
+
+    @r.get("/timezones", response_model=list[str], summary="Time zone names business hours accept")
+    async def list_timezones(who: Annotated[Principal, Depends(guards.any_role(Permission.CONFIG_READ))]) -> Any:
+        return _TIMEZONES
 
     @r.get("/workspaces", response_model=list[WorkspaceSummary], summary="Workspaces this token may see")
     async def list_workspaces(who: Annotated[Principal, Depends(guards.any_role(Permission.WORKSPACE_READ))]) -> Any:
@@ -88,6 +96,21 @@ def config_router(service: AdminService, guards: Guards) -> APIRouter:
                 d["departments"][names.index(name)] = new
             else:
                 d["departments"].append(new)
+
+        new_ws = await service.change(who, ws, ("departments", name), mutate, expected_version=expected)
+        return new_ws.department(name)
+
+    @r.patch("/workspaces/{ws}/departments/{name}", response_model=Department,
+             summary="Change some of a department's fields (routing, hours, ...) as one change")
+    async def patch_department(
+        ws: WorkspaceId, name: DeptName, body: DepartmentEdit, who: Writer, expected: ExpectedVersion
+    ) -> Any:
+        # One request, one version, one config.changed event: the body is checked whole (422 naming the
+        # field) and the workspace after it too, before anything is audited or saved.
+        changes = body.model_dump(mode="json", exclude_none=True)
+
+        def mutate(d: dict[str, Any]) -> None:
+            d["departments"][_dept_index(d, name)].update(changes)
 
         new_ws = await service.change(who, ws, ("departments", name), mutate, expected_version=expected)
         return new_ws.department(name)

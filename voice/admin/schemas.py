@@ -6,11 +6,18 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from concierge.config import Transport, _check_tz
+from concierge.config import BusinessHours, Transport, _check_tz
 
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def _check_targets(v: dict[Transport, str]) -> dict[Transport, str]:
+    for t, target in v.items():
+        if not target.strip() or len(target) > 200:
+            raise ValueError(f"target for {t} must be 1 to 200 characters")
+    return v
 
 
 class WorkspaceSummary(BaseModel):
@@ -42,10 +49,23 @@ class RoutingUpdate(_Body):
     @field_validator("targets")
     @classmethod
     def _targets(cls, v: dict[Transport, str]) -> dict[Transport, str]:
-        for t, target in v.items():
-            if not target.strip() or len(target) > 200:
-                raise ValueError(f"target for {t} must be 1 to 200 characters")
-        return v
+        return _check_targets(v)
+
+
+class DepartmentEdit(_Body):
+    """A department's edit as the console makes it: any of these fields, checked together and saved as
+    one change (one version, one ``config.changed`` event), or refused whole with nothing saved."""
+
+    description: str | None = Field(default=None, min_length=1, max_length=500)
+    targets: dict[Transport, str] | None = Field(default=None, description="transfer target per transport")
+    requires_approval: bool | None = None
+    enabled: bool | None = None
+    hours: BusinessHours | None = None
+
+    @field_validator("targets")
+    @classmethod
+    def _targets(cls, v: dict[Transport, str] | None) -> dict[Transport, str] | None:
+        return None if v is None else _check_targets(v)
 
 
 class Routing(BaseModel):

@@ -18,6 +18,7 @@ by another writer. :meth:`AdminService.refresh` picks up versions saved by other
 from __future__ import annotations
 
 import asyncio
+import copy
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -127,7 +128,7 @@ class AdminService:
         if expected_version is not None and expected_version != version:
             raise VersionConflict(workspace_id, expected=expected_version, current=version)
         data = current.model_dump(mode="json")
-        before = _lookup(data, key, fields)
+        before = copy.deepcopy(_lookup(data, key, fields))  # a mutation in place must not change it
         mutate(data)
         after = _lookup(data, key, fields)
         try:
