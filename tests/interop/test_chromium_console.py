@@ -24,6 +24,7 @@ import pytest_asyncio
 import uvicorn
 from fastapi import FastAPI
 
+from audit.store import RowQuery
 from concierge.audit_sink import MemoryAuditSink
 from concierge.config import load_workspace
 from voice.admin import Role, SqliteConfigStore, admin_router
@@ -194,5 +195,98 @@ async def test_admin_edits_the_opt_out_list_and_auditor_exports(console: Console
         assert saved.read_text().startswith('{"') and '"record":"trailer"' in saved.read_text()
         await auditor.screenshot(path=str(artifacts / "console_auditor.png"), full_page=True)
     finally:
+        await ctx.close()
+        await pw.stop()
+
+
+def _config_events(console: Console) -> int:
+    return len(list(console.engines.audit_log._store.rows("demo", RowQuery(types=("config.changed",)))))
+
+
+async def test_admin_edits_hours_and_the_ivr_menu_and_a_failed_save_changes_nothing(console: Console, tmp_path: Path) -> None:
+    """One browser session: a failed sign-in, then an admin's: the banner is cleared; the hours editor
+    (a range on Sunday, a time zone from the picker) and the routing are saved as one change; a bad
+    time zone saves nothing and audits nothing; the IVR editor adds, re-points and removes options; the
+    live calls view shows its empty state and refreshes by itself; sign-out returns to the sign-in."""
+    pw, ctx = await _browser(tmp_path)
+    t = 10_000 * FACTOR
+    call: asyncio.Task[Any] | None = None
+    try:
+        page = await ctx.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        await page.goto(console.url + "/admin")
+        await page.fill("[data-testid=token]", "dpk_not-a-real-token")
+        await page.click("[data-testid=signin]")
+        await page.wait_for_selector("#status.error:has-text('sign-in failed')", timeout=t)
+        await page.fill("[data-testid=token]", console.tokens[Role.ADMIN])
+        await page.click("[data-testid=signin]")
+        await page.wait_for_selector("[data-testid=save-sales]", timeout=t)
+        status = page.locator("#status")
+        assert (await status.inner_text()).strip() == "" and await status.get_attribute("class") == ""
+
+        # hours and routing of one department: one request, one version, one audit event
+        version, events = console.store.version("demo"), _config_events(console)
+        await page.click("[data-testid=add-range-sales-sun]")
+        await page.fill("[data-testid=from-sales-sun]", "11:00")
+        await page.fill("[data-testid=to-sales-sun]", "15:30")
+        await page.fill("[data-testid=tz-sales]", "Europe/Paris")
+        await page.fill("[data-testid=target-sales-webrtc]", "queue:sales-desk")
+        await page.click("[data-testid=save-sales]")
+        await page.wait_for_selector("#status:has-text('saved sales')", timeout=t)
+        stored = console.store.load("demo")
+        assert stored is not None
+        sales = stored.department("sales")
+        assert sales is not None and sales.hours.timezone == "Europe/Paris"
+        assert sales.hours.weekly["sun"] == ["11:00-15:30"] and sales.hours.weekly["mon"] == ["08:00-20:00"]
+        assert sales.targets["webrtc"] == "queue:sales-desk"
+        assert console.store.version("demo") == version + 1 and _config_events(console) == events + 1
+
+        # a bad time zone: the routing beside it is not saved either, and nothing is audited
+        await page.fill("[data-testid=target-sales-webrtc]", "queue:must-not-be-saved")
+        await page.fill("[data-testid=tz-sales]", "Mars/Olympus")
+        await page.click("[data-testid=save-sales]")
+        await page.wait_for_selector("#status.error:has-text('timezone')", timeout=t)
+        await page.screenshot(path=str(tmp_path / "console_hours_failed_save.png"), full_page=True)
+        again = console.store.load("demo")
+        assert again is not None and again.department("sales") == sales
+        assert console.store.version("demo") == version + 1 and _config_events(console) == events + 1
+
+        # the IVR menu: a new key for sales, then the billing option removed
+        await page.click("[data-testid=tab-ivr]")
+        await page.wait_for_selector("[data-testid=ivr-dept-0]", timeout=t)
+        assert (await page.locator("#status").inner_text()).strip() == ""  # the error belonged to the other tab
+        await page.click("[data-testid=ivr-add]")
+        await page.select_option("[data-testid=ivr-dept-5]", "sales")
+        await page.fill("[data-testid=ivr-prompt-5]", "For new plans, press 6.")
+        await page.click("[data-testid=ivr-remove-0]")
+        await page.click("[data-testid=ivr-save]")
+        await page.wait_for_selector("#status:has-text('IVR menu saved')", timeout=t)
+        await page.screenshot(path=str(tmp_path / "console_ivr.png"), full_page=True)
+        ivr = console.engines.workspace.ivr
+        assert [o.digit for o in ivr.options] == ["2", "3", "4", "5", "6"]
+        assert (ivr.options[-1].department, ivr.options[-1].prompt) == ("sales", "For new plans, press 6.")
+
+        # live calls: an empty state, then a call appears without reloading the view
+        await page.click("[data-testid=tab-calls]")
+        await page.wait_for_selector("[data-testid=calls-empty]:visible", timeout=t)
+        call = asyncio.create_task(drive_call(console.engines, rate=16000, linger_s=30.0))
+        await page.wait_for_selector("[data-testid=calls] td", timeout=t)
+        await page.screenshot(path=str(tmp_path / "console_calls.png"), full_page=True)
+        call.cancel()
+        await asyncio.gather(call, return_exceptions=True)
+
+        await page.click("[data-testid=signout]")
+        await page.wait_for_selector("#login:not([hidden])", timeout=t)
+        assert await page.locator("#tabs").is_hidden() and await page.locator("#views").inner_text() == ""
+        await page.reload()
+        await page.wait_for_selector("#login:not([hidden])", timeout=t)
+        assert await page.locator("[data-testid=signout]").is_hidden()
+        await page.screenshot(path=str(tmp_path / "console_signed_out.png"), full_page=True)
+        assert errors == []
+    finally:
+        if call is not None:
+            call.cancel()
+            await asyncio.gather(call, return_exceptions=True)
         await ctx.close()
         await pw.stop()

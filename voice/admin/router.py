@@ -31,7 +31,7 @@ from voice.ivr.optout import register_list
 
 STATIC = Path(__file__).resolve().parent / "static"
 MODEL_CARDS = Path(__file__).resolve().parents[2] / "docs" / "model-cards"
-_CONSOLE_FILES = {"console.js": "text/javascript", "console.css": "text/css"}
+_CONSOLE_FILES = {"console.js": "text/javascript", "editors.js": "text/javascript", "console.css": "text/css"}
 log = logging.getLogger("dialphone.admin")
 
 

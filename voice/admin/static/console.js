@@ -2,12 +2,12 @@
 "use strict";
 
 const API = "/admin/api";
-const state = { token: sessionStorage.getItem("dp_token") || "", who: null, timer: null, decided: {} };
+const state = { token: sessionStorage.getItem("dp_token") || "", who: null, timer: null, decided: {}, zones: null };
 
 function el(tag, attrs, ...children) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {
-    if (k === "onclick" || k === "onchange") node[k] = v;
+    if (k === "onclick" || k === "onchange" || k === "oninput") node[k] = v;
     else if (k === "text") node.textContent = v;
     else if (v === true) node.setAttribute(k, "");
     else if (v !== false && v !== null && v !== undefined) node.setAttribute(k, v);
@@ -54,53 +54,7 @@ async function guarded(fn, done) {
 }
 
 // ---------------------------------------------------------------- admin views
-async function viewDepartments(root) {
-  const depts = await call("GET", ws() + "/departments");
-  const table = el("table", { "data-testid": "departments" },
-    el("tr", {}, el("th", { text: "department" }), el("th", { text: "targets (transport=target, one per line)" }),
-      el("th", { text: "approval" }), el("th", { text: "enabled" }), el("th", { text: "hours (JSON)" }), el("th", {})));
-  for (const d of depts) {
-    const targets = el("textarea", { "data-testid": "targets-" + d.name });
-    targets.value = Object.entries(d.targets).map(([k, v]) => k + "=" + v).join("\n");
-    const approval = el("input", { type: "checkbox", "data-testid": "approval-" + d.name });
-    approval.checked = d.requires_approval;
-    const enabled = el("input", { type: "checkbox", "data-testid": "enabled-" + d.name });
-    enabled.checked = d.enabled;
-    const hours = el("textarea", { "data-testid": "hours-" + d.name });
-    hours.value = JSON.stringify(d.hours);
-    const save = el("button", { class: "primary", "data-testid": "save-" + d.name, text: "Save" });
-    save.onclick = () => guarded(async () => {
-      const t = {};
-      for (const line of targets.value.split("\n")) {
-        const i = line.indexOf("=");
-        if (i > 0) t[line.slice(0, i).trim()] = line.slice(i + 1).trim();
-      }
-      await call("PUT", ws() + "/departments/" + d.name + "/routing",
-        { targets: t, requires_approval: approval.checked, enabled: enabled.checked });
-      await call("PUT", ws() + "/departments/" + d.name + "/hours", JSON.parse(hours.value));
-    }, "saved " + d.name);
-    table.append(el("tr", {}, el("td", { text: d.name + " — " + d.description }), el("td", {}, targets),
-      el("td", {}, approval), el("td", {}, enabled), el("td", {}, hours), el("td", {}, save)));
-  }
-  const name = el("input", { type: "text", placeholder: "new_department", "data-testid": "new-dept-name" });
-  const desc = el("input", { type: "text", placeholder: "description", "data-testid": "new-dept-desc" });
-  const add = el("button", { text: "Add department", "data-testid": "new-dept-add" });
-  add.onclick = () => guarded(async () => {
-    await call("PUT", ws() + "/departments/" + name.value, { name: name.value, description: desc.value });
-    await show("departments");
-  }, "added department");
-  root.append(el("h2", { text: "Departments, routing and business hours" }), table,
-    el("div", { class: "row" }, name, desc, add));
-}
-
-async function viewIvr(root) {
-  const ivr = await call("GET", ws() + "/ivr");
-  const text = el("textarea", { "data-testid": "ivr-json", rows: 14 });
-  text.value = JSON.stringify(ivr, null, 2);
-  const save = el("button", { class: "primary", text: "Save IVR menu", "data-testid": "ivr-save" });
-  save.onclick = () => guarded(() => call("PUT", ws() + "/ivr", JSON.parse(text.value)), "IVR menu saved");
-  root.append(el("h2", { text: "IVR menu" }), text, save);
-}
+// viewDepartments and viewIvr (structured editors) are in editors.js.
 
 async function viewFeatures(root) {
   const f = await call("GET", ws() + "/features");
@@ -128,6 +82,7 @@ async function viewOptouts(root) {
     del.onclick = () => guarded(async () => { await call("DELETE", ws() + "/optouts/" + o.id); await show("optouts"); }, "removed");
     table.append(el("tr", {}, el("td", { text: o.masked }), el("td", { text: o.source }), el("td", { text: o.created_by }), el("td", {}, del)));
   }
+  if (!list.length) table.append(el("tr", {}, el("td", { colspan: "4", class: "empty", "data-testid": "optouts-empty", text: "No numbers on the opt-out list." })));
   const number = el("input", { type: "text", placeholder: "+1 212 555 0100", "data-testid": "optout-number" });
   const add = el("button", { text: "Add number", "data-testid": "optout-add" });
   add.onclick = () => guarded(async () => { await call("POST", ws() + "/optouts", { number: number.value }); await show("optouts"); }, "added");
@@ -135,13 +90,27 @@ async function viewOptouts(root) {
     el("div", { class: "row" }, number, add));
 }
 
+const CALLS_EVERY_MS = 2000;
+
 async function viewCalls(root) {
-  const calls = await call("GET", ws() + "/calls");
-  const table = el("table", { "data-testid": "calls" }, el("tr", {}, ...["call", "transport", "mode", "opt-out", "seconds", "turns"].map((h) => el("th", { text: h }))));
-  for (const c of calls) {
-    table.append(el("tr", {}, ...[c.call_id, c.transport, c.mode, c.optout_scope || "", c.seconds, c.turns].map((v) => el("td", { text: String(v) }))));
-  }
-  root.append(el("h2", { text: "Live calls" }), table);
+  const table = el("table", { "data-testid": "calls" });
+  const empty = el("p", { class: "empty", "data-testid": "calls-empty", hidden: true, text: "No live calls right now." });
+  const stamp = el("div", { class: "hint", "data-testid": "calls-refreshed" });
+  const head = () => el("tr", {}, ...["call", "transport", "mode", "opt-out", "seconds", "turns"].map((h) => el("th", { text: h })));
+  const refresh = async () => {
+    const calls = await call("GET", ws() + "/calls");
+    table.textContent = "";
+    table.append(head());
+    for (const c of calls) {
+      table.append(el("tr", {}, ...[c.call_id, c.transport, c.mode, c.optout_scope || "", Math.round(c.seconds), c.turns].map((v) => el("td", { text: String(v) }))));
+    }
+    table.hidden = !calls.length;
+    empty.hidden = calls.length > 0;
+    stamp.textContent = "refreshed at " + new Date().toLocaleTimeString() + " (every " + CALLS_EVERY_MS / 1000 + " s)";
+  };
+  root.append(el("h2", { text: "Live calls" }), table, empty, stamp);
+  await refresh();
+  state.timer = setInterval(() => refresh().catch((e) => say(e.message, true)), CALLS_EVERY_MS);
 }
 
 // ---------------------------------------------------------------- supervisor
@@ -167,7 +136,9 @@ function approvalCard(a) {
 
 async function viewApprovals(root) {
   const list = el("div", { "data-testid": "approvals" });
-  root.append(el("h2", { text: "Pending transfer approvals (live)" }), list);
+  const empty = el("p", { class: "empty", "data-testid": "approvals-empty", hidden: true,
+    text: "No transfers are waiting for approval. New requests appear here as callers ask." });
+  root.append(el("h2", { text: "Pending transfer approvals (live)" }), list, empty);
   const refresh = async () => {
     try {
       const pending = await call("GET", ws() + "/approvals");
@@ -179,7 +150,7 @@ async function viewApprovals(root) {
         const id = card.getAttribute("data-testid").slice("approval-".length);
         if (!seen.has(id) && !state.decided[id]) card.remove();
       }
-      if (!pending.length && !list.children.length) list.textContent = "";
+      empty.hidden = list.children.length > 0;
     } catch (e) {
       say(e.message, true);
     }
@@ -209,10 +180,12 @@ async function viewExport(root) {
 }
 
 // ---------------------------------------------------------------- shell
+// Which role sees which tab (the README's table says the same): [name, view, label]
 const VIEWS = {
-  admin: [["departments", viewDepartments], ["ivr", viewIvr], ["features", viewFeatures], ["optouts", viewOptouts], ["calls", viewCalls]],
-  supervisor: [["approvals", viewApprovals], ["calls", viewCalls]],
-  auditor: [["export", viewExport]],
+  admin: [["departments", viewDepartments, "Departments & hours"], ["ivr", viewIvr, "IVR menu"],
+    ["features", viewFeatures, "Feature switches"], ["optouts", viewOptouts, "Opt-out list"], ["calls", viewCalls, "Live calls"]],
+  supervisor: [["approvals", viewApprovals, "Approvals"], ["calls", viewCalls, "Live calls"]],
+  auditor: [["export", viewExport, "Audit export"]],
 };
 
 async function show(name) {
@@ -222,6 +195,7 @@ async function show(name) {
   for (const b of document.querySelectorAll("nav button")) b.classList.toggle("active", b.dataset.view === name);
   const root = document.getElementById("views");
   root.textContent = "";
+  say("");  // a message belongs to the view it came from
   await guarded(() => fn(root));
 }
 
@@ -231,23 +205,44 @@ async function signIn() {
   } catch (e) {
     state.token = "";
     sessionStorage.removeItem("dp_token");
-    say("sign-in failed: " + e.message, true);
+    say(e.message.startsWith("401") ? "sign-in failed: the token was not accepted (401); check it and try again"
+      : "sign-in failed: " + e.message, true);
     return;
   }
   sessionStorage.setItem("dp_token", state.token);
+  say("");  // a failed attempt's message is not about this session
   document.getElementById("login").hidden = true;
+  document.getElementById("signout").hidden = false;
   document.getElementById("who").textContent = state.who.name + " (" + state.who.role + ") — workspace " + state.who.workspace_id;
   const nav = document.getElementById("tabs");
   nav.hidden = false;
   nav.textContent = "";
-  for (const [name] of VIEWS[state.who.role]) {
-    const b = el("button", { text: name, "data-view": name, "data-testid": "tab-" + name });
+  for (const [name, , label] of VIEWS[state.who.role]) {
+    const b = el("button", { text: label, "data-view": name, "data-testid": "tab-" + name });
     b.onclick = () => show(name);
     nav.append(b);
   }
   await show(VIEWS[state.who.role][0][0]);
 }
 
+function signOut() {
+  if (state.timer) { clearInterval(state.timer); state.timer = null; }
+  state.token = "";
+  state.who = null;
+  state.decided = {};
+  sessionStorage.removeItem("dp_token");
+  document.getElementById("views").textContent = "";
+  const nav = document.getElementById("tabs");
+  nav.textContent = "";
+  nav.hidden = true;
+  document.getElementById("who").textContent = "";
+  document.getElementById("signout").hidden = true;
+  document.getElementById("token").value = "";
+  document.getElementById("login").hidden = false;
+  say("signed out");
+}
+
+document.getElementById("signout").onclick = signOut;
 document.getElementById("signin").onclick = () => {
   state.token = document.getElementById("token").value.trim();
   signIn();
