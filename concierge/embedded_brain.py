@@ -62,6 +62,12 @@ def transfer_line(name: str) -> str:
     return f"Sure, let me get you to {name}."
 
 
+def approval_line(name: str) -> str:
+    """Said instead of :func:`transfer_line` where a supervisor approves transfers: nothing is promised
+    before they have (the holding line and the outcome follow from the transfer steps)."""
+    return f"I'm asking a supervisor to approve the transfer to {name}."
+
+
 def either_line(a: str, b: str) -> str:
     return f"I can help with that. Is it about {a}, or {b}?"
 
@@ -77,8 +83,10 @@ def choices_line(names: list[str]) -> str:
 def spoken_lines(workspace: Workspace) -> list[str]:
     """Every line the embedded brain, its tools and the transfer steps can say on their own (no caller
     data in any of them): the voice layer renders each once and replays it from then on."""
-    names = [display_name(d.name) for d in workspace.departments if d.enabled]
-    lines = [transfer_line(n) for n in names]
+    enabled = [d for d in workspace.departments if d.enabled]
+    names = [display_name(d.name) for d in enabled]
+    lines = [approval_line(display_name(d.name)) if d.requires_approval else transfer_line(display_name(d.name))
+             for d in enabled]
     lines += [either_line(a, b) for a in names for b in names if a != b]
     lines += [TELL_ME_MORE, *([choices_line(names)] if names else [])]
     lines += [HUMAN_MESSAGE, GOODBYE, SAY_AGAIN, HOLDING_MESSAGE, NOT_APPROVED_MESSAGE, TRANSFER_FAILED_MESSAGE]
@@ -217,7 +225,9 @@ class EmbeddedBrainService(LLMService):
             self._clarify_context, self._clarify_count = None, 0
         if intent.kind is IntentKind.DEPARTMENT and intent.department:
             name = display_name(intent.department)
-            return transfer_line(name), [
+            dept = self.call.workspace.department(intent.department)
+            line = approval_line(name) if dept is not None and dept.requires_approval else transfer_line(name)
+            return line, [
                 (PROPOSE_TRANSFER, {"department": intent.department, "reason": f"caller intent matches {name}"})
             ]
         if intent.kind is IntentKind.HUMAN:

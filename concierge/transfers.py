@@ -32,7 +32,8 @@ from concierge.call_control import TransferResult
 from concierge.gate import DENY_REASONS, Decision, GateDecision, RuleId, TransferGate, TransferProposal
 from concierge.session import ConciergeCall
 
-HOLDING_MESSAGE = "Please hold for a moment while a supervisor approves your transfer."
+# After the brain said it is asking (embedded: ``approval_line``; Claude: told so by the prompt).
+HOLDING_MESSAGE = "Please stay on the line while the supervisor decides."
 NOT_APPROVED_MESSAGE = "I'm sorry, I can't transfer you there right now. Let me take you to our menu."
 TRANSFER_FAILED_MESSAGE = "I'm sorry, the transfer did not go through."
 ACTOR = "concierge.gate"

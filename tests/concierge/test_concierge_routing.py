@@ -82,6 +82,14 @@ def test_clarifying_question_then_route_on_the_answer(call: ConciergeCall) -> No
     assert calls == [] and "technical support" in text and "fraud" in text
 
 
+def test_a_transfer_a_supervisor_approves_is_asked_for_not_announced(call: ConciergeCall) -> None:
+    text, calls = EmbeddedBrainService(call=call).respond("i have a question about my medication and a fever")
+    assert calls and calls[0][1]["department"] == "clinical"
+    assert text == "I'm asking a supervisor to approve the transfer to clinical."
+    text, calls = EmbeddedBrainService(call=call).respond("i was charged twice on my invoice")
+    assert calls and calls[0][1]["department"] == "billing" and text == "Sure, let me get you to billing."
+
+
 def test_every_embedded_reply_is_a_known_spoken_line(call: ConciergeCall) -> None:
     """The voice layer renders the concierge's own lines once; a reply outside the list would be
     synthesized on every call (correct, but slower). Keep the list in step with ``respond``."""
@@ -90,6 +98,7 @@ def test_every_embedded_reply_is_a_known_spoken_line(call: ConciergeCall) -> Non
     known = set(spoken_lines(call.workspace))
     utterances = [
         "i was charged twice on my invoice",
+        "i have a question about my medication",
         "um hi yes i have a question",
         "i need a person",
         "that's all, goodbye",
