@@ -190,8 +190,13 @@ class CallSession:
         return speakable(line, self.guard) if "[" in line else line
 
     def _on_turn_timing(self, timing: TurnTiming) -> None:
-        rec = TurnRecord(timing=timing)
-        self.log.turns.append(rec)
+        last = self.log.turns[-1] if self.log.turns else None
+        if timing.continues and last is not None and last.caller_text:
+            # The caller only paused: one spoken turn, one record. The redaction stage hands the
+            # joined text on; the reply to the cut-off part is replaced by the reply to the whole.
+            last.timing, last.reply, last.brain_ms, last.tts_first_ms = timing, "", 0.0, 0.0
+            return
+        self.log.turns.append(TurnRecord(timing=timing))
 
     def _on_tokenized(self, extra: Callable[[str], None] | None) -> Callable[[str], None]:
         def record(text: str) -> None:

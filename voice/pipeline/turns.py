@@ -78,6 +78,7 @@ class TurnTiming:
     asr_batch: int = 0  # utterances decoded together with this one
     speculative_hit: bool = False
     ended_at: float = 0.0
+    continues: bool = False  # the caller only paused: this turn finishes the one before it
 
 
 class TurnProcessor(FrameProcessor):
@@ -247,6 +248,7 @@ class TurnProcessor(FrameProcessor):
             speech_ms=len(self._turn) * self._vad.frame_ms,
             endpoint_wait_ms=self._silent * self._vad.frame_ms,
             ended_at=ended,
+            continues=self._continues,
         )
         spec = self._spec
         if spec is not None and self._turn_frames_at_spec >= len(self._turn) - self._silent:

@@ -3,8 +3,9 @@
 It speaks the provider's side of the protocol: ``connected``, ``start`` with a signed single-use
 token (over the call SID and the ``caller`` parameter) in the custom parameters, ``media`` (base64
 µ-law, 20 ms), echoes each ``mark`` as a player would once the audio before it has played, and
-``stop`` at the end. The token secret comes from the argument or
-``DIALPHONE_SECURITY__MEDIA_STREAM_SECRET`` (the same variable that configures the server). With
+``stop`` at the end. The token secret comes from the argument, else as the server finds it
+(:func:`media_stream_secret`: ``DIALPHONE_SECURITY__MEDIA_STREAM_SECRET``, else the workspace YAML's
+``security.media_stream_secret``). A refused stream raises :class:`ReplayError`. With
 ``auth_token`` it signs the upgrade with ``X-Twilio-Signature`` as Twilio does. Transfers do not travel
 on the stream: the server makes them through Twilio's REST API; the call's report lists the ones the
 API confirmed.
@@ -25,16 +26,36 @@ from typing import Any
 import numpy as np
 from twilio.request_validator import RequestValidator
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from concierge.config import load_workspace
 from voice.media_streams.token import sign_stream_token
 from voice.rtp.g711 import ulaw_decode, ulaw_encode
 from voice.testing.caller import CallerLine
+from voice.testing.exceptions import ReplayError
 from voice.testing.remote import at_rate, drive_turns, fill_result
 from voice.testing.results import CallResult, expects_reply
 from voice.testing.scenarios import Scenario
 
 RATE = 8000
 SECRET_ENV = "DIALPHONE_SECURITY__MEDIA_STREAM_SECRET"
+SECRET_ENVS = (SECRET_ENV, "DIALPHONE_MEDIA_STREAM_SECRET")  # the server's settings read both
+#: Close codes of a stream the server would not take (voice.media_streams.websocket).
+_REFUSALS = {1008: "refused the stream token (close 1008): sign it with the server's media-stream secret: "
+                   "--config with the server's workspace, or " + SECRET_ENV,
+             1013: "did not take the call now (close 1013: not ready, at capacity or overloaded); try again"}
+
+
+def media_stream_secret(config: str | None = None) -> str:
+    """The secret a stream token is signed with, as the server finds it: the environment
+    (``DIALPHONE_SECURITY__MEDIA_STREAM_SECRET`` or ``DIALPHONE_MEDIA_STREAM_SECRET``), else the
+    workspace YAML ``config`` (``security.media_stream_secret``); "" when neither has one."""
+    for name in SECRET_ENVS:
+        if os.environ.get(name):
+            return os.environ[name]
+    if config:
+        return load_workspace(config).security.media_stream_secret or ""
+    return ""
 
 
 def media_url(server: str) -> str:
@@ -82,7 +103,7 @@ class MediaStreamCaller:
     def __init__(self, server: str, *, secret: str | None = None, caller: str | None = None, report: bool = True,
                  auth_token: str | None = None, call_sid: str | None = None) -> None:
         self.url = media_url(server)
-        self.secret = secret or os.environ.get(SECRET_ENV, "")
+        self.secret = secret or media_stream_secret()
         self.auth_token = auth_token
         self.stream_sid = "MZ" + uuid.uuid4().hex
         self.call_sid = call_sid or "CA" + uuid.uuid4().hex
@@ -97,7 +118,7 @@ class MediaStreamCaller:
 
     async def open(self) -> None:
         if not self.secret:
-            raise RuntimeError(f"no media stream secret: set {SECRET_ENV}")
+            raise ReplayError(f"no media-stream secret: pass --config with the server's workspace or set {SECRET_ENV}")
         # No permessage-deflate: base64 µ-law barely compresses, and zlib costs CPU per 20 ms frame.
         headers = {}
         if self.auth_token:
@@ -157,7 +178,7 @@ class MediaStreamCaller:
             return
         with contextlib.suppress(Exception):
             await self._ws.send(json.dumps({"event": "stop", "streamSid": self.stream_sid, "stop": {"callSid": self.call_sid}}))
-        if self.report:
+        if self.report and self.peer.close_code is None:  # a closed stream sends no report
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.peer.got_report.wait(), timeout=report_timeout_s)
         if self._rx is not None:
@@ -170,16 +191,35 @@ class MediaStreamCaller:
 
 async def replay_ws(server: str, scenario: Scenario, *, secret: str | None = None, auth_token: str | None = None,
                     caller: str | None = None) -> CallResult:
-    """One scenario as one media-stream call; the per-turn rows come from the server's report."""
+    """One scenario as one media-stream call; the per-turn rows come from the server's report.
+    A stream the server refuses or cannot be reached raises :class:`ReplayError`."""
     scenario = at_rate(scenario, RATE)
     call = MediaStreamCaller(server, secret=secret, auth_token=auth_token, caller=caller)
     result = CallResult(scenario=scenario.name, rate=RATE, expects_reply=expects_reply(scenario.spec))
-    await call.open()
     try:
-        result.caller_turns = await drive_turns(call.line, scenario)
+        await call.open()
+    except ConnectionClosed as exc:
+        code = exc.rcvd.code if exc.rcvd is not None else None
+        await call.finish(report_timeout_s=1.0)
+        raise ReplayError(f"{call.url}: the server {_REFUSALS.get(code or 0, f'closed the stream ({code})')}") from None
+    except InvalidStatus as exc:
+        raise ReplayError(f"{call.url}: the server refused the upgrade (HTTP {exc.response.status_code}); "
+                          "is it a dialphone server, and does X-Twilio-Signature match?") from None
+    except (OSError, TimeoutError) as exc:
+        raise ReplayError(f"{call.url}: cannot connect ({type(exc).__name__}); is dialphone serve running there?") from None
+    try:
+        # the server's first audio (the greeting), or its close when it refuses the stream
+        while not call.line.received.times and call.peer.close_code is None:
+            if time.monotonic() - call.started_at > 10.0:
+                break
+            await asyncio.sleep(0.02)
+        if call.peer.close_code is None:
+            result.caller_turns = await drive_turns(call.line, scenario)
     finally:
         await call.finish()
     report = call.peer.report
+    if report is None and call.peer.close_code in _REFUSALS:
+        raise ReplayError(f"{call.url}: the server {_REFUSALS[call.peer.close_code]}")
     result.transfers = [(str(d), str(t)) for d, t in (report or {}).get("transfers", [])]
     fill_result(result, report, call.line, started_at=call.started_at)
     return result

@@ -5,7 +5,13 @@
 
 Each scenario is one call. The caller side streams 20 ms frames like a phone line, waits for each
 reply, and measures voice-to-voice latency where a caller hears it. Transcripts in the table are
-tokenized: raw caller text never leaves the redaction stage.
+tokenized: raw caller text never leaves the redaction stage. One row per spoken turn: a caller who
+only paused and went on is one turn (the pipeline merges the parts).
+
+Each fixture's ``expect:`` block is checked (:mod:`voice.testing.verdict`); the table ends with
+PASS or FAIL per scenario and the command exits 1 on any FAIL, 2 when it could not run (a bad
+input, a missing ``--server``, a refused stream: one line naming the cause, before any model loads).
+``--json`` writes the same rows and verdicts.
 """
 
 from __future__ import annotations
@@ -13,11 +19,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import sys
 import time
 import wave
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +33,12 @@ from voice.pipeline.engines import Engines
 from voice.pipeline.inproc import InprocTransport
 from voice.pipeline.session import CallSession
 from voice.testing.caller import CallerLine, TurnResult
+from voice.testing.exceptions import ReplayError
 from voice.testing.remote_webrtc import replay_webrtc
 from voice.testing.remote_ws import replay_ws
-from voice.testing.results import CallResult, TurnRow, expects_reply, latency_summary
-from voice.testing.scenarios import Scenario, expand, load_scenario
+from voice.testing.results import CallResult, TurnRow, expects_reply
+from voice.testing.scenarios import Scenario
 from voice.testing.sip_replay import replay_sip
-
-DEFAULT_FIXTURES = Path("fixtures/audio")
 
 RemoteReplay = Callable[[str, Scenario], Awaitable[CallResult]]
 
@@ -96,7 +99,7 @@ async def replay_remote(via: str, server: str, scenario: Scenario) -> CallResult
     if replay is None:
         raise ValueError(f"unknown transport {via!r}; one of {', '.join(sorted(REMOTE_VIAS))}")
     if not server:
-        raise ValueError(f"--via {via} needs --server")
+        raise ReplayError(f"--via {via} needs --server")
     return await replay(server, scenario)
 
 
@@ -166,16 +169,8 @@ def _save_audio(result: CallResult, folder: Path) -> None:
         w.writeframes(result.heard_pcm)
 
 
-def _common_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--via", choices=["inproc", "sip", "ws", "webrtc"], default="inproc")
-    p.add_argument("--server", help="HOST:PORT (sip) or URL (ws, webrtc) of a running server")
-    p.add_argument("--config", default="examples/workspace.yaml")
-    p.add_argument("--json", dest="json_out")
-    p.add_argument("--audit-db", help="write the replayed calls' audit events to this SQLite file")
-    p.add_argument("--rate", type=int, choices=[8000, 16000], help="resample inputs to this rate")
-
-
-async def _run_all(args: argparse.Namespace, paths: list[Path], *, fast: bool, console: Console) -> list[CallResult]:
+async def _run_all(args: argparse.Namespace, scenarios: list[Scenario], *, fast: bool,
+                   console: Console) -> list[CallResult]:
     engines: Any = None
     if args.via == "inproc":  # remote transports replay against a running server's engines
         workspace = load_workspace(args.config)
@@ -183,11 +178,12 @@ async def _run_all(args: argparse.Namespace, paths: list[Path], *, fast: bool, c
         await engines.start()
     results: list[CallResult] = []
     try:
-        for i, path in enumerate(paths, 1):
-            scenario = load_scenario(path, rate=args.rate)
-            console.log(f"[{i}/{len(paths)}] replaying {scenario.name} ({scenario.rate} Hz, {len(scenario.turns)} turns)")
+        for i, scenario in enumerate(scenarios, 1):
+            console.log(f"[{i}/{len(scenarios)}] replaying {scenario.name} ({scenario.rate} Hz, {len(scenario.turns)} turns)")
             if args.via == "inproc":
                 results.append(await replay_inproc(engines, scenario, fast=fast))
+            elif args.via == "ws":
+                results.append(await replay_ws(args.server, scenario, secret=args.secret))
             else:
                 results.append(await replay_remote(args.via, args.server, scenario))
     finally:
@@ -196,68 +192,3 @@ async def _run_all(args: argparse.Namespace, paths: list[Path], *, fast: bool, c
     return results
 
 
-def replay_main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="dialphone replay", description=__doc__.split("\n")[0] if __doc__ else None)
-    p.add_argument("files", nargs="+", type=Path)
-    pace = p.add_mutually_exclusive_group()
-    pace.add_argument("--realtime", action="store_true", default=True)
-    pace.add_argument("--fast", action="store_true")
-    p.add_argument("--save-audio", type=Path)
-    _common_args(p)
-    args = p.parse_args(argv)
-    console = Console(stderr=True)
-    paths = expand(args.files)
-    missing = [str(x) for x in paths if not x.exists()]
-    if missing:
-        print(f"dialphone replay: no such file: {', '.join(missing)}", file=sys.stderr)
-        return 2
-    results = asyncio.run(_run_all(args, paths, fast=args.fast, console=console))
-    render_table(results, _wide_console())
-    if args.save_audio:
-        for r in results:
-            _save_audio(r, args.save_audio)
-    if args.json_out:
-        out = {"calls": [_result_json(r) for r in results], "summary": latency_summary(results)}
-        Path(args.json_out).write_text(json.dumps(out, indent=2))
-    return 0
-
-
-def _result_json(r: CallResult) -> dict[str, Any]:
-    return {
-        "scenario": r.scenario,
-        "turns": [asdict(row) for row in r.rows],
-        "transfers": r.transfers,
-        "events": r.events,
-    }
-
-
-def bench_latency_main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="dialphone bench latency")
-    p.add_argument("files", nargs="*", type=Path, default=[DEFAULT_FIXTURES])
-    _common_args(p)
-    args = p.parse_args(argv)
-    console = Console(stderr=True)
-    paths = expand(args.files)
-    results = asyncio.run(_run_all(args, paths, fast=False, console=console))
-    summary = latency_summary(results)
-    table = Table(title=f"Voice-to-voice latency via {args.via} ({summary['turns']} turns)")
-    for col in ("stage", "p50 ms", "p95 ms"):
-        table.add_column(col)
-    table.add_row("voice-to-voice", f"{summary['p50_ms']}", f"{summary['p95_ms']}")
-    for name, v in summary["breakdown"].items():
-        table.add_row(name, f"{v['p50_ms']}", f"{v['p95_ms']}")
-    table.add_row("max (v2v)", f"{summary['max_ms']}", "")
-    table.add_row("no reply (failures)", f"{summary['no_reply']} of {summary['expected_replies']}", "")
-    _wide_console().print(table)
-    if args.json_out:
-        Path(args.json_out).write_text(json.dumps(summary, indent=2))
-    return _reply_check(summary)
-
-
-def _reply_check(summary: dict[str, Any]) -> int:
-    """The benchmark's own check: every turn that expects a reply got one (exit 1 otherwise)."""
-    if summary.get("no_reply"):
-        print(f"bench: FAILED: {summary['no_reply']} turn(s) that expect a reply got none: "
-              f"{', '.join(summary.get('no_reply_turns', []))}", file=sys.stderr)
-        return 1
-    return 0

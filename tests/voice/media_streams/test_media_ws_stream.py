@@ -15,6 +15,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from voice.media_streams.token import sign_stream_token
+from voice.testing.exceptions import ReplayError
 from voice.testing.remote import drive_turns
 from voice.testing.remote_ws import MediaStreamCaller, replay_ws, start_message
 from voice.testing.scenarios import load_scenario
@@ -186,3 +187,13 @@ async def test_marks_follow_each_reply_and_dtmf_is_accepted(media_server: MediaS
         assert report["stream"]["marks_echoed"] == 1
         assert report["stream"]["dtmf"] == 1
         assert report["stream"]["skipped"] == 0
+
+
+async def test_a_replay_with_the_wrong_secret_fails_with_one_line(media_server: MediaServer, fixtures_dir: Path) -> None:
+    scenario = load_scenario(fixtures_dir / "billing_8k.yaml")
+    started = time.monotonic()
+    with pytest.raises(ReplayError) as refused:
+        await replay_ws(media_server.ws, scenario, secret="not-the-server-secret")
+    message = str(refused.value)
+    assert "1008" in message and "media-stream secret" in message and "\n" not in message
+    assert time.monotonic() - started < 5  # refused at the start, not after the scenario's audio

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from voice.pipeline.engines import Engines
-from voice.testing.replay import latency_summary, replay_inproc
+from voice.testing.replay import replay_inproc
+from voice.testing.results import latency_summary
 from voice.testing.scenarios import ReplayTurn, Scenario, load_scenario
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")

@@ -35,6 +35,8 @@ async def test_a_pause_inside_a_request_does_not_split_it(engines: Engines) -> N
     last = result.brain_inputs[-1].lower()
     assert "bill" in last and "late fee" in last  # both parts, one request
     assert [t[0] for t in result.transfers] == ["billing"]  # exactly one transfer ran
+    assert len(result.rows) == 1  # one spoken turn, one row: the parts merged
+    assert "bill" in result.rows[0].caller.lower() and "late fee" in result.rows[0].caller.lower()
     rules = [str(d.get("rule_id")) for d in result.decisions]
     if "caller_continued" in rules:  # the first part was routed before the caller went on: withdrawn
         assert rules.index("caller_continued") < len(rules) - 1 and rules[-1] == "policy_allow"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from voice.testing.caller import TurnResult
-from voice.testing.replay import _reply_check
+from voice.testing.replay_cli import _reply_check
 from voice.testing.results import CallResult, expects_reply, latency_summary
 
 
