@@ -364,15 +364,49 @@ def parse_workspace(text: str, *, source: str = "<string>", env: Mapping[str, st
         raise ConfigError(source, [(line, "<document>", f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
     if not isinstance(data, dict):
         raise ConfigError(source, [(1, "<document>", "the top level must be a mapping")])
+    # Cross-field problems are read from the document itself, so that they are reported in the same
+    # pass as the field errors (pydantic runs the model's own check only once every field is valid),
+    # each at the line and path of the field at fault.
+    located: list[tuple[tuple[int | str, ...], str]] = list(_reference_problems(data))
     try:
-        return Workspace.model_validate(data)
+        workspace = Workspace.model_validate(data)
     except ValidationError as exc:
-        problems = []
         for err in exc.errors():
             loc = tuple(err["loc"])
-            field = ".".join(str(p) for p in loc) or "<workspace>"
-            problems.append((_line_of(node, loc), field, err["msg"]))
-        raise ConfigError(source, problems) from None
+            if loc or not located:  # the model's own check repeats what _reference_problems found
+                located.append((loc, err["msg"].removeprefix("Value error, ")))
+    else:
+        if not located:
+            return workspace
+    problems = [(_line_of(node, loc), ".".join(str(p) for p in loc) or "<workspace>", msg) for loc, msg in located]
+    problems.sort(key=lambda p: (p[0] is None, p[0] or 0))
+    raise ConfigError(source, problems) from None
+
+
+def _reference_problems(data: dict[str, Any]) -> list[tuple[tuple[int | str, ...], str]]:
+    """What :meth:`Workspace._references` checks, located: duplicate department names, IVR options
+    naming a department that does not exist. Tolerates a malformed document (its field errors are
+    pydantic's to report)."""
+    out: list[tuple[tuple[int | str, ...], str]] = []
+    departments = data.get("departments")
+    names: list[str] = []
+    if isinstance(departments, list):
+        for i, dept in enumerate(departments):
+            name = dept.get("name") if isinstance(dept, dict) else None
+            if isinstance(name, str):
+                if name in names:
+                    out.append((("departments", i, "name"), f"duplicate department name {name!r}"))
+                names.append(name)
+    ivr = data.get("ivr")
+    options = ivr.get("options") if isinstance(ivr, dict) else None
+    if isinstance(options, list) and isinstance(departments, list):
+        for i, opt in enumerate(options):
+            dept = opt.get("department") if isinstance(opt, dict) else None
+            if isinstance(dept, str) and dept not in names:
+                known = ", ".join(dict.fromkeys(names)) or "none"
+                out.append((("ivr", "options", i, "department"),
+                            f"option {opt.get('digit', '?')} names unknown department {dept!r} (known: {known})"))
+    return out
 
 
 def load_workspace(path: str | Path, *, env: Mapping[str, str] | None = None) -> Workspace:

@@ -26,7 +26,7 @@ def test_example_workspace_loads() -> None:
         ("requires_approval: true", "requires_approval: maybe", "departments.3.requires_approval", "requires_approval"),
         ("timezone: America/New_York\n", "timezone: Mars/Olympus\n", "timezone", "timezone: Mars"),
         ("max_per_call: 2", "max_per_call: 0", "transfer.max_per_call", "transfer:"),
-        ('department: sales, prompt', 'department: nowhere, prompt', "<workspace>", None),
+        ('department: sales, prompt', 'department: nowhere, prompt', "ivr.options.2.department", "nowhere"),
     ],
 )
 def test_errors_name_line_and_field(old: str, new: str, field: str, line_text: str | None) -> None:
@@ -47,6 +47,18 @@ def test_every_error_is_reported_at_once() -> None:
     with pytest.raises(ConfigError) as info:
         parse_workspace(text, source="ws.yaml", env={})
     assert {p[1] for p in info.value.problems} == {"audio.vad.aggressiveness", "audio.vad.stop_ms"}
+
+
+def test_a_cross_field_error_is_reported_with_the_field_errors_at_its_own_line() -> None:
+    text = (EXAMPLE.read_text().replace("aggressiveness: 2", "aggressiveness: 9")
+            .replace("department: sales, prompt", "department: nowhere, prompt", 1))
+    with pytest.raises(ConfigError) as info:
+        parse_workspace(text, source="ws.yaml", env={})
+    lines = text.splitlines()
+    found = {field: line for line, field, _msg in info.value.problems}
+    assert set(found) == {"audio.vad.aggressiveness", "ivr.options.2.department"}  # one pass
+    assert "nowhere" in lines[found["ivr.options.2.department"] - 1]
+    assert "aggressiveness" in lines[found["audio.vad.aggressiveness"] - 1]
 
 
 def test_invalid_yaml_names_the_line() -> None:
