@@ -4,7 +4,8 @@ Exit status: 0 success, 1 verification found a fault (or ``--strict`` and unanch
 2 usage or I/O error. Human-readable output is a table; data goes to stdout or ``--output``,
 progress and summaries to stderr. ``--db`` is a SQLite file or a PostgreSQL URL; it defaults to
 ``$DIALPHONE_DATABASE_URL`` when that names PostgreSQL (the server keeps its audit log there too),
-else ``$DIALPHONE_AUDIT_DB``, else ``audit.db``. ``verify`` takes either, or a JSONL export.
+else ``$DIALPHONE_AUDIT_DB``, else ``audit.db`` in ``$DIALPHONE_DATA_DIR`` (``var``), where
+``dialphone serve`` writes it. ``verify`` takes either, or a JSONL export.
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ def _db_default() -> str:
     url = os.environ.get("DIALPHONE_DATABASE_URL", "")
     if is_url(url):
         return url
-    return os.environ.get("DIALPHONE_AUDIT_DB", "audit.db")
+    data_dir = os.environ.get("DIALPHONE_DATA_DIR") or "var"  # the server's default data folder
+    return os.environ.get("DIALPHONE_AUDIT_DB") or os.path.join(data_dir, "audit.db")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -78,23 +78,51 @@ def _bench(args: argparse.Namespace, out: Console) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="concierge", description="Concierge evaluation and benchmarks")
-    sub = ap.add_subparsers(dest="command", required=True)
-    ev = sub.add_parser("eval", help="routing accuracy of the embedded brain over the fixtures")
-    ev.add_argument("--json", help="write {\"routing_accuracy\", ...} here")
-    ev.add_argument("--fixtures", default=str(DEFAULT_FIXTURES))
-    ev.add_argument("--config", default=str(DEFAULT_CONFIG))
+def _eval_args(ev: argparse.ArgumentParser) -> None:
+    ev.add_argument("--json", metavar="F", help="write {\"routing_accuracy\", ...} here")
+    ev.add_argument("--fixtures", default=str(DEFAULT_FIXTURES), help="folder of fixture YAMLs")
+    ev.add_argument("--config", default=str(DEFAULT_CONFIG), help="workspace YAML")
     ev.add_argument("--transcripts", help="JSON {scenario: [turn text, ...]} of recognized (tokenized) text")
-    bg = sub.add_parser("bench-gate", help="tool call to logged decision latency")
-    bg.add_argument("--json", help="write {\"p95_ms\", ...} here")
-    bg.add_argument("--iterations", type=int, default=600)
+
+
+def _bench_gate_args(bg: argparse.ArgumentParser) -> None:
+    bg.add_argument("--json", metavar="F", help="write {\"p95_ms\", ...} here")
+    bg.add_argument("--iterations", type=int, default=600, help="tool calls to time")
     bg.add_argument("--dir", help="folder for the temporary audit database (default: the system temp folder)")
-    bg.add_argument("--config", default=str(DEFAULT_CONFIG))
+    bg.add_argument("--config", default=str(DEFAULT_CONFIG), help="workspace YAML")
+
+
+def eval_main(argv: list[str]) -> int:
+    """``dialphone eval concierge``."""
+    ap = argparse.ArgumentParser(prog="dialphone eval concierge", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                                 description="routing accuracy of the embedded brain over the fixtures")
+    _eval_args(ap)
+    return _run(ap.parse_args(argv), "eval")
+
+
+def bench_gate_main(argv: list[str]) -> int:
+    """``dialphone bench gate``."""
+    ap = argparse.ArgumentParser(prog="dialphone bench gate", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                                 description="tool call to logged decision latency")
+    _bench_gate_args(ap)
+    return _run(ap.parse_args(argv), "bench-gate")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m concierge.cli", description="Concierge evaluation and benchmarks")
+    sub = ap.add_subparsers(dest="command", required=True)
+    _eval_args(sub.add_parser("eval", help="routing accuracy of the embedded brain over the fixtures",
+                              formatter_class=argparse.ArgumentDefaultsHelpFormatter))
+    _bench_gate_args(sub.add_parser("bench-gate", help="tool call to logged decision latency",
+                                    formatter_class=argparse.ArgumentDefaultsHelpFormatter))
     args = ap.parse_args(argv)
+    return _run(args, args.command)
+
+
+def _run(args: argparse.Namespace, command: str) -> int:
     out = Console()
     try:
-        if args.command == "eval":
+        if command == "eval":
             return _eval(args, out)
         return _bench(args, out)
     except ConfigError as exc:

@@ -1,4 +1,4 @@
-"""``dialphone config import|export`` and ``dialphone tokens list|create|revoke``.
+"""``dialphone config import|export`` and ``dialphone admin token create|list|revoke`` (also ``dialphone tokens``).
 
 They work on the store the deployment settings name (``DIALPHONE_DATABASE_URL``, else SQLite in
 ``DIALPHONE_DATA_DIR``), so they may run beside live servers: an imported version is picked up by
@@ -7,8 +7,9 @@ audit events (actor ``--actor``, default ``cli``), written before the store chan
 
     dialphone config import examples/workspace.yaml     # version N -> N+1, naming the changed fields
     dialphone config export --workspace demo -o ws.yaml  # the stored version, without secrets
-    dialphone tokens create --workspace demo --role supervisor --name bob --expires-in 30d
-    dialphone tokens list --workspace demo ; dialphone tokens revoke --workspace demo ID
+    dialphone admin token create --role supervisor --name bob --expires-in 30d   # shown once
+    dialphone admin token list ; dialphone admin token revoke ID
+(``--workspace`` defaults to the id in the deployment's workspace YAML.)
 """
 
 from __future__ import annotations
@@ -129,50 +130,62 @@ def _cmd_tokens_create(args: argparse.Namespace) -> int:
     expires = expiry(args.expires_in)
     token = new_token()
     with _open(args.settings) as (settings, store, audit):
-        _audit(settings, audit, args.workspace, args.actor, "tokens", "<absent>",
+        ws = _workspace_of(args, settings)
+        _audit(settings, audit, ws, args.actor, "tokens", "<absent>",
                {"name": args.name, "role": args.role, "expires_at": expires or "never"})
-        rec = store.add_token(workspace_id=args.workspace, name=args.name, role=args.role, digest=digest(token),
+        rec = store.add_token(workspace_id=ws, name=args.name, role=args.role, digest=digest(token),
                               expires_at=expires, actor=args.actor)
-    print(f"token {rec.id} for {args.role} {args.name} of workspace {args.workspace}, expires {expires or 'never'}")
+    print(f"token {rec.id} for {args.role} {args.name} of workspace {ws}, expires {expires or 'never'}")
     print(f"shown once: {token}")
     return 0
 
 
 def _cmd_tokens_revoke(args: argparse.Namespace) -> int:
     with _open(args.settings) as (settings, store, audit):
-        found = next((t for t in store.all_tokens(args.workspace) if t.id == args.token_id), None)
+        ws = _workspace_of(args, settings)
+        found = next((t for t in store.all_tokens(ws) if t.id == args.token_id), None)
         if found is None:
-            print(f"no token {args.token_id} in workspace {args.workspace}", file=sys.stderr)
+            print(f"no token {args.token_id} in workspace {ws}", file=sys.stderr)
             return 1
         if found.revoked_at is None:
-            _audit(settings, audit, args.workspace, args.actor, "tokens",
+            _audit(settings, audit, ws, args.actor, "tokens",
                    {"id": found.id, "name": found.name, "role": found.role}, {"id": found.id, "revoked": "yes"})
-            store.revoke_token(args.workspace, args.token_id, actor=args.actor)
+            store.revoke_token(ws, args.token_id, actor=args.actor)
     print(f"token {args.token_id} revoked")
     return 0
 
 
-def tokens_main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="dialphone tokens", description="admin API tokens in the store")
-    sub = p.add_subparsers(dest="command", required=True)
-    ls = sub.add_parser("list", help="tokens with their status (never their value)")
-    ls.add_argument("--workspace")
+def tokens_main(argv: list[str], *, prog: str = "dialphone tokens") -> int:
+    fmt = argparse.ArgumentDefaultsHelpFormatter
+    p = argparse.ArgumentParser(prog=prog, description="admin API tokens in the store")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    ls = sub.add_parser("list", help="tokens with their status (never their value)", formatter_class=fmt)
+    ls.add_argument("--workspace", help="only this workspace's tokens (default: every workspace)")
     ls.set_defaults(func=_cmd_tokens_list)
-    c = sub.add_parser("create", help="a new token, shown once")
-    c.add_argument("--workspace", required=True)
-    c.add_argument("--role", required=True, choices=[r.value for r in Role])
-    c.add_argument("--name", required=True)
-    c.add_argument("--expires-in", default="90d", help="12h, 30d, 2w or never (default 90d)")
+    c = sub.add_parser("create", help="a new token, shown once", formatter_class=fmt)
+    c.add_argument("--role", required=True, choices=[r.value for r in Role], help="what the token may do")
+    c.add_argument("--name", required=True, help="whose token it is (shown in the list and the audit log)")
+    c.add_argument("--expires-in", default="90d", help="12h, 30d, 2w or never")
     c.set_defaults(func=_cmd_tokens_create)
-    r = sub.add_parser("revoke", help="revoke a token (it stays listed as revoked)")
-    r.add_argument("--workspace", required=True)
-    r.add_argument("token_id")
+    r = sub.add_parser("revoke", help="revoke a token (it stays listed as revoked)", formatter_class=fmt)
+    r.add_argument("token_id", help="the id that create and list show")
     r.set_defaults(func=_cmd_tokens_revoke)
     for sp in (c, r):
+        sp.add_argument("--workspace", help="the workspace (default: the one the deployment's workspace YAML names)")
         sp.add_argument("--actor", default="cli", help="identity recorded in the config.changed event")
     for sp in (ls, c, r):
-        sp.add_argument("--settings", help="YAML settings file (else $DIALPHONE_SETTINGS_FILE)")
+        sp.add_argument("--settings", help="YAML settings file (default: $DIALPHONE_SETTINGS_FILE)")
     return _run(p, argv)
+
+
+def admin_token_main(argv: list[str]) -> int:
+    """``dialphone admin token create|list|revoke``."""
+    return tokens_main(argv, prog="dialphone admin token")
+
+
+def _workspace_of(args: argparse.Namespace, settings: Settings) -> str:
+    """``--workspace``, else the id in the deployment's workspace YAML (``DIALPHONE_CONFIG``)."""
+    return str(args.workspace) if args.workspace else load_workspace(settings.config).id
 
 
 def _run(p: argparse.ArgumentParser, argv: list[str]) -> int:

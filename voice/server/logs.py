@@ -1,5 +1,9 @@
 """Logging set-up: our loggers through ``logging``, pipecat's loguru capped at WARNING.
 
+Below DEBUG, the chatter of the libraries under us is hidden (:data:`CHATTY`: aioice, aiortc and
+presidio at INFO) and so are pipecat's harmless warnings (:data:`HARMLESS`: "No video transceiver
+is available" for every audio-only browser call); ``DIALPHONE_LOG_LEVEL=DEBUG`` shows them all.
+
 Pipecat logs every frame and every text it synthesizes at DEBUG; in a contact-center product that
 volume is noise and its text could carry what a caller said before redaction. Nothing of ours logs
 caller text; capping pipecat keeps it that way for the framework too.
@@ -83,11 +87,26 @@ def configure(level: str | None = None, fmt: str | None = None) -> None:
         root.addHandler(handler)
         root.setLevel(lvl)
         _HANDLER = handler
+    verbose = lvl == "DEBUG"
+    for name in CHATTY:  # their INFO lines say nothing an operator acts on
+        logging.getLogger(name).setLevel(logging.NOTSET if verbose else logging.WARNING)
     loguru_logger.remove()
+    keep = None if verbose else _not_harmless
     if kind == "json":
-        loguru_logger.add(_loguru_json, level="WARNING")
+        loguru_logger.add(_loguru_json, level="WARNING", filter=keep)
     else:
-        loguru_logger.add(sys.stderr, level="WARNING")
+        loguru_logger.add(sys.stderr, level="WARNING", filter=keep)
+
+
+#: Third-party loggers shown from WARNING up unless the level is DEBUG (ICE candidate pairs, each
+#: recognizer presidio loads, WebRTC connection states, alembic's plugins).
+CHATTY = ("aioice", "aiortc", "presidio-analyzer", "pipecat", "alembic")
+#: Pipecat warnings that are expected here and harmless: an audio-only caller has no video track.
+HARMLESS = ("No video transceiver is available", "No screen video transceiver is available")
+
+
+def _not_harmless(record: Any) -> bool:
+    return not str(record["message"]).startswith(HARMLESS)
 
 
 _HANDLER: logging.Handler | None = None

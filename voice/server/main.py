@@ -1,8 +1,10 @@
 """The server process: loads the models once, then serves HTTP (health, admin, media) and SIP.
 
-Start-up order: deployment settings (:mod:`voice.settings`), the state store (seeded from the YAML
-on first start; a warning names the fields where the YAML differs from the stored version),
-models (with progress on stderr), audit log, listeners. ``GET /healthz``
+Start-up order: deployment settings (:mod:`voice.settings`), checks that need no model (the ports
+free, the brain's API key there: :class:`StartError`, one line), the state store (seeded from the
+YAML on first start; a warning names the fields where the YAML differs from the stored version),
+models (with progress on stderr), audit log, listeners. The ready line names the brain in use, where
+callers and the admin console connect, and how many admin tokens exist. ``GET /healthz``
 answers 503 until every model is loaded and the listeners are up, then 200; ``GET /readyz`` 200
 while the process takes new calls.
 
@@ -21,6 +23,7 @@ import signal
 import sys
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import uvicorn
 
@@ -29,6 +32,7 @@ from concierge.config import ConfigError, load_workspace
 from voice.ivr.optout import configure_identifiers
 from voice.server.app import create_app
 from voice.server.logs import configure as configure_logging
+from voice.server.preflight import StartError, brain_label, check_brain, check_ports
 from voice.server.process import ServerProcess, settle_heap
 from voice.settings import Settings
 from voice.store import StoreError, open_state
@@ -48,6 +52,8 @@ async def serve(settings: Settings) -> None:
     started = time.monotonic()
     host, sip_port, http_port = settings.host, settings.sip_port, settings.http_port
     workspace = load_workspace(settings.config)
+    check_brain(settings.runtime_workspace(workspace))
+    check_ports(host, http_port=http_port, sip_port=sip_port)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     configure_identifiers(settings.optout_key())
     signing_key = settings.signing_key()
@@ -87,9 +93,14 @@ async def serve(settings: Settings) -> None:
     try:
         await state.start(host=host, sip_port=sip_port)
         settle_heap()
+        running = state.engines.workspace if state.engines is not None else workspace
+        tokens = await asyncio.to_thread(_admin_tokens, stores, workspace.id)
+        web = f"http://{host}:{http_port}"
         print(
-            f"dialphone: ready in {time.monotonic() - started:.1f}s — http://{host}:{http_port}/ "
-            f"sip:{host}:{sip_port} (workspace {workspace.id}, version {state.admin.applied_version})",
+            f"dialphone: ready in {time.monotonic() - started:.1f}s — {brain_label(running)}; callers: {web}/ "
+            f"sip:{host}:{sip_port} ws://{host}:{http_port}/media/twilio; admin console: {web}/admin "
+            f"({tokens} admin token(s){'' if tokens else ': create one with dialphone admin token create'}); "
+            f"workspace {workspace.id}, version {state.admin.applied_version}",
             file=sys.stderr,
             flush=True,
         )
@@ -117,12 +128,20 @@ class _Signals:
         return await self._queue.get()
 
 
+def _admin_tokens(stores: Any, workspace_id: str) -> int:
+    """How many admin API tokens of the workspace authenticate now (never their values)."""
+    return sum(1 for t in stores.config.tokens() if t.workspace_id == workspace_id)
+
+
 def run_server(settings: Settings) -> int:
     configure_logging(settings.log_level, settings.log_format)
     try:
         asyncio.run(serve(settings))
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)
+        return 2
+    except StartError as exc:
+        print(f"dialphone: {exc}", file=sys.stderr)
         return 2
     except StoreError as exc:
         print(f"dialphone: {exc}", file=sys.stderr)

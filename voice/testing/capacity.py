@@ -118,12 +118,13 @@ async def search(
 
 
 def main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="dialphone bench capacity", description=__doc__.splitlines()[0])
-    p.add_argument("--via", choices=["ws", "sip"], default="ws")
+    p = argparse.ArgumentParser(prog="dialphone bench capacity", description=__doc__.splitlines()[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--via", choices=["ws", "sip"], default="ws", help="how the callers reach each fresh server")
     p.add_argument("--start", type=int, default=16, help="first point (calls)")
     p.add_argument("--max", dest="most", type=int, default=96, help="largest point tried")
     p.add_argument("--resolution", type=int, default=2, help="stop bisecting when the interval is this narrow")
-    p.add_argument("--p95-ms", type=float, default=1000.0)
+    p.add_argument("--p95-ms", type=float, default=1000.0, help="a point passes with voice-to-voice p95 under this")
     p.add_argument("--quiet-busy", type=float, default=0.25,
                    help="before each point, wait until the machine is less busy than this (0-1; 1: do not wait)")
     p.add_argument("--max-other-cores", type=float, default=0.3,

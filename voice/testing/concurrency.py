@@ -36,6 +36,7 @@ from concierge.config import load_workspace
 from voice.pipeline.engines import Engines
 from voice.testing.fresh_server import FreshServer
 from voice.testing.load import Arrivals, arrival_plan, run_load, summarize
+from voice.testing.remote_ws import SECRET_ENV, media_stream_secret
 from voice.testing.scenarios import Scenario, expand, load_scenario
 
 DEFAULT_FIXTURES = Path("fixtures/audio")
@@ -124,30 +125,42 @@ def render(rows: list[dict[str, Any]], title: str, console: Console) -> None:
 
 
 def add_run_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("files", nargs="*", type=Path, default=[DEFAULT_FIXTURES])
-    p.add_argument("--arrivals", choices=["burst", "poisson"], default="burst")
+    p.add_argument("files", nargs="*", type=Path, default=[DEFAULT_FIXTURES],
+                   help="fixture YAMLs or folders; each call says a variant of one of their telephone-band turns")
+    p.add_argument("--arrivals", choices=["burst", "poisson"], default="burst",
+                   help="burst: every call at once; poisson: arrivals at calls / holding time")
     p.add_argument("--duration", type=float, default=60.0, help="poisson: measured window, seconds")
     p.add_argument("--holding", type=float, default=16.0, help="poisson: mean call holding time, seconds")
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--seed", type=int, default=1, help="seed of the arrivals and the audio variants")
     p.add_argument("--overload", choices=["off", "ivr", "refuse", "as-configured"], default="off",
-                   help="admission control of the fresh server (default off: the pipeline's own figures)")
+                   help="admission control of the fresh server (off: the pipeline's own figures)")
     p.add_argument("--set", dest="settings", action="append", default=[], metavar="FIELD=VALUE",
                    help="a workspace field of the fresh server, e.g. audio.asr.max_batch=2 (repeatable)")
-    p.add_argument("--config", default="examples/workspace.yaml")
-    p.add_argument("--json", dest="json_out")
+    p.add_argument("--config", default="examples/workspace.yaml", help="workspace YAML of the fresh server")
+    p.add_argument("--json", dest="json_out", metavar="F", help="also write the results as JSON to F")
 
 
 def main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="dialphone bench concurrency", description=__doc__.splitlines()[0])
-    p.add_argument("--via", choices=["inproc", "ws", "sip"], default="ws")
+    p = argparse.ArgumentParser(prog="dialphone bench concurrency", description=__doc__.splitlines()[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--via", choices=["inproc", "ws", "sip"], default="ws",
+                   help="inproc: calls in this process; ws, sip: calls to --server, else to a fresh server")
     p.add_argument("--calls", type=int, default=8, help="burst: calls at once; poisson: calls up at once")
-    p.add_argument("--rate", type=float, help="poisson: arrivals per second (default calls / holding)")
-    p.add_argument("--server", default="", help="a running server (HOST:PORT for sip, ws:// URL for ws)")
-    p.add_argument("--secret", help="its media-stream secret (default $DIALPHONE_SECURITY__MEDIA_STREAM_SECRET)")
+    p.add_argument("--rate", type=float, help="poisson: arrivals per second (default: calls / holding)")
+    p.add_argument("--server", default="", help="a running server (HOST:PORT for sip, ws:// URL for ws); "
+                                                "none: a fresh dialphone serve for the run")
+    p.add_argument("--secret", help="its media-stream secret (default: $DIALPHONE_SECURITY__MEDIA_STREAM_SECRET, "
+                                    "else the --config workspace's security.media_stream_secret)")
     p.add_argument("--server-pid", type=int, help="its process id, to report its CPU use")
     p.add_argument("--server-repo", type=Path, help="the fresh server runs this checkout's code (before/after)")
     add_run_args(p)
     args = p.parse_args(argv)
+    if args.server and args.via == "ws":  # signed as the server checks: --secret, the environment, --config
+        args.secret = args.secret or media_stream_secret(args.config)
+        if not args.secret:
+            print(f"{p.prog}: no media-stream secret for {args.server}: pass --secret, --config with the "
+                  f"server's workspace, or set {SECRET_ENV}", file=sys.stderr)
+            return 2
     arrivals = Arrivals(pattern=args.arrivals, calls=args.calls, holding_s=args.holding, duration_s=args.duration,
                         rate_per_s=args.rate)
     out = asyncio.run(measure(

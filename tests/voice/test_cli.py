@@ -1,0 +1,80 @@
+"""The ``dialphone`` command as a new user meets it: --version, the groups' help, one program name,
+help text on every option, admin tokens without ``python -m``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from voice.cli import GROUPS, _parser, main
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_version_and_group_help(capsys: pytest.CaptureFixture[str]) -> None:
+    run = subprocess.run([sys.executable, "-m", "voice.cli", "--version"], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0 and run.stdout.startswith("dialphone ") and "Traceback" not in run.stderr
+    for group in ("eval", "bench"):
+        assert main([group, "--help"]) == 0
+        out = capsys.readouterr().out
+        for name in GROUPS[group][1]:
+            assert f"\n  {name} " in out, (group, name)
+        assert main([group]) == 2 and "usage: dialphone " + group in capsys.readouterr().err
+        assert main([group, "nonsense"]) == 2 and "no such command 'nonsense'" in capsys.readouterr().err
+
+
+def _parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    out = [parser]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                out += _parsers(sub)
+    return out
+
+
+@pytest.mark.parametrize(
+    "build",
+    ["voice.cli:_parser", "voice.testing.replay_cli:replay_main", "voice.admin.cli:admin_token_main",
+     "concierge.cli:eval_main", "concierge.cli:bench_gate_main", "voice.testing.concurrency:main"],
+)
+def test_every_option_has_help_and_the_program_name_is_dialphone(build: str, capsys: pytest.CaptureFixture[str]) -> None:
+    module, func = build.split(":")
+    if func == "_parser":
+        parsers = _parsers(_parser())
+    else:  # a delegated command: its --help output
+        import importlib
+
+        with pytest.raises(SystemExit):
+            getattr(importlib.import_module(module), func)(["--help"])
+        text = capsys.readouterr().out
+        assert text.startswith("usage: dialphone "), text
+        return
+    for p in parsers:
+        assert p.prog.startswith("dialphone"), p.prog
+        for action in p._actions:
+            if action.option_strings and action.help != argparse.SUPPRESS:
+                assert action.help, (p.prog, action.option_strings)
+
+
+def test_admin_token_create_list_revoke(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    for key in [k for k in os.environ if k.startswith("DIALPHONE_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("DIALPHONE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("DIALPHONE_CONFIG", str(REPO / "examples" / "workspace.yaml"))
+    assert main(["admin", "token", "create", "--role", "supervisor", "--name", "bob"]) == 0
+    out = capsys.readouterr().out
+    token_id = out.split()[1]
+    assert "of workspace demo" in out and "shown once: " in out
+    assert main(["admin", "token", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert token_id in listed and "bob" in listed and out.split("shown once: ")[1].strip() not in listed
+    assert main(["admin", "token", "revoke", token_id]) == 0
+    assert "revoked" in capsys.readouterr().out
+    assert main(["admin", "token", "list", "--workspace", "demo"]) == 0
+    assert "revoked" in capsys.readouterr().out
