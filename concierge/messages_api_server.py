@@ -8,8 +8,9 @@ asserts what the model received. The real ``anthropic`` SDK reaches it through `
         server.enqueue(ScriptedResponse.reply("Hello."))
         client = AsyncAnthropic(api_key="test", base_url=server.base_url)
 
-``python -m concierge.messages_api_server [--port N] [--script FILE.yaml]`` serves a script.
-With an empty queue the server answers 400 (never retried), naming the request number.
+``dialphone messages-api [--port N] [--script FILE.yaml]`` serves a script (a tester's stand-in for
+Claude: ``examples/messages-script.yaml`` shows the format, ``docs/testing.md`` the set-up). With an
+empty queue the server answers 400 (never retried), naming the request number.
 """
 
 from __future__ import annotations
@@ -159,11 +160,17 @@ async def _serve(port: int, script: list[ScriptedResponse]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m concierge.messages_api_server", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="dialphone messages-api", description=__doc__.split("\n")[0],
+                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     ap.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (0: a free one)")
-    ap.add_argument("--script", help="YAML list of scripted responses")
+    ap.add_argument("--script", help="YAML list of scripted responses (examples/messages-script.yaml)")
     args = ap.parse_args(argv)
-    script = load_script(args.script) if args.script else []
+    try:
+        script = load_script(args.script) if args.script else []
+    except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError, AttributeError) as exc:
+        print(f"{ap.prog}: --script {args.script}: not a list of scripted responses ({type(exc).__name__}); "
+              "see examples/messages-script.yaml", file=sys.stderr)
+        return 2
     try:
         asyncio.run(_serve(args.port, script))
     except KeyboardInterrupt:

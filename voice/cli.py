@@ -102,6 +102,7 @@ DELEGATED: dict[tuple[str, ...], tuple[str, ...]] = {
     ("eval", "audit-coverage"): ("voice.testing.audit_coverage:main",),
     ("replay",): ("voice.testing.replay_cli:replay_main",),
     ("cluster",): ("voice.cluster.cli:main",),
+    ("messages-api",): ("concierge.messages_api_server:main",),
 }
 
 #: One line for each evaluation and benchmark (``dialphone eval --help``, ``dialphone bench --help``).
@@ -190,6 +191,7 @@ def _parser() -> argparse.ArgumentParser:
         ("eval", "evaluations: " + " | ".join(GROUPS["eval"][1])),
         ("bench", "benchmarks: " + " | ".join(GROUPS["bench"][1])),
         ("cluster", "run Kamailio, N workers and PostgreSQL on this machine (cluster up --workers N)"),
+        ("messages-api", "a local stand-in for the Anthropic Messages API that answers from a script (docs/testing.md)"),
     ):
         sub.add_parser(name, help=helptext, add_help=False)
     return p

@@ -40,7 +40,8 @@ def _parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
 @pytest.mark.parametrize(
     "build",
     ["voice.cli:_parser", "voice.testing.replay_cli:replay_main", "voice.admin.cli:admin_token_main",
-     "concierge.cli:eval_main", "concierge.cli:bench_gate_main", "voice.testing.concurrency:main"],
+     "concierge.cli:eval_main", "concierge.cli:bench_gate_main", "voice.testing.concurrency:main",
+     "concierge.messages_api_server:main"],
 )
 def test_every_option_has_help_and_the_program_name_is_dialphone(build: str, capsys: pytest.CaptureFixture[str]) -> None:
     module, func = build.split(":")
@@ -78,3 +79,15 @@ def test_admin_token_create_list_revoke(tmp_path: Path, monkeypatch: pytest.Monk
     assert "revoked" in capsys.readouterr().out
     assert main(["admin", "token", "list", "--workspace", "demo"]) == 0
     assert "revoked" in capsys.readouterr().out
+
+
+def test_the_sample_messages_script_loads_and_a_bad_one_is_one_line(tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    from concierge.messages_api_server import load_script
+
+    (first,) = load_script(REPO / "examples" / "messages-script.yaml")
+    assert first.tool_name == "propose_transfer" and first.tool_input["department"] == "billing"
+    (tmp_path / "bad.yaml").write_text("just text\n")
+    assert main(["messages-api", "--script", str(tmp_path / "bad.yaml")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("dialphone messages-api: --script") and "\n" not in err

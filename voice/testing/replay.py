@@ -142,9 +142,11 @@ def render_table(results: list[CallResult], console: Console) -> None:
                 "v2v ms", "endpt", "asr", "brain", "tts"):
         table.add_column(col, overflow="fold")
     for r in results:
+        failed = "brain.failed" in r.events
         for row in r.rows:
+            reply = row.reply[:80] or ("(none: the brain failed)" if failed and row.caller and not row.tools else "")
             table.add_row(
-                row.scenario, str(row.turn), row.caller, row.reply[:80], row.tools, row.decision,
+                row.scenario, str(row.turn), row.caller, reply, row.tools, row.decision,
                 _ms(row.latency_ms), _ms(row.endpoint_ms), _ms(row.asr_ms), _ms(row.brain_ms), _ms(row.tts_ms),
             )
     console.print(table)

@@ -56,7 +56,8 @@ def judge(expect: dict[str, Any] | None, result: CallResult) -> Verdict:
     failures: list[str] = []
     failed_turns = result.events.count("brain.failed")
     if failed_turns:
-        failures.append(f"the brain failed on {failed_turns} turn(s) (brain.failed in the audit log)")
+        failures.append(f"the brain failed on {failed_turns} turn(s) (brain.failed in the audit log): check that "
+                        "the Messages API is reachable, its key accepted, a stand-in's script long enough")
     if not expect:
         return Verdict(passed=not failures, failures=failures, checked=False)
     proposed = proposed_departments(result)

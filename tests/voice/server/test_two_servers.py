@@ -146,6 +146,18 @@ def deployment(twilio: TwilioApiServer, pg_cluster: PgCluster,
                 s.proc.kill()
 
 
+def test_the_ready_line_says_what_is_running(deployment: Deployment) -> None:
+    s = deployment.a
+    deadline = time.monotonic() + 10
+    while "dialphone: ready" not in s.log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    line = next(x for x in s.log.read_text().splitlines() if x.startswith("dialphone: ready"))
+    ws = s.http.replace("http://", "ws://")
+    for part in ("brain embedded", f"callers: {s.http}/", f"{ws}/media/twilio", f"admin console: {s.http}/admin",
+                 "(2 admin token(s))"):
+        assert part in line, line
+
+
 def test_an_optout_added_on_b_is_in_a_s_list(deployment: Deployment) -> None:
     d = deployment
     r = httpx.post(d.b.http + "/admin/api/workspaces/demo/optouts", json={"number": "+1 212 555 0161"},
