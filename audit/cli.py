@@ -59,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     e = sub.add_parser("export", help="export one workspace chain as JSONL (verifiable) or CSV")
-    e.add_argument("--db", default=_db_default())
+    e.add_argument("--db", default=_db_default(), help="audit database: SQLite file or postgresql:// URL (default: $DIALPHONE_DATABASE_URL when PostgreSQL, else $DIALPHONE_AUDIT_DB, else var/audit.db)")
     e.add_argument("--workspace", help="workspace id (default: the only one in the database)")
     e.add_argument("--since", help="ISO 8601 time, inclusive (UTC if no zone)")
     e.add_argument("--until", help="ISO 8601 time, exclusive")
@@ -67,7 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument(
         "--type", action="append", choices=[t.value for t in EventType], help="only these types (repeatable)"
     )
-    e.add_argument("--format", required=True, choices=[f.value for f in ExportFormat])
+    e.add_argument("--format", required=True, choices=[f.value for f in ExportFormat],
+                   help="jsonl: verifiable with audit verify; csv: for spreadsheets")
     e.add_argument("--output", help="file to write (default: stdout)")
     e.add_argument("--requester", default="cli", help="identity recorded in the audit.exported event")
     e.add_argument("--no-record", action="store_true", help="do not append an audit.exported event")
@@ -94,16 +95,16 @@ def build_parser() -> argparse.ArgumentParser:
     g = sub.add_parser(
         "purge", help="apply retention: drop rows older than N days, keep the chain verifiable"
     )
-    g.add_argument("--db", default=_db_default())
+    g.add_argument("--db", default=_db_default(), help="audit database: SQLite file or postgresql:// URL (default: $DIALPHONE_DATABASE_URL when PostgreSQL, else $DIALPHONE_AUDIT_DB, else var/audit.db)")
     g.add_argument("--workspace", help="workspace id (default: every workspace)")
-    g.add_argument("--days", type=int, required=True)
+    g.add_argument("--days", type=int, required=True, help="purge events older than this many days")
     g.add_argument("--now", help="ISO 8601 time to count from (default: now)")
     g.add_argument(
         "--private-key",
         default=os.environ.get("DIALPHONE_AUDIT_KEY"),
         help="sign a checkpoint after the purge",
     )
-    g.add_argument("--actor", default="retention")
+    g.add_argument("--actor", default="retention", help="identity recorded in the purge's audit event (default: retention)")
 
     b = sub.add_parser("bench", help="throughput, durable write latency and tamper-detection trials")
     b.add_argument("--json", dest="json_out", help="write the figures to this JSON file")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from voice.cli import GROUPS, _parser, main
+from voice.cli import DELEGATED, GROUPS, _parser, main
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -37,29 +37,36 @@ def _parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
     return out
 
 
-@pytest.mark.parametrize(
-    "build",
-    ["voice.cli:_parser", "voice.testing.replay_cli:replay_main", "voice.admin.cli:admin_token_main",
-     "concierge.cli:eval_main", "concierge.cli:bench_gate_main", "voice.testing.concurrency:main",
-     "concierge.messages_api_server:main"],
-)
-def test_every_option_has_help_and_the_program_name_is_dialphone(build: str, capsys: pytest.CaptureFixture[str]) -> None:
-    module, func = build.split(":")
-    if func == "_parser":
-        parsers = _parsers(_parser())
-    else:  # a delegated command: its --help output
-        import importlib
+class _Built(Exception):
+    def __init__(self, parser: argparse.ArgumentParser) -> None:
+        self.parser = parser
 
-        with pytest.raises(SystemExit):
-            getattr(importlib.import_module(module), func)(["--help"])
-        text = capsys.readouterr().out
-        assert text.startswith("usage: dialphone "), text
-        return
-    for p in parsers:
-        assert p.prog.startswith("dialphone"), p.prog
-        for action in p._actions:
-            if action.option_strings and action.help != argparse.SUPPRESS:
-                assert action.help, (p.prog, action.option_strings)
+
+#: Commands whose parsers live where this change may not reach (redaction/, voice/asr, voice/cards).
+NOT_OURS = {"redaction.cli:main", "voice.asr.evaluate:main", "voice.cards.cli:main", "voice.cards.gate:gate_main"}
+
+
+def test_every_option_has_help_and_the_program_name_is_dialphone(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    def built(self: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
+        raise _Built(self)
+
+    monkeypatch.setattr(argparse.ArgumentParser, "parse_args", built)
+    roots = [_parser()]
+    for target, *prefix in dict.fromkeys(DELEGATED.values()):
+        if target in NOT_OURS:
+            continue
+        module, func = target.split(":")
+        with pytest.raises(_Built) as got:
+            getattr(importlib.import_module(module), func)([*prefix, "--help"])
+        roots.append(got.value.parser)
+    for root in roots:
+        for p in _parsers(root):
+            assert p.prog == "dialphone" or p.prog.startswith("dialphone "), p.prog
+            for action in p._actions:
+                if action.option_strings and action.help != argparse.SUPPRESS:
+                    assert action.help, (p.prog, action.option_strings)
 
 
 def test_admin_token_create_list_revoke(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

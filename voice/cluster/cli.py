@@ -29,7 +29,8 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--invite-rate", type=int, default=50, help="INVITEs per second the edge lets through, all workers")
     up.add_argument("--config", help="workspace YAML that seeds the store (default examples/workspace.yaml)")
     up.add_argument("--settings", help="settings file each worker reads (docs/settings.md)")
-    up.add_argument("--log-format", choices=("text", "json"), default="text")
+    up.add_argument("--log-format", choices=("text", "json"), default="text",
+                    help="the workers' log lines: json is one object a line, with the call id (default text)")
     up.add_argument("--run-dir", type=Path, default=Path("var/cluster"), help="data folders, the edge's files")
     up.add_argument("--pg-dir", type=Path, help="keep PostgreSQL's data here (default: a throw-away folder)")
     up.add_argument("--kamailio-config", type=Path, help="default deploy/kamailio/kamailio.cfg")

@@ -50,10 +50,10 @@ async def measure(url: str, samples: int) -> dict[str, float | int | str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="dialphone bench approvals", description=__doc__)
+    p = argparse.ArgumentParser(prog="dialphone bench approvals", description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--database", required=True, help="postgresql://... (or sqlite:///FILE: polls, no NOTIFY)")
-    p.add_argument("--samples", type=int, default=200)
-    p.add_argument("--json", dest="json_out")
+    p.add_argument("--samples", type=int, default=200, help="approval decisions to time")
+    p.add_argument("--json", dest="json_out", metavar="F", help="also write the figures as JSON to F")
     args = p.parse_args(argv)
     figures = asyncio.run(measure(args.database, args.samples))
     for k, v in figures.items():

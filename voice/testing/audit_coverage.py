@@ -237,15 +237,16 @@ def render(cov: Coverage, info: dict[str, Any], console: Console) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="dialphone eval audit-coverage",
-                                 description=__doc__.split("\n")[0] if __doc__ else None)
-    ap.add_argument("--json", dest="json_out")
+                                 description=__doc__.split("\n")[0] if __doc__ else None,
+                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    ap.add_argument("--json", dest="json_out", metavar="F", help="also write the figures as JSON to F")
     ap.add_argument("--quick", action="store_true", help="one rendering (8 kHz) of each scenario")
-    ap.add_argument("--transports", default=",".join(TRANSPORTS))
-    ap.add_argument("--brains", default=",".join(BRAINS))
+    ap.add_argument("--transports", default=",".join(TRANSPORTS), help="comma-separated transports to run")
+    ap.add_argument("--brains", default=",".join(BRAINS), help="comma-separated brains to run")
     ap.add_argument("--only", help="fixture names matching these globs (e.g. 'clinical*,fraud*')")
-    ap.add_argument("--fixtures", type=Path, default=Path("fixtures/audio"))
+    ap.add_argument("--fixtures", type=Path, default=Path("fixtures/audio"), help="folder of fixture YAMLs")
     ap.add_argument("--concurrency", type=int, default=2, help="calls at once within a pass")
-    ap.add_argument("--config", default="examples/workspace.yaml")
+    ap.add_argument("--config", default="examples/workspace.yaml", help="workspace YAML")
     args = ap.parse_args(argv)
     transports = [t for t in args.transports.split(",") if t]
     brains = [b for b in args.brains.split(",") if b]

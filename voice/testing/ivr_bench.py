@@ -159,14 +159,15 @@ def summary(result: BenchResult, *, ivr_calls: int, ai_calls: int) -> dict[str, 
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="dialphone bench ivr", description=__doc__.split("\n")[0] if __doc__ else None)
-    p.add_argument("--config", default="examples/workspace.yaml")
-    p.add_argument("--ivr-calls", type=int, default=20)
-    p.add_argument("--ai-calls", type=int, default=4)
-    p.add_argument("--rate", type=int, choices=[8000, 16000], default=8000)
-    p.add_argument("--fixtures", type=Path, default=Path("fixtures/audio"))
+    p = argparse.ArgumentParser(prog="dialphone bench ivr", description=__doc__.split("\n")[0] if __doc__ else None,
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--config", default="examples/workspace.yaml", help="workspace YAML")
+    p.add_argument("--ivr-calls", type=int, default=20, help="callers who use the DTMF menu")
+    p.add_argument("--ai-calls", type=int, default=4, help="AI calls that load the machine meanwhile")
+    p.add_argument("--rate", type=int, choices=[8000, 16000], default=8000, help="sample rate of the calls (Hz)")
+    p.add_argument("--fixtures", type=Path, default=Path("fixtures/audio"), help="what the AI callers say")
     p.add_argument("--ai-fast", action="store_true", help="AI callers speak faster than real time")
-    p.add_argument("--json", dest="json_out")
+    p.add_argument("--json", dest="json_out", metavar="F", help="also write the figures as JSON to F")
     args = p.parse_args(argv)
 
     async def run() -> dict[str, Any]:

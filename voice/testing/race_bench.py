@@ -80,12 +80,13 @@ async def run_races(*, runs: int, concurrency: int, pipeline: bool, config: str)
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="dialphone bench races", description=__doc__.split("\n")[0] if __doc__ else None)
-    p.add_argument("--runs", type=int, default=200, help="runs of each race (default 200)")
+    p = argparse.ArgumentParser(prog="dialphone bench races", description=__doc__.split("\n")[0] if __doc__ else None,
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--runs", type=int, default=200, help="runs of each race")
     p.add_argument("--concurrency", type=int, default=8, help="pipeline races at once")
     p.add_argument("--no-pipeline", action="store_true", help="skip the races that need the models")
-    p.add_argument("--config", default="examples/workspace.yaml")
-    p.add_argument("--json", dest="json_out")
+    p.add_argument("--config", default="examples/workspace.yaml", help="workspace YAML")
+    p.add_argument("--json", dest="json_out", metavar="F", help="also write the figures as JSON to F")
     args = p.parse_args(argv)
     out = asyncio.run(run_races(runs=args.runs, concurrency=args.concurrency, pipeline=not args.no_pipeline,
                                 config=args.config))
