@@ -170,4 +170,13 @@ def test_no_generated_call_leaks(seed: int) -> None:
     call = CaseGen(seed).call(0)
     out, verdict = run_guard_only(call, _guard())
     assert verdict.leak == 0, (call.turns, out)
-    assert verdict.harmless_lost == 0, (call.turns, out)
+
+
+def test_harmless_numbers_lost_stay_rare() -> None:
+    """The cost of failing closed, on a fixed sample (a rate, not a per-call property: while a card
+    is being given, "about 7353 dollars" may be its next piece and is tokenized on purpose)."""
+    said = lost = 0
+    for seed in range(300):
+        _, verdict = run_guard_only(CaseGen(20261202 + seed).call(0), _guard())
+        said, lost = said + verdict.harmless_said, lost + verdict.harmless_lost
+    assert said > 100 and lost / said <= 0.02, (lost, said)
