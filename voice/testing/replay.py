@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 from rich.console import Console
 from rich.table import Table
 
@@ -100,7 +101,15 @@ async def replay_remote(via: str, server: str, scenario: Scenario) -> CallResult
         raise ValueError(f"unknown transport {via!r}; one of {', '.join(sorted(REMOTE_VIAS))}")
     if not server:
         raise ReplayError(f"--via {via} needs --server")
-    return await replay(server, scenario)
+    try:
+        return await replay(server, scenario)
+    except ConnectionError as exc:  # the SIP caller's refused INVITE names its status
+        raise ReplayError(f"--via {via} {server}: {exc}") from None
+    except httpx.HTTPStatusError as exc:
+        raise ReplayError(f"--via {via} {server}: the server answered HTTP {exc.response.status_code}") from None
+    except (OSError, TimeoutError, httpx.HTTPError) as exc:
+        raise ReplayError(f"--via {via} {server}: cannot connect ({type(exc).__name__}); "
+                          "is dialphone serve running there?") from None
 
 
 def _collect(result: CallResult, session: Any, line: CallerLine) -> None:
