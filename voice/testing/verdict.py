@@ -29,6 +29,9 @@ from voice.testing.results import CallResult
 
 _PROPOSED = re.compile(r"propose_transfer\([^)]*department='([a-z][a-z0-9_]*)'")
 _TOKEN = re.compile(r"\[([A-Z_]+)_\d+\]")
+#: A fixture's PII type (fixtures/make_fixtures.py, Presidio's names) -> the token kind the
+#: redaction stage writes for it (redaction.entities.EntityType); other types are their own kind.
+FIXTURE_TYPES = {"US_SSN": "SSN", "PHONE_NUMBER": "PHONE", "DATE_OF_BIRTH": "DOB"}
 #: Events of a fixture's ``expect:`` that are the caller's doing, not the system's.
 CALLER_EVENTS = frozenset({"barge_in"})
 
@@ -115,8 +118,9 @@ def _pii_failures(entities: list[Any], result: CallResult) -> list[str]:
         if not isinstance(ent, dict):
             continue
         kind = str(ent.get("type", "?"))
-        if kind not in seen:
-            out.append(f"pii {kind}: no [{kind}_n] token in the caller's text")
+        token = FIXTURE_TYPES.get(kind, kind)
+        if token not in seen:
+            out.append(f"pii {kind}: no [{token}_n] token in the caller's text")
         digits = re.sub(r"\D", "", str(ent.get("value", "")))
         if len(digits) >= 3 and longest_leak(shown, digits, last_four_ok=len(digits) >= 9):
             out.append(f"pii {kind}: part of the value shows in the call's rows")

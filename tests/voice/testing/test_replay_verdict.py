@@ -60,6 +60,14 @@ def test_pii_must_be_a_token_and_a_failure_never_shows_the_value() -> None:
     assert not any(value[:6] in f for f in verdict.failures)
 
 
+def test_fixture_pii_types_are_read_as_the_redaction_stage_names_its_tokens() -> None:
+    expect = _expect("ssn_8k")
+    assert expect["pii"][0]["type"] == "US_SSN"
+    tools = f"propose_transfer(department={expect['department']!r})"
+    assert judge(expect, _result(_row("my social is [SSN_1]", "Sure.", tools), decisions=["needs_approval"])).passed
+    assert not judge(expect, _result(_row("my social is [NUMBER_1]", "Sure.", tools), decisions=["needs_approval"])).passed
+
+
 def test_silence_human_request_and_clarifying_question() -> None:
     assert judge(_expect("silence_8k"), _result()).passed
     assert not judge(_expect("silence_8k"), _result(_row("hello"))).passed
