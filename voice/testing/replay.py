@@ -161,7 +161,7 @@ def render_table(results: list[CallResult], console: Console) -> None:
     console.print(table)
 
 
-def _wide_console() -> Console:
+def wide_console() -> Console:
     """Tables stay readable when written to a file or a CI log (rich assumes 80 columns there)."""
     console = Console()
     return console if console.is_terminal else Console(width=200)
@@ -171,7 +171,7 @@ def _ms(v: float | None) -> str:
     return "-" if v is None else f"{v:.0f}"
 
 
-def _save_audio(result: CallResult, folder: Path) -> None:
+def save_audio(result: CallResult, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     with wave.open(str(folder / f"{result.scenario}.reply.wav"), "wb") as w:
         w.setnchannels(1)
@@ -180,7 +180,7 @@ def _save_audio(result: CallResult, folder: Path) -> None:
         w.writeframes(result.heard_pcm)
 
 
-async def _run_all(args: argparse.Namespace, scenarios: list[Scenario], *, fast: bool,
+async def run_all(args: argparse.Namespace, scenarios: list[Scenario], *, fast: bool,
                    console: Console) -> list[CallResult]:
     engines: Any = None
     if args.via == "inproc":  # remote transports replay against a running server's engines

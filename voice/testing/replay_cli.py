@@ -72,8 +72,6 @@ def _prepare(args: argparse.Namespace, files: list[Path]) -> list[Scenario]:
     return scenarios
 
 
-
-
 def render_verdicts(results: list[CallResult], verdicts: list[Verdict], console: Console) -> None:
     table = Table(title="Replay: verdict per scenario (the fixture's expect: block)")
     for col in ("scenario", "verdict", "why"):
@@ -100,22 +98,22 @@ def replay_main(argv: list[str]) -> int:
     console = Console(stderr=True)
     try:
         scenarios = _prepare(args, args.files)
-        from voice.testing.replay import _run_all  # the pipeline's imports: after the inputs are checked
+        from voice.testing.replay import run_all  # the pipeline's imports: after the inputs are checked
 
-        results = asyncio.run(_run_all(args, scenarios, fast=args.fast, console=console))
+        results = asyncio.run(run_all(args, scenarios, fast=args.fast, console=console))
     except ReplayError as exc:
         print(f"{p.prog}: {exc}", file=sys.stderr)
         return 2
     verdicts = [judge(s.expect, r) for s, r in zip(scenarios, results, strict=True)]
-    from voice.testing.replay import _save_audio, _wide_console, render_table
+    from voice.testing.replay import render_table, save_audio, wide_console
 
-    out = _wide_console()
+    out = wide_console()
     render_table(results, out)
     render_verdicts(results, verdicts, out)
     failed = [r.scenario for r, v in zip(results, verdicts, strict=True) if not v.passed]
     if args.save_audio:
         for r in results:
-            _save_audio(r, args.save_audio)
+            save_audio(r, args.save_audio)
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(replay_json(results, verdicts), indent=2))
     print(f"{p.prog}: {len(results) - len(failed)} of {len(results)} scenario(s) PASS"
@@ -157,9 +155,9 @@ def bench_latency_main(argv: list[str]) -> int:
     console = Console(stderr=True)
     try:
         scenarios = _prepare(args, args.files)
-        from voice.testing.replay import _run_all
+        from voice.testing.replay import run_all
 
-        results = asyncio.run(_run_all(args, scenarios, fast=False, console=console))
+        results = asyncio.run(run_all(args, scenarios, fast=False, console=console))
     except ReplayError as exc:
         print(f"{p.prog}: {exc}", file=sys.stderr)
         return 2
@@ -172,9 +170,9 @@ def bench_latency_main(argv: list[str]) -> int:
         table.add_row(name, f"{v['p50_ms']}", f"{v['p95_ms']}")
     table.add_row("max (v2v)", f"{summary['max_ms']}", "")
     table.add_row("no reply (failures)", f"{summary['no_reply']} of {summary['expected_replies']}", "")
-    from voice.testing.replay import _wide_console
+    from voice.testing.replay import wide_console
 
-    _wide_console().print(table)
+    wide_console().print(table)
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(summary, indent=2))
     return _reply_check(summary)
