@@ -98,3 +98,18 @@ def test_the_sample_messages_script_loads_and_a_bad_one_is_one_line(tmp_path: Pa
     assert main(["messages-api", "--script", str(tmp_path / "bad.yaml")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("dialphone messages-api: --script") and "\n" not in err
+
+
+def test_bench_concurrency_against_a_server_needs_a_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    import yaml
+
+    for key in [k for k in os.environ if "MEDIA_STREAM_SECRET" in k]:
+        monkeypatch.delenv(key)
+    config = yaml.safe_load((REPO / "examples" / "workspace.yaml").read_text())
+    config.setdefault("security", {})["media_stream_secret"] = None
+    (tmp_path / "ws.yaml").write_text(yaml.safe_dump(config))
+    code = main(["bench", "concurrency", "--via", "ws", "--server", "http://127.0.0.1:9", "--config",
+                 str(tmp_path / "ws.yaml")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "no media-stream secret" in err and "\n" not in err
