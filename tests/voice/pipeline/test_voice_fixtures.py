@@ -15,6 +15,7 @@ from redaction.leaks import longest_leak
 from voice.pipeline.engines import Engines
 from voice.testing.replay import CallResult, replay_inproc
 from voice.testing.scenarios import load_scenario
+from voice.testing.verdict import judge
 
 FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "audio"
 SCENARIOS = sorted(p for p in FIXTURES.glob("*.yaml") if p.name != "INDEX.yaml")
@@ -29,7 +30,7 @@ def _leaked(value: str, brain_text: str) -> int:
 
 
 async def _replay_all(engines: Engines) -> dict[str, tuple[dict[str, Any], CallResult]]:
-    sem = asyncio.Semaphore(5)
+    sem = asyncio.Semaphore(9)  # real-time calls: the CPU is half idle at 9
 
     async def one(path: Path) -> tuple[str, tuple[dict[str, Any], CallResult]]:
         async with sem:
@@ -78,6 +79,9 @@ async def test_fixture_expectations(engines: Engines, path: Path) -> None:
         if len(ent.get("turns") or []) > 1:
             tokens = {m.group(0) for m in TOKEN.finditer(brain_text) if m.group(1) == ent["type"]}
             assert len(tokens) == 1, f"split {ent['type']} became {len(tokens)} tokens"
+
+    verdict = judge(expect, result)  # what dialphone replay tells a tester about this call
+    assert verdict.passed, verdict.failures
 
     if "no_speech" in kinds or not spec.get("turns"):
         assert result.brain_inputs == [] and result.transfers == []
