@@ -81,7 +81,7 @@ async def test_fixture_expectations(engines: Engines, path: Path) -> None:
             assert len(tokens) == 1, f"split {ent['type']} became {len(tokens)} tokens"
 
     verdict = judge(expect, result)  # what dialphone replay tells a tester about this call
-    assert verdict.passed, verdict.failures
+    assert verdict.passed, (verdict.failures, [(r.caller, r.reply, r.tools, r.decision) for r in result.rows])
 
     if "no_speech" in kinds or not spec.get("turns"):
         assert result.brain_inputs == [] and result.transfers == []
