@@ -20,6 +20,7 @@ inside the calls minus the same requests said alone in fresh calls.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
 import os
@@ -72,7 +73,12 @@ _MACHINE = re.compile(
     r"|toolu_[A-Za-z0-9_]+|0x[0-9a-fA-F]+"
     r"|\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?::\d+)?|port=\d+|:\d{2,5}/"
     r"|\b\d{2}:\d{2}:\d{2}\b|\b\d{1,2} [A-Z][a-z]{2} \d{4}\b|[A-Za-z]+/\d+(?:\.\d+)+"
+    r'|"\d{3} [A-Z][A-Za-z ]*"'  # an HTTP status line's code ("200 OK")
 )
+# a system string's version ("presidio-2.2.366", "en_core_web_sm-3.8.0"); masked outside caller text only
+_VERSION = re.compile(r"\d+(?:\.\d+)+")
+# the call whose tasks wrote a log record (set around each call's pipeline task; inherited by its tasks)
+_CALL: contextvars.ContextVar[str | None] = contextvars.ContextVar("boundary_call", default=None)
 # Loggers that write connection events only (never a request or response body).
 _TRANSPORT_LOGGERS = ("httpcore", "httpx", "httpcore2", "httpx2", "aiohttp.access", "asyncio")
 _TOKEN = re.compile(r"\[[A-Z_]+_\d+\]")
@@ -142,8 +148,9 @@ class _LogTap(logging.Handler):
         if not any(ch.isdigit() for ch in msg):
             return
         msg = _MACHINE.sub(" ", msg)
-        for cid in self._active():
-            self.lines.setdefault(cid, []).append(msg)
+        cid = _CALL.get()
+        for owner in (cid,) if cid is not None else self._active():
+            self.lines.setdefault(owner, []).append(msg)
 
 
 @dataclass
@@ -179,7 +186,9 @@ async def run_call(engines: Engines, call: BoundaryCall, *, workspace: Workspace
     out = CallOutcome(call)
     approvals: list[str] = []
     active.add(session.call_id)
+    owner = _CALL.set(session.call_id)  # the pipeline's tasks inherit it: their log records are this call's
     run = asyncio.create_task(session.run(), name=f"boundary-{session.call_id}")
+    _CALL.reset(owner)
     try:
         await activity.settled(time.monotonic() - 0.001)  # the greeting
         for turn in call.turns:
@@ -238,7 +247,12 @@ def audit_rows(engines: Engines, workspace_id: str, call_id: str) -> Iterable[st
 # Keys under which a JSON document (a model request, an audit row, an approval) can carry what the
 # caller said; everything else is the system's (ids, model names, versions, counts, timestamps).
 CONTENT_KEYS = frozenset({"content", "text", "input", "output", "reason", "arguments", "question", "context",
-                          "say", "answer", "note", "system"})
+                          "say", "answer", "note"})
+# The system prompt and tool definitions (of every model request and the call's brain.prompt row) are
+# built from the workspace alone, the same for every call: their number words ("one or two short
+# sentences") are not the caller's, and read beside a call's tokens they made up stretches of a
+# short secret (a CVV "1 2 1"). The rest of each request is judged.
+WORKSPACE_KEYS = frozenset({"system", "tools"})
 
 
 def strings_of(document: str, *, content_only: bool = False) -> list[str]:
@@ -255,10 +269,12 @@ def strings_of(document: str, *, content_only: bool = False) -> list[str]:
     def walk(node: object, inside: bool) -> None:
         if isinstance(node, str):
             if inside or not content_only:
-                out.append(_MACHINE.sub(" ", node))
+                masked = _MACHINE.sub(" ", node)
+                out.append(masked if inside else _VERSION.sub(" ", masked))
         elif isinstance(node, dict):
             for k, v in node.items():
-                walk(v, inside or k in CONTENT_KEYS)
+                if k not in WORKSPACE_KEYS:
+                    walk(v, inside or k in CONTENT_KEYS)
         elif isinstance(node, list):
             for v in node:
                 walk(v, inside)
@@ -271,13 +287,31 @@ JSON_SINKS = frozenset({"model_requests", "audit_export", "approvals"})
 
 
 def judge(outcome: CallOutcome, *, last_four_ok: bool) -> None:
+    """Each sink's leak. A model request is the whole context the model saw at that moment, so each
+    is judged on its own (read one after another, the history each repeats would join a digit said
+    once with itself); the same for a log line that dumps a request. Everything else is read in order
+    as one document, so pieces in separate rows, messages or lines still join."""
+    call = outcome.call
+
+    def of_docs(docs: list[str]) -> int:
+        views = ([s for doc in docs for s in strings_of(doc)],
+                 [s for doc in docs for s in strings_of(doc, content_only=True)])
+        return max(leak_in(v, call, last_four_ok=last_four_ok) for v in views)
+
     for sink, texts in outcome.sinks.items():
-        if sink not in JSON_SINKS:
-            outcome.leaks[sink] = leak_in(texts, outcome.call, last_four_ok=last_four_ok)
-            continue
-        views = ([s for doc in texts for s in strings_of(doc)],
-                 [s for doc in texts for s in strings_of(doc, content_only=True)])
-        outcome.leaks[sink] = max(leak_in(v, outcome.call, last_four_ok=last_four_ok) for v in views)
+        if sink == "model_requests":
+            outcome.leaks[sink] = max((of_docs([doc]) for doc in texts), default=0)
+        elif sink in JSON_SINKS:
+            outcome.leaks[sink] = of_docs(texts)
+        elif sink == "logs":
+            # a request dump: only its messages (before them: options, max_tokens; after them: the
+            # model, the system prompt and tools, the workspace's text as above)
+            dumps = [t.partition("'messages': ")[2].split(", 'system': ", 1)[0] for t in texts if "json_data" in t]
+            rest = [t for t in texts if "json_data" not in t]
+            outcome.leaks[sink] = max([leak_in(rest, call, last_four_ok=last_four_ok)]
+                                      + [leak_in([t], call, last_four_ok=last_four_ok) for t in dumps])
+        else:
+            outcome.leaks[sink] = leak_in(texts, call, last_four_ok=last_four_ok)
 
 
 @dataclass
