@@ -30,7 +30,7 @@ def _leaked(value: str, brain_text: str) -> int:
 
 
 async def _replay_all(engines: Engines) -> dict[str, tuple[dict[str, Any], CallResult]]:
-    sem = asyncio.Semaphore(9)  # real-time calls: the CPU is half idle at 9
+    sem = asyncio.Semaphore(5)
 
     async def one(path: Path) -> tuple[str, tuple[dict[str, Any], CallResult]]:
         async with sem:
