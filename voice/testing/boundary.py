@@ -74,9 +74,11 @@ _MACHINE = re.compile(
     r"|\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?::\d+)?|port=\d+|:\d{2,5}/"
     r"|\b\d{2}:\d{2}:\d{2}\b|\b\d{1,2} [A-Z][a-z]{2} \d{4}\b|[A-Za-z]+/\d+(?:\.\d+)+"
     r'|"\d{3} [A-Z][A-Za-z ]*"'  # an HTTP status line's code ("200 OK")
+    r"|\b\d+ entities\b"  # the redaction log's entity count ("turn redacted: 1 entities")
 )
-# a system string's version ("presidio-2.2.366", "en_core_web_sm-3.8.0"); masked outside caller text only
-_VERSION = re.compile(r"\d+(?:\.\d+)+")
+# a system string's version ("presidio-2.2.366", "en_core_web_sm-3.8.0") or model id ("claude-sonnet-4-5",
+# "concierge-prompt/2026-11-28.2"); masked outside caller text only
+_VERSION = re.compile(r"\d+(?:\.\d+)+|\bclaude-[a-z0-9-]+|concierge-prompt/\S+")
 # the call whose tasks wrote a log record (set around each call's pipeline task; inherited by its tasks)
 _CALL: contextvars.ContextVar[str | None] = contextvars.ContextVar("boundary_call", default=None)
 # Loggers that write connection events only (never a request or response body).
@@ -302,7 +304,10 @@ def judge(outcome: CallOutcome, *, last_four_ok: bool) -> None:
         if sink == "model_requests":
             outcome.leaks[sink] = max((of_docs([doc]) for doc in texts), default=0)
         elif sink in JSON_SINKS:
-            outcome.leaks[sink] = of_docs(texts)
+            # a brain.turn row records one model request's messages: judged on its own, as they are
+            turns = [t for t in texts if '"type":"brain.turn"' in t]
+            rest = [t for t in texts if '"type":"brain.turn"' not in t]
+            outcome.leaks[sink] = max([of_docs(rest)] + [of_docs([t]) for t in turns])
         elif sink == "logs":
             # a request dump: only its messages (before them: options, max_tokens; after them: the
             # model, the system prompt and tools, the workspace's text as above)
