@@ -21,7 +21,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -36,29 +35,10 @@ sys.path.insert(0, str(REPO))
 
 from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
 
+from voice.testing.fresh_server import free_port_block  # noqa: E402
 from voice.testing.sip_uac import SipUac  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def _free_block(n: int) -> int:
-    for _ in range(500):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            base = int(s.getsockname()[1])
-        if base + n > 65000:
-            continue
-        ok = True
-        for port in range(base, base + n + 1):
-            for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
-                with socket.socket(socket.AF_INET, kind) as s:
-                    try:
-                        s.bind(("127.0.0.1", port))
-                    except OSError:
-                        ok = False
-        if ok:
-            return base
-    raise RuntimeError("no free port block")
 
 
 def _proc(pid: int) -> tuple[float, float]:
@@ -160,7 +140,7 @@ def main() -> int:
     p.add_argument("--json", type=Path)
     args = p.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="dialphone-bench-cluster-"))
-    sip, http = _free_block(args.workers), _free_block(args.workers)
+    sip, http = free_port_block(args.workers), free_port_block(args.workers)
     status = tmp / "status.json"
     load_before = os.getloadavg()
     proc = subprocess.Popen(

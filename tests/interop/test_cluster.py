@@ -28,7 +28,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -48,6 +47,7 @@ from audit.events import format_ts
 from tests.interop.test_baresip import BillingDesk, Ctrl, _baresip, _caller_wav, _config, _free_port, _until
 from voice.cluster.kamailio import Edge, probe
 from voice.testing.caller import CallerLine
+from voice.testing.fresh_server import free_port_block
 from voice.testing.remote import at_rate, drive_turns
 from voice.testing.results import CallResult, latency_summary
 from voice.testing.scenarios import Scenario, load_scenario
@@ -97,25 +97,6 @@ class Running:
         return edge
 
 
-def _free_block(n: int) -> int:
-    """A port p with p .. p+n free on loopback for UDP and TCP."""
-    for _ in range(200):
-        base = _free_port()
-        if base + n > 65000:
-            continue
-        ok = True
-        for port in range(base, base + n + 1):
-            for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
-                with socket.socket(socket.AF_INET, kind) as s:
-                    try:
-                        s.bind(("127.0.0.1", port))
-                    except OSError:
-                        ok = False
-        if ok:
-            return base
-    raise RuntimeError("no free port block")
-
-
 def _workspace(tmp: Path, desk_port: int) -> Path:
     text = (REPO / "examples" / "workspace.yaml").read_text()
     text = text.replace("sip:billing@127.0.0.1:5070", f"sip:billing@127.0.0.1:{desk_port}")
@@ -125,7 +106,7 @@ def _workspace(tmp: Path, desk_port: int) -> Path:
 
 
 def _launch(tmp: Path, desk: BillingDesk, desk_port: int) -> Running:
-    sip, http = _free_block(2), _free_block(2)
+    sip, http = free_port_block(2), free_port_block(2)
     rtp = 40000 + (os.getpid() % 50) * 400
     status = tmp / "status.json"
     out, err = tmp / "cluster.out", tmp / "cluster.err"

@@ -41,6 +41,25 @@ def free_port(kind: int = socket.SOCK_STREAM) -> int:
         return int(s.getsockname()[1])
 
 
+def free_port_block(n: int) -> int:
+    """A port p with p .. p+n free on loopback for UDP and TCP (a cluster's workers take p+i)."""
+    for _ in range(200):
+        base = free_port()
+        if base + n > 65000:
+            continue
+        ok = True
+        for port in range(base, base + n + 1):
+            for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+                with socket.socket(socket.AF_INET, kind) as s:
+                    try:
+                        s.bind(("127.0.0.1", port))
+                    except OSError:
+                        ok = False
+        if ok:
+            return base
+    raise RuntimeError("no free port block")
+
+
 def merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     """``base`` with ``extra`` merged in, nested mappings key by key."""
     out = dict(base)
