@@ -44,12 +44,12 @@ from audit.export import iter_jsonl
 from audit.store import RowQuery
 from concierge.config import BrainBackend, Transport, Workspace
 from concierge.messages_api_server import MessagesApiServer
-from concierge.messages_script import ScriptedResponse
 from redaction.boundary_cases import ROUTING, BoundaryCall, TurnKind
 from redaction.boundary_check import harmless_kept, leak_in
 from voice.pipeline.engines import Engines
 from voice.pipeline.inproc import InprocTransport
 from voice.pipeline.session import CallSession
+from voice.testing.boundary_model import stand_in_model
 
 ASKS = {
     "CREDIT_CARD": "Could you read me your card number, please?",
@@ -83,34 +83,6 @@ _VERSION = re.compile(r"\d+(?:\.\d+)+|\bclaude-[a-z0-9-]+|concierge-prompt/\S+")
 _CALL: contextvars.ContextVar[str | None] = contextvars.ContextVar("boundary_call", default=None)
 # Loggers that write connection events only (never a request or response body).
 _TRANSPORT_LOGGERS = ("httpcore", "httpx", "httpcore2", "httpx2", "aiohttp.access", "asyncio")
-_TOKEN = re.compile(r"\[[A-Z_]+_\d+\]")
-_ROUTES = (("bill", "billing"), ("charged", "billing"), ("cancel", "billing"), ("internet", "technical_support"),
-           ("log in", "technical_support"), ("stolen", "fraud"), ("stole", "fraud"))
-
-
-def stand_in_model(body: dict[str, Any]) -> ScriptedResponse:
-    """A deterministic stand-in for Claude: routes a clear request, acknowledges a token by name (so
-    tokens come back through the reply and TTS), otherwise asks how it can help."""
-    messages = body.get("messages") or []
-    last = messages[-1] if messages else {}
-    if last.get("role") != "user":
-        return ScriptedResponse.reply("Okay.")
-    content = last.get("content")
-    parts = content if isinstance(content, list) else [{"type": "text", "text": content}]
-    if any(isinstance(p, dict) and p.get("type") == "tool_result" for p in parts):
-        return ScriptedResponse.reply("Alright. Anything else I can help with?")
-    text = " ".join(str(p.get("text", "")) for p in parts if isinstance(p, dict) and p.get("type") == "text")
-    lowered = text.lower()
-    for word, department in _ROUTES:
-        if word in lowered:
-            return ScriptedResponse.tool_use(
-                "propose_transfer", {"department": department, "reason": f"caller asked about {word}"})
-    token = _TOKEN.search(text)
-    if token is not None:
-        return ScriptedResponse.reply(f"Thank you, I have {token.group(0)}. Is there anything else?")
-    return ScriptedResponse.reply("Sure. How can I help?")
-
-
 class _Activity(BaseObserver):
     """When the pipeline last produced reply frames (a turn has settled when it goes quiet)."""
 

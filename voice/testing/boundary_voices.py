@@ -31,7 +31,8 @@ from redaction.leaks import digit_stream, longest_leak
 from redaction.speakable import TOKEN_RE
 from voice.audio import read_audio, to_int16_bytes
 from voice.pipeline.engines import Engines
-from voice.testing.boundary import claude_workspace, pool, stand_in_model, strings_of
+from voice.testing.boundary import claude_workspace, pool, strings_of
+from voice.testing.boundary_model import stand_in_model
 from voice.testing.replay import replay_inproc
 from voice.testing.scenarios import ReplayTurn, Scenario
 

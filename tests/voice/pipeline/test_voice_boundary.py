@@ -26,7 +26,8 @@ from redaction.leaks import longest_leak
 from voice.audio import read_audio, to_int16_bytes
 from voice.pipeline.engines import Engines
 from voice.pipeline.redaction_stage import ASK_AGAIN
-from voice.testing.boundary import CallOutcome, claude_workspace, judge, run_call, stand_in_model, strings_of
+from voice.testing.boundary import CallOutcome, claude_workspace, judge, run_call, strings_of
+from voice.testing.boundary_model import stand_in_model
 from voice.testing.replay import replay_inproc
 from voice.testing.scenarios import ReplayTurn, Scenario
 
