@@ -71,6 +71,13 @@ def _delegate(target: str, *prefix: str) -> Callable[[list[str]], int]:
         import importlib
 
         mod_name, func = target.split(":")
+        if mod_name.startswith("voice.cards."):
+            import os
+
+            from voice.cards import PORTABLE_KERNELS
+
+            for name, value in PORTABLE_KERNELS.items():  # before CTranslate2 loads (voice/cards/__init__)
+                os.environ.setdefault(name, value)
         return int(getattr(importlib.import_module(mod_name), func)([*prefix, *argv]) or 0)
 
     return run

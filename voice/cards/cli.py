@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -22,7 +23,16 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from voice.cards import card_asr, card_redaction, card_routing, card_tts, details, gate
+from voice.cards import (
+    CT2_LOADED_FIRST,
+    PORTABLE_KERNELS,
+    card_asr,
+    card_redaction,
+    card_routing,
+    card_tts,
+    details,
+    gate,
+)
 from voice.cards.exceptions import CardsError
 from voice.cards.markdown import pct
 from voice.cards.run import REPO, measure_sections, resolve_shared
@@ -101,6 +111,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         metrics = json.loads((args.out / "metrics.json").read_text(encoding="utf-8"))
         console.print(f"rendered {len(write_all(metrics, args.out))} files in {args.out} from metrics.json")
         return 0
+    if CT2_LOADED_FIRST or any(os.environ.get(k) != v for k, v in PORTABLE_KERNELS.items()):
+        console.print("eval all: warning: CTranslate2 does not run on the cards' pinned CPU kernels "
+                      f"({', '.join(f'{k}={v}' for k, v in PORTABLE_KERNELS.items())}); on this host the "
+                      "figures may differ from cards made elsewhere (run `dialphone eval all`)")
     started = time.monotonic()
     try:
         sections = measure_sections(resolve_shared(args.shared), quick=args.quick)

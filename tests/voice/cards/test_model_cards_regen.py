@@ -5,23 +5,42 @@ metrics.json and the quick block of every card, and the release gate must pass o
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from voice.cards.cli import main
 from voice.cards.gate import gate_main
 from voice.cards.markdown import quick_block
 
+DIALPHONE = str(Path(sys.executable).with_name("dialphone"))
 CARDS_DIR = Path(__file__).resolve().parents[3] / "docs" / "model-cards"
 
 
 @pytest.fixture(scope="module")
 def regenerated(tmp_path_factory: pytest.TempPathFactory, shared_dir: Path) -> Path:
+    """``dialphone eval all --quick`` in its own process, as a person runs it: this test process has
+    loaded CTranslate2 long before, with the host's own kernels, and the cards pin theirs at first import
+    (:mod:`voice.cards`)."""
     out = tmp_path_factory.mktemp("cards")
-    assert main(["--quick", "--shared", str(shared_dir), "--out", str(out)]) == 0
+    done = subprocess.run([DIALPHONE, "eval", "all", "--quick", "--shared", str(shared_dir), "--out", str(out)],
+                          capture_output=True, text=True, timeout=900, check=False)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "warning" not in done.stdout, done.stdout[-2000:]
     return out
+
+
+def test_eval_all_pins_portable_kernels_before_ctranslate2_loads() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CT2_")}
+    probe = ("import os, sys; sys.argv = ['dialphone', 'eval', 'gate', '--help']\n"
+             "from voice.cli import main\n"
+             "try:\n    main()\nexcept SystemExit:\n    pass\n"
+             "print(os.environ.get('CT2_USE_MKL'), os.environ.get('CT2_FORCE_CPU_ISA'))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True)
+    assert done.stdout.split()[-2:] == ["0", "AVX2"], done.stdout
 
 
 def _load(folder: Path) -> dict[str, Any]:
