@@ -11,13 +11,16 @@ import socket
 import threading
 import time
 import tracemalloc
+from collections.abc import Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import uvicorn
 
-from concierge.config import load_workspace
+from concierge.config import Overload, OverloadAction, load_workspace
+from voice.pipeline.admission import AdmissionControl
 from voice.server.app import create_app
 from voice.server.process import ServerProcess
 from voice.webrtc.admission import RateLimiter
@@ -131,6 +134,24 @@ class MediaServer:
             self.state.workspace.sip.max_calls = n
 
         self.call(apply)
+
+    @contextmanager
+    def overloaded(self, action: OverloadAction) -> Iterator[None]:
+        """Admission as if one AI call already filled ``max_ai_calls=1``: new calls meet ``action``."""
+        cfg = Overload(action=action, max_ai_calls=1)
+
+        def swap() -> AdmissionControl:
+            assert self.state is not None and self.state.engines is not None
+            engines = self.state.engines
+            before = engines.admission
+            engines.admission = AdmissionControl(queue=engines.asr_queue, settings=lambda: cfg, live_ai_calls=lambda: 1)
+            return before
+
+        before = self.call(swap)
+        try:
+            yield
+        finally:
+            self.call(lambda: setattr(self.state.engines, "admission", before))  # type: ignore[union-attr]
 
     def active_calls(self) -> int:
         return int(self.call(lambda: len(self.state.calls) if self.state else 0))

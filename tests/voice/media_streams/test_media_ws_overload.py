@@ -5,39 +5,19 @@ report says so (``ai: false``)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 from media_server import SECRET, MediaServer
 from websockets.exceptions import ConnectionClosed
 
-from concierge.config import Overload, OverloadAction
-from voice.pipeline.admission import AdmissionControl
+from concierge.config import OverloadAction
 from voice.testing.remote_ws import MediaStreamCaller
 
 pytestmark = pytest.mark.slow
 
 
-@contextmanager
-def overloaded(server: MediaServer, action: OverloadAction) -> Iterator[None]:
-    cfg = Overload(action=action, max_ai_calls=1)
-
-    def swap() -> AdmissionControl:
-        engines = server.state.engines  # type: ignore[union-attr]
-        before = engines.admission
-        engines.admission = AdmissionControl(queue=engines.asr_queue, settings=lambda: cfg, live_ai_calls=lambda: 1)
-        return before
-
-    before = server.call(swap)
-    try:
-        yield
-    finally:
-        server.call(lambda: setattr(server.state.engines, "admission", before))  # type: ignore[union-attr]
-
-
 async def test_an_overloaded_server_closes_a_new_stream_with_try_again_later(media_server: MediaServer) -> None:
-    with overloaded(media_server, OverloadAction.REFUSE):
+    with media_server.overloaded(OverloadAction.REFUSE):
         call = MediaStreamCaller(media_server.ws, secret=SECRET, caller="+12125550177")
         with pytest.raises(ConnectionClosed) as closed:
             await call.open()  # closed right after the upgrade: our "start" finds it closed
@@ -48,7 +28,7 @@ async def test_an_overloaded_server_closes_a_new_stream_with_try_again_later(med
 
 
 async def test_with_action_ivr_the_stream_is_answered_by_the_ivr(media_server: MediaServer) -> None:
-    with overloaded(media_server, OverloadAction.IVR):
+    with media_server.overloaded(OverloadAction.IVR):
         call = MediaStreamCaller(media_server.ws, secret=SECRET, caller="+12125550178")
         await call.open()
         try:

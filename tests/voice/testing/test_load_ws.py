@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 from media_server import SECRET, MediaServer
 
-from concierge.config import Overload, OverloadAction
-from voice.pipeline.admission import AdmissionControl
+from concierge.config import OverloadAction
 from voice.testing.load import Arrivals, arrival_plan, run_load, summarize
 from voice.testing.scenarios import load_scenario
 
@@ -26,19 +25,8 @@ async def test_two_distinct_callers_then_two_refused(media_server: MediaServer, 
     assert s["asr_mean_batch"] is not None and s["asr_queue_p95_ms"] == s["asr_queue_p95_ms"]  # not NaN
     assert s["p95_ms"] < 5000
 
-    cfg = Overload(action=OverloadAction.REFUSE, max_ai_calls=1)
-
-    def swap() -> AdmissionControl:
-        engines = media_server.state.engines  # type: ignore[union-attr]
-        before = engines.admission
-        engines.admission = AdmissionControl(queue=engines.asr_queue, settings=lambda: cfg, live_ai_calls=lambda: 1)
-        return before
-
-    before = media_server.call(swap)
-    try:
+    with media_server.overloaded(OverloadAction.REFUSE):
         run = await run_load(arrival_plan(scenarios, arrivals, seed=8), via="ws", arrivals=arrivals,
                              server=media_server.ws, secret=SECRET)
-    finally:
-        media_server.call(lambda: setattr(media_server.state.engines, "admission", before))  # type: ignore[union-attr]
     s = summarize(run)
     assert s["outcomes"] == {"refused": 2} and s["dropped"] == 0 and s["turns"] == 0
