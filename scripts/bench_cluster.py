@@ -150,6 +150,7 @@ def main() -> int:
         cwd=REPO, stdout=(tmp / "cluster.out").open("wb"), stderr=(tmp / "cluster.err").open("wb"),
     )
     report: dict[str, Any] = {"machine": {"cpus": os.cpu_count(), "load_before": [round(x, 2) for x in load_before]}}
+    print(f"bench cluster: starting {args.workers} workers behind Kamailio ...", file=sys.stderr, flush=True)
     try:
         deadline = time.monotonic() + 300
         while not (status.exists() and json.loads(status.read_text()).get("state") == "up"):
@@ -166,9 +167,12 @@ def main() -> int:
         idle_before = {pid: _proc(pid)[0] for pid in pids}
         time.sleep(10)
         report["idle_cpu_per_worker"] = round(sum(_proc(pid)[0] - idle_before[pid] for pid in pids) / len(pids) / 10, 4)
+        print(f"bench cluster: up; the hop ({args.hop_calls} set-ups each way) ...", file=sys.stderr, flush=True)
         report["hop"] = asyncio.run(_hop(edge, direct, args.hop_calls))
         rounds = []
         for i in range(args.rounds):
+            print(f"bench cluster: round {i + 1}/{args.rounds}: {args.calls} calls through the edge, then direct ...",
+                  file=sys.stderr, flush=True)
             via_edge = _bench(f"127.0.0.1:{sip}", args.calls, st["workers"], tmp / f"edge-{i}.json")
             time.sleep(3)
             direct_one = _bench(f"127.0.0.1:{direct[1]}", args.calls, st["workers"], tmp / f"direct-{i}.json")
@@ -186,18 +190,43 @@ def main() -> int:
 
 
 def _print(report: dict[str, Any]) -> None:
+    """The report as tables: the hop, each round's calls, and each worker's share of them."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=None if sys.stdout.isatty() else 120)
     m = report["machine"]
-    print(f"machine: {m['cpus']} CPUs; load average before {m['load_before']}, after {m['load_after']}")
-    print(f"idle worker: {report['idle']}, CPU {report['idle_cpu_per_worker'] * 100:.1f}% of a core each")
+    console.print(f"machine: {m['cpus']} CPUs; load average before {m['load_before']}, after {m['load_after']}")
+    idle = ", ".join(f"{w['rss_mib']} MiB" for w in report["idle"].values())
+    console.print(f"idle workers: {idle} resident; {report['idle_cpu_per_worker'] * 100:.1f}% of a core each")
     hop = report["hop"]
-    print(f"hop (one call at a time): edge set-up p50 {hop['edge']['setup_p50_ms']} ms p95 {hop['edge']['setup_p95_ms']} ms; "
-          f"direct p50 {hop['direct']['setup_p50_ms']} ms p95 {hop['direct']['setup_p95_ms']} ms; "
-          f"added p50 {hop['added_p50_ms']} ms, p95 {hop['added_p95_ms']} ms")
+    t = Table(title="Proxy hop: INVITE to 200 OK, one call at a time")
+    for col in ("path", "p50 ms", "p95 ms"):
+        t.add_column(col, justify="left" if col == "path" else "right")
+    t.add_row("through the edge", str(hop["edge"]["setup_p50_ms"]), str(hop["edge"]["setup_p95_ms"]))
+    t.add_row("direct to worker 1", str(hop["direct"]["setup_p50_ms"]), str(hop["direct"]["setup_p95_ms"]))
+    t.add_row("added by the hop", str(hop["added_p50_ms"]), str(hop["added_p95_ms"]))
+    console.print(t)
+    t = Table(title="Concurrent calls (dialphone bench concurrency --via sip)")
+    for col in ("round", "path", "v2v p50 ms", "v2v p95 ms", "set-up p50 ms", "set-up p95 ms", "no reply",
+                "RTP gaps (max ms)", "wall s"):
+        t.add_column(col, justify="left" if col in ("round", "path") else "right")
+    w = Table(title="Each worker during each run")
+    for col in ("round", "path", "worker", "calls", "turns", "CPU s", "RSS peak MiB", "ASR s / turn"):
+        w.add_column(col, justify="left" if col in ("round", "path", "worker") else "right")
     for i, r in enumerate(report["rounds"], 1):
         for name, b in r.items():
-            print(f"round {i} {name:16s}: v2v p50 {b.get('p50_ms')} p95 {b.get('p95_ms')} ms, setup p50 "
-                  f"{b.get('setup_p50_ms')} p95 {b.get('setup_p95_ms')} ms, no_reply {b.get('no_reply')}, rtp_gaps "
-                  f"{b.get('rtp_gaps')} (max {b.get('max_rtp_gap_ms')} ms), {b.get('wall_s')} s; workers {b.get('workers')}")
+            t.add_row(str(i), name, str(b.get("p50_ms")), str(b.get("p95_ms")), str(b.get("setup_p50_ms")),
+                      str(b.get("setup_p95_ms")), str(b.get("no_reply")),
+                      f"{b.get('rtp_gaps')} ({b.get('max_rtp_gap_ms')})", str(b.get("wall_s")))
+            for pid, fig in (b.get("workers") or {}).items():
+                turns = fig.get("asr_seconds_count") or 0
+                per_turn = f"{fig.get('asr_seconds_sum', 0) / turns:.3f}" if turns else "-"
+                w.add_row(str(i), name, pid, f"{fig.get('calls_answered_total', 0):.0f}", f"{turns:.0f}",
+                          str(fig.get("cpu_s")), str(fig.get("rss_mib_peak")), per_turn)
+    console.print(t)
+    console.print(w)
+
 
 
 if __name__ == "__main__":
