@@ -36,6 +36,8 @@ class AsrConfig:
     digit_beam_size: beam (and hypotheses kept) of a digit-only decode.
     digit_evidence: choose among a digit decode's hypotheses by what is known of the number (the count
         of voiced segments, a Luhn check digit; :mod:`voice.asr.numbers`) instead of taking the first.
+    recover_dropped: decode again, stretch by stretch, a turn whose decode stopped at a full stop with
+        speech still to come (:mod:`voice.asr.dropped`; costs nothing on a complete transcript).
     cpu_threads: cores one decode uses (CTranslate2 ``intra_threads``).
     lanes: decodes that may run at once (CTranslate2 ``inter_threads``); the batcher runs one lane
         thread per lane. Measured on 2 cores (``bench/bench_asr_batch.py``): see
@@ -61,3 +63,4 @@ class AsrConfig:
     auto_digits: bool = True
     digit_beam_size: int = 3
     digit_evidence: bool = True
+    recover_dropped: bool = True

@@ -45,6 +45,7 @@ from voice.asr.audio import (
 from voice.asr.cache import Speculation
 from voice.asr.config import AsrConfig
 from voice.asr.decoder import TOKENS_PER_SECOND, Decoded, WhisperDecoder
+from voice.asr.dropped import recovered_better, suspect
 from voice.asr.guards import cut_repetition, is_no_speech, token_budget
 from voice.asr.numbers import MAX_SEGMENTS, fill_dropped, voiced_segments
 from voice.asr.result import AsrResult, Word
@@ -137,10 +138,35 @@ class AsrEngine:
             for hint, group in pieces.items():
                 for (k, _piece, off), dec, words in zip(group, *self._decode(group, hint), strict=True):
                     decoded.setdefault(k, []).append((dec, words, off))
+            if self.config.recover_dropped:
+                self._recover_dropped(items, hints, decoded)
         latency = (time.perf_counter() - started) * 1000
         for k, parts in decoded.items():
             out[k] = self._result(items[k][1], parts, latency)
         return [r if r is not None else self._silent(0) for r in out]
+
+    def _recover_dropped(
+        self, items: list[tuple[FloatArray, int]], hints: list[str | None],
+        decoded: dict[int, list[tuple[Decoded, list[Word], int]]],
+    ) -> None:
+        """Decode again, stretch by stretch, a turn whose decode stopped early (:mod:`voice.asr.dropped`)."""
+        tokens = self._decoder.tokens
+        todo: dict[int, list[tuple[int, int]]] = {}
+        for k, parts in decoded.items():
+            if hints[k] is None and len(parts) == 1:
+                spans = suspect(tokens.decode(parts[0][0].ids), items[k][0])
+                if spans is not None:
+                    todo[k] = spans
+        if not todo:
+            return
+        group = [(k, items[k][0][a:b], a) for k, spans in todo.items() for a, b in spans]
+        redo, redo_words = self._decode(group, None)
+        for k in todo:
+            parts = [(d, w, off) for (j, _, off), d, w in zip(group, redo, redo_words, strict=True) if j == k]
+            pieces = [tokens.decode(d.ids) for d, _, _ in parts]
+            if recovered_better(tokens.decode(decoded[k][0][0].ids), pieces):
+                log.info("ASR decode stopped early: decoded again in %d stretches", len(parts))
+                decoded[k] = parts
 
     def _decode(
         self, group: list[tuple[int, FloatArray, int]], hint: str | None
