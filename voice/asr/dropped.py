@@ -25,10 +25,9 @@ from __future__ import annotations
 
 import re
 
-from voice.asr.audio import FloatArray
+from voice.asr.audio import SAMPLE_RATE, FloatArray
 from voice.asr.numbers import SegmentPolicy, voiced_segments
 
-SAMPLE_RATE = 16000
 MIN_UNITS_PER_S = 2.3  # complete transcripts of 2+ stretches: >= 2.54; early stops: 0.98-1.96
 GAIN = 1.5  # the stretch-by-stretch transcript must hold this many times the words and digits
 PAD = 1600  # 100 ms of audio kept around each stretch
